@@ -1,0 +1,80 @@
+# The two commands of the README: `make demo` and `make test`.
+# Everything else here is a step of those two, usable on its own.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+CLOUD_PORT ?= 4566
+CLOUD_STATE ?= $(CURDIR)/.localcloud
+export LOCALCLOUD_ENDPOINT ?= http://127.0.0.1:$(CLOUD_PORT)
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# Dummy credentials for the local cloud; a real account uses inventories/aws.
+LOCAL_AWS_ENV := AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_SESSION_TOKEN=test AWS_DEFAULT_REGION=us-east-1
+PLAYBOOK := $(LOCAL_AWS_ENV) $(BIN)/ansible-playbook -i inventories/local
+
+.PHONY: help setup system-deps cloud cloud-down lab images demo show test pytest lint sanity molecule bench clean
+
+help:
+	@echo "make demo   run Phase 5 end to end on the local cloud (127.0.0.1:$(CLOUD_PORT))"
+	@echo "make test   run every test suite (lint, sanity, pytest, molecule)"
+	@echo "make bench  benchmark Phase 5 against the lab's AWS CLI steps"
+	@echo "make cloud / cloud-down   start / stop the local cloud"
+
+## Python dependencies, pinned in requirements.txt, in .venv.
+setup: $(VENV)/.installed .collections/ansible_collections/cloudlab/microservices
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+# ansible.cfg points collections_path at .collections: this link makes
+# cloudlab.microservices.* resolve to the checkout itself.
+.collections/ansible_collections/cloudlab/microservices:
+	@mkdir -p .collections/ansible_collections/cloudlab
+	@ln -sfn ../../.. $@
+
+## Debian packages: git, a Docker engine, a registry, busybox for the sample images.
+system-deps:
+	@bash .ci/system-deps.sh
+
+## The local cloud: moto + git-backed CodeCommit + ECR registry side.
+cloud: setup
+	$(BIN)/python -m localcloud start --port $(CLOUD_PORT) --state-dir $(CLOUD_STATE)
+
+cloud-down:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m localcloud stop --state-dir $(CLOUD_STATE); fi
+
+## What an AWS Academy account holds before Phase 5 (local cloud only).
+lab: cloud
+	$(PLAYBOOK) playbooks/lab_environment.yml
+
+## The sample services' images (Docker when an engine answers, else OCI archives).
+images: setup
+	$(BIN)/python examples/build.py
+
+demo: setup system-deps cloud lab images
+	$(PLAYBOOK) playbooks/phase5.yml $(DEMO_ARGS)
+
+test: setup system-deps
+	bash tests/run-all.sh
+
+pytest: setup
+	$(BIN)/python -m pytest tests -q $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ansible-lint --profile production
+
+sanity: setup
+	bash tests/sanity.sh
+
+molecule: setup
+	bash tests/molecule.sh
+
+bench: setup system-deps
+	$(BIN)/python bench/run.py
+
+clean: cloud-down
+	rm -rf .collections .cache build

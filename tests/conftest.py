@@ -1,0 +1,167 @@
+"""Shared fixtures: a local cloud on a free port of 127.0.0.1, and playbook runs.
+
+Every suite that talks to AWS goes through `local_cloud`; roles and playbooks
+run with `run_playbook`, which points inventories/local at that cloud through
+LOCALCLOUD_ENDPOINT (the inventory's only connection setting that varies).
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import boto3
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.dirname(sys.executable)
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_SESSION_TOKEN": "test",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LocalCloud:
+    """A running `python -m localcloud serve` process."""
+
+    def __init__(self, state_dir, port=None):
+        self.port = port or free_port()
+        self.state_dir = str(state_dir)
+        self.endpoint = "http://127.0.0.1:%d" % self.port
+        self.proc = None
+
+    def start(self, timeout=60):
+        log = open(os.path.join(self.state_dir, "server.log"), "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "localcloud", "serve", "--host", "127.0.0.1",
+             "--port", str(self.port), "--state-dir", self.state_dir],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env=dict(os.environ, **AWS_ENV))
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("local cloud exited early, see %s/server.log" % self.state_dir)
+            try:
+                urllib.request.urlopen(self.endpoint + "/moto-api/", timeout=2)
+                return self
+            except Exception:  # not answering yet
+                time.sleep(0.2)
+        raise RuntimeError("local cloud did not answer within %ss" % timeout)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def reset(self):
+        """Forget every resource (moto's state, and ours where the cloud has a reset)."""
+        req = urllib.request.Request(self.endpoint + "/moto-api/reset", data=b"", method="POST")
+        urllib.request.urlopen(req, timeout=10)
+        try:
+            req = urllib.request.Request(self.endpoint + "/_localcloud/reset", data=b"", method="POST")
+            urllib.request.urlopen(req, timeout=10)
+        except Exception:  # older local cloud without its own state
+            pass
+
+    def client(self, service):
+        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test",
+                            aws_session_token="test")
+
+    def env(self):
+        """Environment for a subprocess (ansible-playbook, aws, git) aimed at this cloud."""
+        env = dict(os.environ, **AWS_ENV)
+        env.update({
+            "LOCALCLOUD_ENDPOINT": self.endpoint,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"),
+            "PATH": BIN + os.pathsep + env.get("PATH", ""),
+        })
+        return env
+
+
+@pytest.fixture(scope="session")
+def local_cloud(tmp_path_factory):
+    """One local cloud for the whole session; use `cloud` for a clean one per test."""
+    cloud = LocalCloud(tmp_path_factory.mktemp("localcloud")).start()
+    yield cloud
+    cloud.stop()
+
+
+@pytest.fixture
+def cloud(local_cloud):
+    """The session's local cloud, emptied before the test."""
+    local_cloud.reset()
+    return local_cloud
+
+
+class PlaybookResult:
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.output = proc.stdout + proc.stderr
+
+    def stats(self):
+        """Per-host recap {host: {ok, changed, failed, ...}} from the JSON callback."""
+        return json.loads(self.stdout[self.stdout.index("{"):])["stats"]
+
+    def __repr__(self):
+        return "<PlaybookResult rc=%s>\n%s" % (self.rc, self.output[-6000:])
+
+
+def run_playbook(cloud, playbook, extra_vars=None, check=False, diff=False,
+                 tags=None, json_output=True, verbosity=0, args=(), env=None,
+                 inventory="inventories/local", cwd=ROOT, timeout=900):
+    """Run ansible-playbook against `cloud`; returns a PlaybookResult."""
+    cmd = [os.path.join(BIN, "ansible-playbook"), "-i", os.path.join(ROOT, inventory), playbook]
+    if extra_vars:
+        cmd += ["-e", json.dumps(extra_vars)]
+    if check:
+        cmd.append("--check")
+    if diff:
+        cmd.append("--diff")
+    if tags:
+        cmd += ["--tags", ",".join(tags)]
+    if verbosity:
+        cmd.append("-" + "v" * verbosity)
+    cmd += list(args)
+    run_env = cloud.env() if cloud is not None else dict(os.environ)
+    if json_output:
+        run_env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
+    run_env.update(env or {})
+    proc = subprocess.run(cmd, cwd=cwd, env=run_env, capture_output=True, text=True,
+                          timeout=timeout)
+    return PlaybookResult(proc)
+
+
+@pytest.fixture
+def playbook(cloud):
+    """`playbook("playbooks/x.yml", extra_vars={...})` on a clean local cloud."""
+    def _run(path, **kwargs):
+        return run_playbook(cloud, path, **kwargs)
+    return _run
+
+
+def require_binary(name):
+    """Skip (outside CI) or fail (in CI) when a system binary is missing."""
+    if shutil.which(name):
+        return
+    if os.environ.get("CI"):
+        pytest.fail("%s is required in CI (make system-deps installs it)" % name)
+    pytest.skip("%s is not installed (make system-deps installs it)" % name)
