@@ -13,7 +13,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 LOCAL_AWS_ENV := AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_SESSION_TOKEN=test AWS_DEFAULT_REGION=us-east-1
 PLAYBOOK := $(LOCAL_AWS_ENV) $(BIN)/ansible-playbook -i inventories/local
 
-.PHONY: help setup system-deps cloud cloud-down lab images demo show test pytest lint sanity molecule bench clean
+.PHONY: docs help setup system-deps cloud cloud-down lab images demo show test pytest lint sanity molecule bench clean
 
 help:
 	@echo "make demo   run Phase 5 end to end on the local cloud (127.0.0.1:$(CLOUD_PORT))"
@@ -75,6 +75,10 @@ molecule: setup
 
 bench: setup system-deps
 	$(BIN)/python bench/run.py
+
+## Role READMEs from meta/argument_specs.yml.
+docs: setup
+	$(BIN)/python tests/gen_role_docs.py
 
 clean: cloud-down
 	rm -rf .collections .cache build
