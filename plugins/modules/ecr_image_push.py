@@ -243,6 +243,11 @@ def push_one(module, client, spec, image):
         previous, exists = current_digest(client, repository, tag, extra)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Failed to read tag %s of ECR repository %s" % (tag, repository))
+    if not exists and module.check_mode:
+        # A run that would create the repository first (role ecr_repos): everything would go up.
+        upload = dict((b.digest, b) for b in image.blobs)
+        result.update(changed=True, layers_uploaded=list(upload), bytes_sent=sum(b.size for b in upload.values()))
+        return result
     if not exists:
         module.fail_json(msg="Failed to push %s: ECR repository %s does not exist; create it first "
                          "(role ecr_repos) or fix images[].repository" % (image.source, repository))

@@ -1,0 +1,158 @@
+"""Method `archive`: images pushed through the ECR API of the local cloud."""
+import hashlib
+import json
+import os
+import shutil
+import tarfile
+
+import pytest
+
+from conftest import run_playbook
+from .conftest import PLAYS
+
+PUSH = os.path.join(PLAYS, "push.yml")
+
+
+def _push(cloud, archives, **extra):
+    services = [{"name": n, "archive": p} for n, p in sorted(archives.items())]
+    extra_vars = {"microservices": services, "image_push_method": "archive"}
+    extra_vars.update(extra.pop("extra_vars", {}))
+    return run_playbook(cloud, PUSH, extra_vars=extra_vars, verbosity=extra.pop("verbosity", 1), **extra)
+
+
+def _results(result, task_name):
+    """Module results of a task, from the JSON callback."""
+    data = json.loads(result.stdout[result.stdout.index("{"):])
+    found = []
+    for play in data["plays"]:
+        for task in play["tasks"]:
+            if task["task"]["name"].endswith(task_name):
+                found.append(task["hosts"]["localhost"])
+    return found
+
+
+def _manifest_digest(path):
+    with tarfile.open(path) as tar:
+        index = json.load(tar.extractfile("index.json"))
+    return index["manifests"][0]["digest"]
+
+
+def test_push_then_push_again_changes_nothing(cloud, archives):
+    first = _push(cloud, archives)
+    assert first.rc == 0, first
+    pushed = _results(first, "Push every archive through the ECR API")[0]
+    assert pushed["changed"] is True
+    assert pushed["bytes_sent"] > 0
+    for name, path in archives.items():
+        assert pushed["digests"][name] == _manifest_digest(path)
+    ecr = cloud.client("ecr")
+    for name, path in archives.items():
+        listed = ecr.describe_images(repositoryName=name, imageIds=[{"imageTag": "latest"}])["imageDetails"]
+        assert listed[0]["imageDigest"] == _manifest_digest(path)
+
+    second = _push(cloud, archives)
+    assert second.rc == 0, second
+    assert second.stats()["localhost"]["changed"] == 0, second
+    again = _results(second, "Push every archive through the ECR API")[0]
+    assert again["changed"] is False
+    assert again["bytes_sent"] == 0
+    assert again["layers_uploaded"] == 0
+
+
+def test_check_mode_predicts_and_pushes_nothing(cloud, archives):
+    ecr = cloud.client("ecr")
+    result = _push(cloud, archives, check=True)
+    assert result.rc == 0, result
+    predicted = _results(result, "Push every archive through the ECR API")[0]
+    assert predicted["changed"] is True
+    assert predicted["bytes_sent"] == sum(os.path.getsize(p) for p in archives.values()) - _tar_overhead(archives)
+    assert ecr.describe_repositories()["repositories"] == []
+
+
+def _tar_overhead(archives):
+    """Bytes of an archive that are not blobs referenced by the manifest (index, layout, headers)."""
+    total = 0
+    for path in archives.values():
+        with tarfile.open(path) as tar:
+            blobs = sum(m.size for m in tar.getmembers() if m.name.startswith("blobs/"))
+            manifest = json.load(tar.extractfile("index.json"))["manifests"][0]["size"]
+        total += os.path.getsize(path) - (blobs - manifest)
+    return total
+
+
+def test_one_changed_layer_uploads_only_that_layer(cloud, archives, build, tmp_path):
+    assert _push(cloud, archives).rc == 0
+    service = tmp_path / "customer"
+    shutil.copytree(os.path.join(os.path.dirname(build.__file__), "customer"), service)
+    (service / "www" / "index.html").write_text("<h1>customer microservice, version 2</h1>\n")
+    changed = dict(archives, customer=str(tmp_path / "customer-v2.oci.tar"))
+    build.build_archive("customer", changed["customer"], service_dir=str(service), busybox=shutil.which("busybox"))
+
+    result = _push(cloud, changed)
+    assert result.rc == 0, result
+    images = {i["repository"]: i for i in _results(result, "Push every archive through the ECR API")[0]["images"]}
+    assert images["employee"]["changed"] is False
+    assert images["employee"]["layers_uploaded"] == []
+    customer = images["customer"]
+    with tarfile.open(changed["customer"]) as tar:
+        index = json.load(tar.extractfile("index.json"))
+        manifest = json.load(tar.extractfile("blobs/sha256/" + index["manifests"][0]["digest"].split(":")[1]))
+    base_layer, app_layer = [layer["digest"] for layer in manifest["layers"]]
+    # The busybox layer is already there; the new service layer and config go up.
+    assert base_layer in customer["layers_skipped"]
+    assert sorted(customer["layers_uploaded"]) == sorted([app_layer, manifest["config"]["digest"]])
+    assert customer["bytes_sent"] == manifest["layers"][1]["size"] + manifest["config"]["size"]
+
+
+def test_manifest_round_trips_through_batch_get_image(cloud, archives):
+    assert _push(cloud, archives).rc == 0
+    ecr = cloud.client("ecr")
+    for name, path in archives.items():
+        with tarfile.open(path) as tar:
+            digest = _manifest_digest(path)
+            sent = tar.extractfile("blobs/sha256/" + digest.split(":")[1]).read()
+        image = ecr.batch_get_image(repositoryName=name, imageIds=[{"imageTag": "latest"}])["images"][0]
+        assert image["imageManifest"].encode() == sent
+        assert "sha256:" + hashlib.sha256(image["imageManifest"].encode()).hexdigest() == digest
+
+
+def test_small_parts_upload_in_several_parts(cloud, archives):
+    """part_size below the layer size: the layer goes up in parts and still matches its digest."""
+    ecr = cloud.client("ecr")
+    ecr.create_repository(repositoryName="customer")
+    result = run_playbook(cloud, os.path.join(PLAYS, "push_module.yml"), extra_vars={
+        "images": [{"repository": "customer", "source": archives["customer"]}], "part_size": 65536})
+    assert result.rc == 0, result
+    digest = _manifest_digest(archives["customer"])
+    assert ecr.describe_images(repositoryName="customer")["imageDetails"][0]["imageDigest"] == digest
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "not_an_image", "truncated"])
+def test_bad_archive_fails_clearly_and_pushes_nothing(cloud, archives, tmp_path, damage):
+    bad = str(tmp_path / "bad.tar")
+    if damage == "corrupt":
+        with tarfile.open(archives["employee"]) as src, tarfile.open(bad, "w") as dst:
+            for member in src.getmembers():
+                data = src.extractfile(member).read() if member.isfile() else None
+                if data and member.size > 100000:
+                    data = data[:-1] + bytes([data[-1] ^ 1])
+                dst.addfile(member, __import__("io").BytesIO(data) if data is not None else None)
+        expected = "is corrupt"
+    elif damage == "not_an_image":
+        with tarfile.open(bad, "w") as dst:
+            dst.add(__file__, arcname="hello.py")
+        expected = "is not a container image"
+    elif damage == "truncated":
+        with open(archives["employee"], "rb") as src:
+            open(bad, "wb").write(src.read()[:700])
+        expected = "employee"
+    else:
+        expected = "does not exist"
+    result = _push(cloud, dict(archives, employee=bad))
+    assert result.rc != 0
+    assert "Failed to read image for repository employee" in result.output
+    assert expected in result.output
+    ecr = cloud.client("ecr")
+    # The good archive listed first was not pushed either.
+    for name in ("customer", "employee"):
+        assert ecr.describe_images(repositoryName=name)["imageDetails"] == []
