@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Every test suite, in order, stopping at the first that fails:
+# ansible-lint, cfn-lint, ansible-test sanity, pytest, molecule.
+# `make test` runs this after setting up .venv and the system packages.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BIN="${VENV:-$ROOT/.venv}/bin"
+cd "$ROOT"
+export PATH="$BIN:$PATH"
+export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
+
+passed=()
+started=$SECONDS
+
+step() {
+    local name="$1"
+    shift
+    echo "==> $name: $*"
+    local t0=$SECONDS
+    "$@"
+    local rc=$?
+    if [[ $rc -ne 0 ]]; then
+        echo "run-all: FAILED at step '$name' (exit $rc) after ${passed[*]:-no step} passed; rerun it with: $*"
+        exit "$rc"
+    fi
+    passed+=("$name")
+    echo "==> $name passed in $((SECONDS - t0))s"
+}
+
+cfn_lint() {
+    shopt -s nullglob
+    local templates=(roles/*/templates/*.cfn.yml roles/*/files/*.cfn.yml)
+    shopt -u nullglob
+    if [[ ${#templates[@]} -eq 0 ]]; then
+        echo "no CloudFormation templates (roles/*/{templates,files}/*.cfn.yml)"
+        return 0
+    fi
+    "$BIN/cfn-lint" "${templates[@]}"
+}
+
+pytest_all() {
+    # Exit 5 is "no tests collected": with suites in tests/, that is a failure
+    # too, and pytest already returns non-zero for it.
+    "$BIN/python" -m pytest tests -q -p no:cacheprovider
+}
+
+step ansible-lint "$BIN/ansible-lint" --profile production
+step cfn-lint cfn_lint
+step sanity bash tests/sanity.sh
+step pytest pytest_all
+step molecule bash tests/molecule.sh
+
+echo "run-all: all ${#passed[@]} steps passed (${passed[*]}) in $((SECONDS - started))s"
