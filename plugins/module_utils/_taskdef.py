@@ -1,0 +1,209 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cloudlab.microservices collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Private helpers for ECS task definitions and their CodeDeploy AppSpec files.
+
+Not a public API: used by the ecs_taskdef_sync and deploy_placeholders modules
+only, and may change at any time.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+
+# What DescribeTaskDefinition adds to what was registered: never part of the
+# content a user asks for, so it never makes two definitions differ.
+READ_ONLY_KEYS = frozenset([
+    "taskDefinitionArn", "revision", "status", "requiresAttributes", "compatibilities",
+    "registeredAt", "registeredBy", "deregisteredAt", "deleteRequestedAt",
+])
+
+# Lists whose order ECS does not keep or does not care about, with the key
+# that identifies an element.
+_KEYED_LISTS = {
+    "containerDefinitions": "name",
+    "environment": "name",
+    "secrets": "name",
+    "volumes": "name",
+    "ulimits": "name",
+    "systemControls": "namespace",
+    "environmentFiles": "value",
+    "inferenceAccelerators": "deviceName",
+}
+_SET_LISTS = frozenset(["requiresCompatibilities"])
+
+
+def _drop_empty(value):
+    """ECS reports unset lists and maps as empty ones, and unset numbers as 0."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            item = _drop_empty(item)
+            if item in (None, [], {}, ""):
+                continue
+            out[key] = item
+        return out
+    if isinstance(value, list):
+        return [_drop_empty(item) for item in value]
+    return value
+
+
+def _sort_lists(value, key=None):
+    if isinstance(value, dict):
+        return dict((k, _sort_lists(v, k)) for k, v in value.items())
+    if isinstance(value, list):
+        items = [_sort_lists(item) for item in value]
+        if key in _KEYED_LISTS:
+            ident = _KEYED_LISTS[key]
+            return sorted(items, key=lambda item: json.dumps(item.get(ident) if isinstance(item, dict) else item,
+                                                             sort_keys=True))
+        if key in _SET_LISTS:
+            return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+        return items
+    return value
+
+
+def _container_defaults(container, network_mode):
+    # ECS answers cpu 0 and essential true for a container that set neither.
+    if container.get("cpu") == 0:
+        container.pop("cpu")
+    container.setdefault("essential", True)
+    for mapping in container.get("portMappings", []):
+        mapping.setdefault("protocol", "tcp")
+        # In awsvpc mode the host port is the container port, given or not.
+        if network_mode == "awsvpc" and "containerPort" in mapping:
+            mapping.setdefault("hostPort", mapping["containerPort"])
+    return container
+
+
+def normalise(task_definition):
+    """The comparable content of a task definition, registered or described.
+
+    Both sides of a comparison go through this: read-only fields dropped,
+    empty values dropped, defaults ECS fills in made explicit, task-level cpu
+    and memory as strings, and order-free lists (environment, secrets, ...)
+    sorted by their key, so that a changed value always shows and a reordered
+    list never does.
+    """
+    td = copy.deepcopy(task_definition or {})
+    for key in READ_ONLY_KEYS:
+        td.pop(key, None)
+    for key in ("cpu", "memory"):
+        if key in td and td[key] is not None:
+            td[key] = str(td[key])
+    network_mode = td.get("networkMode")
+    td["containerDefinitions"] = [_container_defaults(dict(c), network_mode)
+                                  for c in td.get("containerDefinitions", [])]
+    return _sort_lists(_drop_empty(td))
+
+
+def differs(desired, current):
+    """True when `current` (described) is not the content of `desired`."""
+    if current is None:
+        return True
+    return normalise(desired) != normalise(current)
+
+
+# Placeholders
+
+def _ecs_input_shape():
+    import botocore.session
+    model = botocore.session.get_session().get_service_model("ecs")
+    return model.operation_model("RegisterTaskDefinition").input_shape
+
+
+def validate_register_input(task_definition):
+    """Errors botocore would raise before sending RegisterTaskDefinition, one per line."""
+    from botocore.validate import ParamValidator
+    report = ParamValidator().validate(task_definition, _ecs_input_shape())
+    if not report.has_errors():
+        return []
+    lines = report.generate_report().splitlines()
+    # The first line is a heading ("Parameter validation failed:").
+    return [line.strip() for line in lines[1:] if line.strip()]
+
+
+def put_image_placeholder(task_definition, container_name, placeholder):
+    """A copy whose container `container_name` has `placeholder` as image."""
+    td = copy.deepcopy(task_definition)
+    for container in td.get("containerDefinitions", []):
+        if isinstance(container, dict) and container.get("name") == container_name:
+            container["image"] = placeholder
+    return td
+
+
+def _appspec_target(appspec):
+    """(properties, error) for the ECS service target of a parsed AppSpec."""
+    if not isinstance(appspec, dict):
+        return None, "the document is not a mapping"
+    resources = appspec.get("Resources")
+    if not isinstance(resources, list) or not resources:
+        return None, "Resources: must be a non-empty list"
+    for index, resource in enumerate(resources):
+        if not isinstance(resource, dict):
+            return None, "Resources[%d]: must be a mapping" % index
+        for name, target in resource.items():
+            if isinstance(target, dict) and target.get("Type") == "AWS::ECS::Service":
+                props = target.get("Properties")
+                if not isinstance(props, dict):
+                    return None, "Resources[%d].%s.Properties: must be a mapping" % (index, name)
+                return props, None
+    return None, "Resources: no resource of Type AWS::ECS::Service"
+
+
+def check_pair(taskdef_file, taskdef_text, appspec_file, appspec_text,
+               image_placeholder="<IMAGE1_NAME>", taskdef_placeholder="<TASK_DEFINITION>"):
+    """Errors of one task definition / AppSpec pair as committed, each naming file and field."""
+    import yaml
+
+    errors = []
+    try:
+        td = json.loads(taskdef_text)
+    except ValueError as e:
+        return ["%s: not JSON: %s" % (taskdef_file, e)]
+    if not isinstance(td, dict):
+        return ["%s: the document must be a JSON object" % taskdef_file]
+
+    for line in validate_register_input(td):
+        errors.append("%s: not valid RegisterTaskDefinition input: %s" % (taskdef_file, line))
+
+    count = taskdef_text.count(image_placeholder)
+    if count != 1:
+        errors.append("%s: containerDefinitions[].image: the placeholder %s must appear exactly once, found %d"
+                      % (taskdef_file, image_placeholder, count))
+
+    try:
+        appspec = yaml.safe_load(appspec_text)
+    except yaml.YAMLError as e:
+        errors.append("%s: not YAML: %s" % (appspec_file, str(e).replace("\n", " ")))
+        return errors
+    props, problem = _appspec_target(appspec)
+    if problem:
+        errors.append("%s: %s" % (appspec_file, problem))
+        return errors
+    if props.get("TaskDefinition") != taskdef_placeholder:
+        errors.append("%s: Properties.TaskDefinition must be %s, found %r"
+                      % (appspec_file, taskdef_placeholder, props.get("TaskDefinition")))
+    lb = props.get("LoadBalancerInfo")
+    if not isinstance(lb, dict):
+        errors.append("%s: Properties.LoadBalancerInfo: must be a mapping" % appspec_file)
+        return errors
+    containers = [c for c in td.get("containerDefinitions") or [] if isinstance(c, dict)]
+    by_name = dict((c.get("name"), c) for c in containers)
+    name = lb.get("ContainerName")
+    if name not in by_name:
+        errors.append("%s: Properties.LoadBalancerInfo.ContainerName %r is not a container of %s (containers: %s)"
+                      % (appspec_file, name, taskdef_file, ", ".join(sorted(str(n) for n in by_name)) or "none"))
+        return errors
+    port = lb.get("ContainerPort")
+    ports = [m.get("containerPort") for m in by_name[name].get("portMappings") or [] if isinstance(m, dict)]
+    if not isinstance(port, int) or isinstance(port, bool) or port not in ports:
+        errors.append("%s: Properties.LoadBalancerInfo.ContainerPort %r is not among the port mappings of "
+                      "container %r in %s (containerPort: %s)"
+                      % (appspec_file, port, name, taskdef_file, ", ".join(str(p) for p in ports) or "none"))
+    return errors
