@@ -1,0 +1,219 @@
+"""Tasks 5.3 to 5.6 on the local cloud with real git: roles codecommit_repo and taskdef_appspec."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import require_binary, run_playbook
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PLAY = "tests/integration/deployment/plays/deploy.yml"
+GOLDEN = os.path.join(HERE, "golden")
+ACCOUNT = "123456789012"
+DB_HOST = "supplierdb.aaaaaaaaaa.us-east-1.rds.amazonaws.com"
+FILES = ["appspec-customer.yaml", "appspec-employee.yaml", "taskdef-customer.json", "taskdef-employee.json"]
+
+
+def git(*args, cwd=None):
+    return subprocess.run(["git"] + list(args), cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def remote(tmp_path):
+    """A bare repository standing for the CodeCommit repository (codecommit_repo_remote_url)."""
+    require_binary("git")
+    path = tmp_path / "remote.git"
+    git("init", "--quiet", "--bare", str(path))
+    return path
+
+
+def inputs(tmp_path, remote=None, services=None, **extra):
+    names = [s["name"] for s in services or [{"name": "customer"}, {"name": "employee"}]]
+    data = {
+        "taskdef_appspec_dir": str(tmp_path / "deployment"),
+        "taskdef_appspec_image_uris": dict(
+            (n, "%s.dkr.ecr.us-east-1.amazonaws.com/%s" % (ACCOUNT, n)) for n in names),
+        "taskdef_appspec_execution_role_arn": "arn:aws:iam::%s:role/PipelineRole" % ACCOUNT,
+        "taskdef_appspec_db_host": DB_HOST,
+    }
+    if remote is not None:
+        data["deploy_test_remote_url"] = "file://%s" % remote
+    if services is not None:
+        data["microservices"] = services
+    data.update(extra)
+    return data
+
+
+def apply(cloud, extra_vars, **kwargs):
+    result = run_playbook(cloud, PLAY, extra_vars=extra_vars, **kwargs)
+    assert result.rc == 0, result
+    return result
+
+
+def published(result):
+    """What the play's last debug task shows: clone URL, ARNs, commit."""
+    data = json.loads(result.stdout[result.stdout.index("{"):])
+    for task in data["plays"][0]["tasks"]:
+        msg = task["hosts"].get("localhost", {}).get("msg", "")
+        if isinstance(msg, str) and msg.startswith("DEPLOY "):
+            return json.loads(msg[len("DEPLOY "):])
+    raise AssertionError("the play showed no DEPLOY line")
+
+
+def revisions(cloud, family):
+    return cloud.client("ecs").list_task_definitions(familyPrefix=family)["taskDefinitionArns"]
+
+
+def commits(repo, branch="dev"):
+    return git("rev-list", branch, cwd=str(repo)).split()
+
+
+def clone(url, dest):
+    git("clone", "--quiet", "--branch", "dev", url, str(dest))
+    return dest
+
+
+def test_files_match_the_lab_and_reach_dev(cloud, remote, tmp_path):
+    result = apply(cloud, inputs(tmp_path, remote))
+
+    checkout = clone("file://%s" % remote, tmp_path / "checkout")
+    assert sorted(f for f in os.listdir(str(checkout)) if not f.startswith(".")) == FILES
+    for name in FILES:
+        with open(os.path.join(GOLDEN, name)) as f:
+            want = f.read()
+        with open(os.path.join(str(checkout), name)) as f:
+            got = f.read()
+        if name.endswith(".json"):
+            assert json.loads(got) == json.loads(want), name
+        else:
+            assert got == want, name
+    assert len(commits(remote)) == 1
+
+    # Registered with the real image, not the placeholder.
+    ecs = cloud.client("ecs")
+    arns = published(result)["arns"]
+    for svc in ("customer", "employee"):
+        td = ecs.describe_task_definition(taskDefinition=arns[svc])["taskDefinition"]
+        assert td["family"] == "%s-microservice" % svc
+        assert td["containerDefinitions"][0]["image"] == "%s.dkr.ecr.us-east-1.amazonaws.com/%s:latest" % (ACCOUNT, svc)
+    assert published(result)["commit"] == commits(remote)[0]
+
+
+def test_second_run_makes_no_commit_and_no_revision(cloud, remote, tmp_path):
+    extra = inputs(tmp_path, remote)
+    apply(cloud, extra)
+    before = (commits(remote), revisions(cloud, "customer"), revisions(cloud, "employee"))
+
+    again = apply(cloud, extra)
+
+    assert again.stats()["localhost"]["changed"] == 0
+    assert (commits(remote), revisions(cloud, "customer"), revisions(cloud, "employee")) == before
+    checked = apply(cloud, extra, check=True)
+    assert checked.stats()["localhost"]["changed"] == 0
+
+
+def test_changed_db_host_gives_one_revision_per_service_and_one_commit(cloud, remote, tmp_path):
+    apply(cloud, inputs(tmp_path, remote))
+    before = dict((f, revisions(cloud, f)) for f in ("customer-microservice", "employee-microservice"))
+
+    # Same list lengths, one value changed: the case community.aws.ecs_taskdefinition misses.
+    apply(cloud, inputs(tmp_path, remote, taskdef_appspec_db_host="other-db.example.internal"))
+
+    ecs = cloud.client("ecs")
+    for family, arns in before.items():
+        after = revisions(cloud, family)
+        assert len(after) == len(arns) + 1, family
+        latest = ecs.describe_task_definition(taskDefinition=family)["taskDefinition"]
+        assert latest["containerDefinitions"][0]["environment"] == [
+            {"name": "APP_DB_HOST", "value": "other-db.example.internal"}]
+    assert len(commits(remote)) == 2
+    changed = git("diff", "--name-only", "dev~1", "dev", cwd=str(remote)).split()
+    assert changed == ["taskdef-customer.json", "taskdef-employee.json"]
+
+
+def test_three_services_give_six_files(cloud, remote, tmp_path):
+    services = [{"name": "customer"}, {"name": "employee", "port": 8081}, {"name": "inventory"}]
+    apply(cloud, inputs(tmp_path, remote, services=services))
+
+    checkout = clone("file://%s" % remote, tmp_path / "checkout")
+    names = sorted(f for f in os.listdir(str(checkout)) if not f.startswith("."))
+    assert names == sorted("%s-%s.%s" % (kind, s["name"], ext) for s in services
+                           for kind, ext in (("taskdef", "json"), ("appspec", "yaml")))
+    # The AppSpec follows the service's own port.
+    with open(os.path.join(str(checkout), "appspec-employee.yaml")) as f:
+        assert "ContainerPort: 8081" in f.read()
+    assert len(revisions(cloud, "inventory-microservice")) == 1
+
+
+def test_check_mode_predicts_and_changes_nothing(cloud, remote, tmp_path):
+    extra = inputs(tmp_path, remote)
+    checked = apply(cloud, extra, check=True, diff=True)
+
+    assert checked.stats()["localhost"]["changed"] > 0
+    assert not (tmp_path / "deployment").exists()
+    assert revisions(cloud, "customer-microservice") == []
+    assert git("for-each-ref", cwd=str(remote)) == ""
+
+
+def test_refuses_a_folder_on_another_branch_before_any_change(cloud, remote, tmp_path):
+    folder = tmp_path / "deployment"
+    git("init", "--quiet", "--initial-branch=main", str(folder))
+
+    result = run_playbook(cloud, PLAY, extra_vars=inputs(tmp_path, remote))
+
+    assert result.rc != 0
+    assert "on branch 'main', not 'dev'" in result.output
+    assert revisions(cloud, "customer-microservice") == []
+    assert sorted(os.listdir(str(folder))) == [".git"]
+
+
+def test_refuses_unrelated_uncommitted_changes(cloud, remote, tmp_path):
+    extra = inputs(tmp_path, remote)
+    apply(cloud, extra)
+    (tmp_path / "deployment" / "notes.txt").write_text("work in progress\n")
+
+    result = run_playbook(cloud, PLAY, extra_vars=dict(extra, taskdef_appspec_db_host="other-db.example.internal"))
+
+    assert result.rc != 0
+    assert "notes.txt" in result.output and "uncommitted changes" in result.output
+    assert len(revisions(cloud, "customer-microservice")) == 1
+    assert len(commits(remote)) == 1
+
+
+def test_no_db_host_is_refused_before_any_change(cloud, remote, tmp_path):
+    result = run_playbook(cloud, PLAY, extra_vars=inputs(tmp_path, remote, taskdef_appspec_db_host=""))
+
+    assert result.rc != 0
+    assert "taskdef_appspec_db_host" in result.output and "customer, employee" in result.output
+    assert not (tmp_path / "deployment").exists()
+    assert revisions(cloud, "customer-microservice") == []
+
+
+def test_service_db_host_wins(cloud, remote, tmp_path):
+    services = [{"name": "customer", "db_host": "customer-db.internal"}, {"name": "employee"}]
+    result = apply(cloud, inputs(tmp_path, remote, services=services))
+
+    ecs = cloud.client("ecs")
+    arns = published(result)["arns"]
+    hosts = dict((svc, ecs.describe_task_definition(taskDefinition=arns[svc])["taskDefinition"]
+                  ["containerDefinitions"][0]["environment"][0]["value"]) for svc in arns)
+    assert hosts == {"customer": "customer-db.internal", "employee": DB_HOST}
+
+
+def test_codecommit_on_the_local_cloud(cloud, tmp_path):
+    require_binary("git")
+    probe = cloud.client("codecommit").create_repository(repositoryName="probe-git")["repositoryMetadata"]
+    cloud.client("codecommit").delete_repository(repositoryName="probe-git")
+    if not probe["cloneUrlHttp"].startswith("http://127.0.0.1"):
+        pytest.skip("this local cloud's CodeCommit hosts no git yet (clone URL %s)" % probe["cloneUrlHttp"])
+
+    result = apply(cloud, inputs(tmp_path))
+
+    repo = cloud.client("codecommit").get_repository(repositoryName="deployment")["repositoryMetadata"]
+    assert repo["repositoryDescription"]
+    assert published(result)["clone_url"] == repo["cloneUrlHttp"]
+    checkout = clone(repo["cloneUrlHttp"], tmp_path / "checkout")
+    assert sorted(f for f in os.listdir(str(checkout)) if not f.startswith(".")) == FILES
+    again = apply(cloud, inputs(tmp_path))
+    assert again.stats()["localhost"]["changed"] == 0
