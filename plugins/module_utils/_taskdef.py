@@ -123,9 +123,7 @@ def validate_register_input(task_definition):
     report = ParamValidator().validate(task_definition, _ecs_input_shape())
     if not report.has_errors():
         return []
-    lines = report.generate_report().splitlines()
-    # The first line is a heading ("Parameter validation failed:").
-    return [line.strip() for line in lines[1:] if line.strip()]
+    return [line.strip() for line in report.generate_report().splitlines() if line.strip()]
 
 
 def put_image_placeholder(task_definition, container_name, placeholder):
