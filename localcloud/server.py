@@ -1,7 +1,21 @@
-"""WSGI application of the local cloud and the function that serves it."""
-import os
+"""WSGI application of the local cloud and the function that serves it.
 
-from werkzeug.serving import run_simple
+One process, threaded, on 127.0.0.1: moto answers every API it has; this
+application sits in front of it and answers what moto lacks (CodeCommit with
+git, ECR's registry side and layer store), injects faults on request, and
+counts AWS API calls.
+"""
+import errno
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+import urllib.parse
+
+from werkzeug.serving import make_server
 
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -9,14 +23,234 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 
+from localcloud import ecr as ecr_mod
+from localcloud.codecommit import CodeCommit
+from localcloud.common import AwsError, aws_error_response, json_response, read_body, signing_scope
+from localcloud.control import port_in_use_message
+from localcloud.faults import Faults, RequestLog
+from localcloud.gitserver import PREFIX as GIT_PREFIX, GitHttp
+from localcloud.registry import Registry
 
-def make_app(state_dir):
-    """Return the WSGI application: moto for every API it has."""
-    os.makedirs(state_dir, exist_ok=True)
-    return DomainDispatcherApplication(create_backend_app)
+LOG = logging.getLogger("localcloud")
+CONTROL = "/_localcloud/"
 
 
-def serve(host, port, state_dir):
+def _target(environ):
+    """(service prefix, operation) from X-Amz-Target, e.g. ('CodeCommit_20150413', 'GetBranch')."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if "." in target:
+        prefix, _, operation = target.rpartition(".")
+        return prefix, operation
+    return None, None
+
+
+def _action(environ):
+    """Action of a query-protocol request (EC2, IAM, STS, CloudFormation, RDS, ELBv2...)."""
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+    if "Action" in query:
+        return query["Action"][0]
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        form = urllib.parse.parse_qs(read_body(environ).decode("utf-8", "replace"))
+        if "Action" in form:
+            return form["Action"][0]
+    return None
+
+
+class LocalCloud:
+    def __init__(self, state_dir, host="127.0.0.1", port=4566, registry_port=None):
+        self.state_dir = os.path.abspath(state_dir)
+        os.makedirs(self.state_dir, exist_ok=True)
+        self.host, self.port = host, port
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.faults = Faults()
+        self.requests = RequestLog()
+        self.codecommit = CodeCommit(self.state_dir)
+        self.git = GitHttp(self.codecommit)
+        self.registry = Registry(self.state_dir, port, registry_port, host="127.0.0.1")
+        self.ecr = ecr_mod.Ecr(self.state_dir, self.registry)
+        self.started = time.time()
+
+    # -- life cycle ----------------------------------------------------------
+    def start_children(self):
+        self.registry.start()
+
+    def stop_children(self):
+        self.registry.stop()
+
+    def status(self):
+        return {"pid": os.getpid(), "state_dir": self.state_dir, "host": self.host, "port": self.port,
+                "registry": self.registry.address, "registry_off_reason": self.registry.reason,
+                "uptime": round(time.time() - self.started, 1)}
+
+    # -- dispatch ------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL):
+            return self.control(environ, start_response, path[len(CONTROL):])
+        if path.startswith(GIT_PREFIX):
+            return self.git(environ, start_response)
+        if path.startswith("/moto-api"):
+            return self.moto(environ, start_response)
+        return self.aws(environ, start_response)
+
+    def aws(self, environ, start_response):
+        region, service = signing_scope(environ)
+        prefix, operation = _target(environ)
+        if operation is None:
+            operation = _action(environ) or "%s %s" % (environ.get("REQUEST_METHOD"),
+                                                       environ.get("PATH_INFO", "/"))
+        if service is None and prefix:
+            service = prefix.split("_")[0].lower()
+        self.requests.add(service, operation)
+        fault = self.faults.take([service, operation, environ.get("HTTP_X_AMZ_TARGET"),
+                                  "%s.%s" % (service, operation)])
+        if fault:
+            return self.answer_fault(fault, environ, start_response, service, prefix)
+        host = environ.get("HTTP_HOST") or "%s:%d" % (self.host, self.port)
+        try:
+            if prefix == "CodeCommit_20150413":
+                params = json.loads(read_body(environ) or b"{}")
+                result = self.codecommit.handle(operation, params, region, host)
+                if result is not None:
+                    return json_response(start_response, 200, result)
+            elif prefix == "AmazonEC2ContainerRegistry_V20150921":
+                return self.ecr_request(environ, start_response, operation, region, host)
+        except AwsError as exc:
+            return aws_error_response(start_response, exc)
+        return self.moto(environ, start_response)
+
+    def ecr_request(self, environ, start_response, operation, region, host):
+        params = json.loads(read_body(environ) or b"{}")
+        region = region or "us-east-1"
+        registry_on = self.registry.running
+        if operation in ecr_mod.INTERCEPTED and (operation != "GetAuthorizationToken" or registry_on):
+            return json_response(start_response, 200, self.ecr.handle(operation, params, region, host))
+        if operation in ecr_mod.READS:
+            self.ecr.sync_repository(region, params.get("repositoryName"))
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        body = b"".join(self.moto(environ, capture))
+        if captured["status"].startswith("200"):
+            if operation == "DeleteRepository" and registry_on:
+                self.registry.forget_repository(params.get("repositoryName", ""))
+            body = self.ecr.rewrite_uris(body)
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        start_response(captured["status"], headers + [("Content-Length", str(len(body)))])
+        return [body]
+
+    def answer_fault(self, mode, environ, start_response, service, prefix):
+        if mode == "drop":
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            # Nothing more can reach the client; the handler's own write then fails quietly.
+            raise ConnectionAbortedError("connection dropped on purpose (localcloud fault)")
+        if mode == "unavailable":
+            body = b"Service Unavailable (localcloud fault)"
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain"),
+                                                      ("Content-Length", str(len(body)))])
+            return [body]
+        if prefix or not environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+            return aws_error_response(start_response, AwsError("ThrottlingException", "Rate exceeded"))
+        if service == "ec2":
+            body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error>"
+                    "<Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message>"
+                    "</Error></Errors><RequestID>localcloud-fault</RequestID></Response>").encode()
+        else:
+            body = ("<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
+                    "<Message>Rate exceeded</Message></Error>"
+                    "<RequestId>localcloud-fault</RequestId></ErrorResponse>").encode()
+        start_response("400 Bad Request", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    # -- control endpoints ---------------------------------------------------
+    def control(self, environ, start_response, what):
+        method = environ.get("REQUEST_METHOD", "GET")
+
+        def reply(doc, status=200):
+            return json_response(start_response, status, doc, content_type="application/json")
+
+        if what == "status" and method == "GET":
+            return reply(self.status())
+        if what == "reset" and method == "POST":
+            self.reset()
+            return reply({"reset": True})
+        if what == "faults":
+            if method == "GET":
+                return reply(self.faults.state())
+            if method == "DELETE":
+                self.faults.clear()
+                return reply(self.faults.state())
+            if method == "POST":
+                try:
+                    rule = self.faults.add(json.loads(read_body(environ) or b"null"))
+                except ValueError as exc:
+                    return reply({"error": "bad fault: %s" % exc}, 400)
+                return reply(rule)
+        if what == "requests" and method == "GET":
+            return reply(self.requests.state())
+        if what == "requests/reset" and method == "POST":
+            self.requests.reset()
+            return reply(self.requests.state())
+        if what == "registry/events" and method == "POST":
+            try:
+                repos = self.ecr.on_registry_events(json.loads(read_body(environ) or b"{}"))
+            except ValueError:
+                return reply({"error": "not a notification envelope"}, 400)
+            return reply({"synced": repos})
+        if what.startswith("ecr/blobs/") and method in ("GET", "HEAD"):
+            path = self.ecr.blob_path(what[len("ecr/blobs/"):])
+            if path is None:
+                return reply({"error": "no such blob"}, 404)
+            size = os.path.getsize(path)
+            start_response("200 OK", [("Content-Type", "application/octet-stream"),
+                                      ("Content-Length", str(size))])
+            if method == "HEAD":
+                return [b""]
+            with open(path, "rb") as handle:
+                return [handle.read()]
+        return reply({"error": "unknown control endpoint %s %s" % (method, what)}, 404)
+
+    def reset(self):
+        """Forget CodeCommit repositories, the layer store, the registry's images and moto's state."""
+        from moto.moto_api._internal.models import moto_api_backend
+        moto_api_backend.reset()
+        self.codecommit.reset()
+        self.ecr.reset()
+        self.faults.clear()
+
+
+def serve(host, port, state_dir, registry_port=None):
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     os.environ.setdefault("MOTO_PORT", str(port))
-    run_simple(host, port, make_app(state_dir), threaded=True,
-               request_handler=MotoRequestHandler)
+    try:
+        cloud = LocalCloud(state_dir, host, port, registry_port)
+        server = make_server(host, port, cloud, threaded=True, request_handler=MotoRequestHandler)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            print(port_in_use_message(host, port), file=sys.stderr)
+            return 1
+        raise
+    server.daemon_threads = True
+
+    def terminate(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+    cloud.start_children()
+    LOG.info("local cloud on http://%s:%d, state in %s", host, port, cloud.state_dir)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        cloud.stop_children()
+        server.server_close()
+    return 0

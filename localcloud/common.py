@@ -1,0 +1,61 @@
+"""Small helpers shared by the local cloud's handlers."""
+import json
+import re
+import uuid
+
+ACCOUNT_ID = "123456789012"
+_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
+
+
+class AwsError(Exception):
+    """An error answered in the AWS JSON protocol's shape (HTTP 400 unless told)."""
+
+    def __init__(self, code, message, status=400):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def json_response(start_response, status, doc, content_type="application/x-amz-json-1.1",
+                  extra_headers=()):
+    body = json.dumps(doc).encode()
+    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error",
+              503: "Service Unavailable"}.get(status, "Status")
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(body))),
+               ("x-amzn-RequestId", str(uuid.uuid4()))] + list(extra_headers)
+    start_response("%d %s" % (status, reason), headers)
+    return [body]
+
+
+def aws_error_response(start_response, error):
+    return json_response(start_response, error.status,
+                         {"__type": error.code, "message": error.message},
+                         extra_headers=[("x-amzn-ErrorType", error.code)])
+
+
+def signing_scope(environ):
+    """(region, service) from the SigV4 Authorization header, or (None, None)."""
+    match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if match:
+        return match.group(1), match.group(2)
+    return None, None
+
+
+def read_body(environ):
+    """Read the whole request body once and put it back for the next reader."""
+    import io
+    if "localcloud.body" in environ:
+        return environ["localcloud.body"]
+    stream = environ["wsgi.input"]
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        body = stream.read(int(length))
+    elif environ.get("wsgi.input_terminated"):
+        body = stream.read()
+    else:
+        body = b""
+    environ["localcloud.body"] = body
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return body

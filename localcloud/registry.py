@@ -1,0 +1,226 @@
+"""ECR's registry side: Debian's docker-registry (CNCF distribution) on 127.0.0.1.
+
+moto speaks no registry protocol (/v2/), so `docker login` / `docker push` to
+a repository URI need a real registry. The local cloud spawns one with an
+htpasswd user AWS whose password is made at start and handed out by
+GetAuthorizationToken, and reads what was pushed straight from its storage.
+"""
+import base64
+import ctypes
+import logging
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+LOG = logging.getLogger("localcloud.registry")
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    # Runs in the child before exec: a registry must not outlive a killed cloud.
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+def _bcrypt_line(user, password):
+    try:
+        import bcrypt
+        hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
+    except ImportError:
+        # glibc's crypt knows bcrypt; the module is deprecated but still in Python 3.11/3.12.
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import crypt
+        hashed = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
+    return "%s:%s\n" % (user, hashed)
+
+
+def free_port(host="127.0.0.1"):
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def port_free(host, port):
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+class Registry:
+    USER = "AWS"
+
+    def __init__(self, state_dir, cloud_port, port=None, host="127.0.0.1"):
+        self.dir = os.path.join(state_dir, "registry")
+        self.storage = os.path.join(self.dir, "storage")
+        self.host = host
+        self.cloud_port = cloud_port
+        self.wanted_port = port
+        self.port = None
+        self.password = secrets.token_urlsafe(32)
+        self.proc = None
+        self.reason = None
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    @property
+    def address(self):
+        return "%s:%d" % (self.host, self.port) if self.running else None
+
+    def token(self):
+        return base64.b64encode(("%s:%s" % (self.USER, self.password)).encode()).decode()
+
+    def _choose_port(self):
+        if self.wanted_port == 0:
+            return free_port(self.host)
+        if self.wanted_port is not None:
+            return self.wanted_port
+        default = self.cloud_port + 1
+        if default < 65536 and port_free(self.host, default):
+            return default
+        port = free_port(self.host)
+        LOG.warning("registry: default port %d is taken, using %d", default, port)
+        return port
+
+    def start(self, timeout=20):
+        binary = shutil.which("docker-registry")
+        if not binary:
+            self.reason = "docker-registry is not installed (apt-get install docker-registry)"
+            LOG.warning("registry side off: %s; GetAuthorizationToken still answers", self.reason)
+            return False
+        self.port = self._choose_port()
+        if not port_free(self.host, self.port):
+            self.reason = "registry port %d on %s is already in use" % (self.port, self.host)
+            LOG.error("registry side off: %s; choose --registry-port", self.reason)
+            return False
+        os.makedirs(self.storage, exist_ok=True)
+        htpasswd = os.path.join(self.dir, "htpasswd")
+        with open(htpasswd, "w") as handle:
+            handle.write(_bcrypt_line(self.USER, self.password))
+        config = os.path.join(self.dir, "config.yml")
+        with open(config, "w") as handle:
+            handle.write(self._config(htpasswd))
+        log = open(os.path.join(self.dir, "registry.log"), "ab")
+        self.proc = subprocess.Popen([binary, "serve", config], stdin=subprocess.DEVNULL,
+                                     stdout=log, stderr=subprocess.STDOUT,
+                                     preexec_fn=_die_with_parent)
+        log.close()
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                self.reason = "docker-registry exited (code %s), see %s/registry.log" % (
+                    self.proc.returncode, self.dir)
+                LOG.error("registry side off: %s", self.reason)
+                self.proc = None
+                return False
+            try:
+                urllib.request.urlopen("http://%s:%d/v2/" % (self.host, self.port), timeout=1)
+                break
+            except urllib.error.HTTPError:
+                break  # 401: up, and asking for credentials as it should
+            except Exception:
+                time.sleep(0.1)
+        LOG.info("registry side on %s:%d (user AWS, storage %s)", self.host, self.port, self.storage)
+        return True
+
+    def _config(self, htpasswd):
+        # Plain HTTP on 127.0.0.1 (docker trusts loopback registries without TLS);
+        # no blob descriptor cache, so that a reset of the storage on disk is seen at once.
+        return "\n".join([
+            "version: 0.1",
+            "log:",
+            "  level: warn",
+            "storage:",
+            "  filesystem:",
+            "    rootdirectory: %s" % self.storage,
+            "  delete:",
+            "    enabled: true",
+            "  maintenance:",
+            "    uploadpurging:",
+            "      enabled: false",
+            "http:",
+            "  addr: %s:%d" % (self.host, self.port),
+            "  secret: %s" % secrets.token_hex(16),
+            "auth:",
+            "  htpasswd:",
+            "    realm: localcloud-ecr",
+            "    path: %s" % htpasswd,
+            "notifications:",
+            "  endpoints:",
+            "    - name: localcloud",
+            "      url: http://127.0.0.1:%d/_localcloud/registry/events" % self.cloud_port,
+            "      timeout: 2s",
+            "      threshold: 5",
+            "      backoff: 1s",
+            "",
+        ])
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    # -- what is stored ------------------------------------------------------
+    def _v2(self, *parts):
+        return os.path.join(self.storage, "docker", "registry", "v2", *parts)
+
+    def blob_path(self, digest):
+        algo, _, hexa = digest.partition(":")
+        if algo != "sha256" or len(hexa) != 64:
+            return None
+        path = self._v2("blobs", "sha256", hexa[:2], hexa, "data")
+        return path if os.path.isfile(path) else None
+
+    def has_layer(self, repository, digest):
+        hexa = digest.partition(":")[2]
+        if not self.blob_path(digest):
+            return False
+        return os.path.isfile(self._v2("repositories", repository, "_layers", "sha256", hexa, "link"))
+
+    def tags(self, repository):
+        """{tag: manifest digest} as the registry stores them."""
+        tags_dir = self._v2("repositories", repository, "_manifests", "tags")
+        found = {}
+        try:
+            names = os.listdir(tags_dir)
+        except OSError:
+            return found
+        for tag in names:
+            try:
+                with open(os.path.join(tags_dir, tag, "current", "link")) as handle:
+                    found[tag] = handle.read().strip()
+            except OSError:
+                continue
+        return found
+
+    def manifest(self, digest):
+        path = self.blob_path(digest)
+        if not path:
+            return None
+        with open(path, "rb") as handle:
+            return handle.read()
+
+    def forget_repository(self, repository):
+        shutil.rmtree(self._v2("repositories", repository), ignore_errors=True)
+
+    def reset(self):
+        shutil.rmtree(os.path.join(self.storage, "docker"), ignore_errors=True)
