@@ -1,0 +1,258 @@
+# Copyright: Contributors to the cloudlab.microservices collection
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Helpers of `make bench`: a counting proxy in front of the local cloud,
+the targets, the table.
+
+The proxy sits between every AWS client of the benchmark (ansible's modules,
+the aws CLI) and the local cloud, so that both sides are counted the same
+way, whatever the local cloud itself offers: each request is classified by
+its signing scope (service) and its operation (X-Amz-Target header of the
+JSON protocols, Action= of the query protocols), and the image bytes that
+UploadLayerPart carries are summed.
+"""
+import base64
+import http.client
+import json
+import re
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# Requests that are the local cloud's own controls, not AWS API calls.
+INTERNAL_PREFIXES = ("/moto-api", "/_localcloud")
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+_GIT = re.compile(r"/(info/refs|git-upload-pack|git-receive-pack)(\?|$)")
+# Headers the proxy owns on each side: hop-by-hop ones and the framing it redoes.
+_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
+        "trailer", "upgrade", "content-length"}
+
+
+def classify(method, path, headers, body):
+    """(kind, service, operation) of one request; kind is 'aws', 'git' or 'internal'."""
+    if path.startswith(INTERNAL_PREFIXES):
+        return "internal", "", ""
+    if _GIT.search(path):
+        return "git", "git", _GIT.search(path).group(1)
+    lower = {k.lower(): v for k, v in headers.items()}
+    match = _SCOPE.search(lower.get("authorization", ""))
+    service = match.group(1) if match else "unsigned"
+    target = lower.get("x-amz-target", "")
+    if target:
+        return "aws", service, target.rsplit(".", 1)[-1]
+    if body and "x-www-form-urlencoded" in lower.get("content-type", ""):
+        action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action")
+        if action:
+            return "aws", service, action[0]
+    # REST protocols: the method and the first path segment name the call well enough.
+    segment = urllib.parse.urlsplit(path).path.strip("/").split("/")[0]
+    return "aws", service, "%s /%s" % (method, segment)
+
+
+def layer_bytes(operation, body):
+    """Bytes of image data a request uploads (UploadLayerPart's blob, decoded)."""
+    if operation != "UploadLayerPart" or not body:
+        return 0
+    try:
+        blob = json.loads(body).get("layerPartBlob", "")
+    except ValueError:
+        return 0
+    return len(base64.b64decode(blob)) if blob else 0
+
+
+class RequestLog:
+    """Thread-safe tally of the requests the proxy forwarded."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        with self._lock:
+            self.calls = {}
+            self.git_requests = 0
+            self.upload_bytes = 0
+            self.body_bytes = 0
+
+    def add(self, kind, service, operation, body_len, uploaded):
+        with self._lock:
+            if kind == "git":
+                self.git_requests += 1
+            elif kind == "aws":
+                key = "%s:%s" % (service, operation)
+                self.calls[key] = self.calls.get(key, 0) + 1
+                self.body_bytes += body_len
+                self.upload_bytes += uploaded
+
+    def snapshot(self):
+        with self._lock:
+            return {
+                "api_calls": sum(self.calls.values()),
+                "by_operation": dict(sorted(self.calls.items())),
+                "git_requests": self.git_requests,
+                "upload_bytes": self.upload_bytes,
+                "request_body_bytes": self.body_bytes,
+            }
+
+
+def _read_body(rfile, headers):
+    if headers.get("Transfer-Encoding", "").lower() == "chunked":
+        chunks = []
+        while True:
+            size = int(rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(chunks)
+            chunks.append(rfile.read(size))
+            rfile.readline()
+    length = int(headers.get("Content-Length") or 0)
+    return rfile.read(length) if length else b""
+
+
+class CountingProxy:
+    """An HTTP proxy on 127.0.0.1:<free port> that forwards to `upstream` and counts."""
+
+    def __init__(self, upstream_host, upstream_port):
+        self.log = RequestLog()
+        proxy = self
+        local = threading.local()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # the benchmark prints its own table only
+                pass
+
+            def _upstream(self):
+                # One upstream connection per client thread keeps botocore's
+                # keep-alive meaningful behind the proxy.
+                conn = getattr(local, "conn", None)
+                if conn is None:
+                    conn = local.conn = http.client.HTTPConnection(upstream_host, upstream_port, timeout=600)
+                return conn
+
+            def _forward(self):
+                body = _read_body(self.rfile, self.headers)
+                kind, service, operation = classify(self.command, self.path, self.headers, body)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
+                for attempt in (1, 2):
+                    conn = self._upstream()
+                    try:
+                        conn.request(self.command, self.path, body=body or None, headers=headers)
+                        resp = conn.getresponse()
+                        data = resp.read()
+                        break
+                    except (http.client.HTTPException, OSError):
+                        # A stale kept-alive connection: retry once on a new one.
+                        conn.close()
+                        local.conn = None
+                        if attempt == 2:
+                            self.send_error(502, "local cloud unreachable")
+                            return
+                proxy.log.add(kind, service, operation, len(body), layer_bytes(operation, body))
+                self.send_response_only(resp.status, resp.reason)
+                for key, value in resp.getheaders():
+                    if key.lower() not in _HOP:
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _forward
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.endpoint = "http://127.0.0.1:%d" % self.port
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# name: (what is compared, upper limit); a target is met when value <= limit.
+TARGETS = {
+    "first_run_vs_cli": ("phase5 first run / CLI script", 1.0),
+    "rerun_vs_first": ("phase5 no-op rerun / first run", 0.5),
+    "scale_20_vs_2": ("20 services / 2 services (first run time)", 4.0),
+    "unchanged_push_bytes": ("unchanged push uploads (bytes)", 0),
+}
+
+
+def ratio(value, base):
+    return round(value / base, 2) if base else None
+
+
+def evaluate(results):
+    """{target: {value, limit, met}} from the measured results."""
+    runs = results["phase5"]
+    scale = {row["services"]: row for row in results["scale"]}
+    push = {row["step"]: row for row in results["push"]}
+    values = {
+        "first_run_vs_cli": ratio(runs["first"]["seconds"], results["cli"]["seconds"]),
+        "rerun_vs_first": ratio(runs["rerun"]["seconds"], runs["first"]["seconds"]),
+        "scale_20_vs_2": ratio(scale[20]["first_seconds"], scale[2]["first_seconds"])
+        if 20 in scale and 2 in scale else None,
+        "unchanged_push_bytes": push["unchanged"]["upload_bytes"] if "unchanged" in push else None,
+    }
+    out = {}
+    for name, (label, limit) in TARGETS.items():
+        value = values[name]
+        out[name] = {"label": label, "value": value, "limit": limit,
+                     "met": None if value is None else value <= limit}
+    return out
+
+
+def _fmt(value):
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return "%.2f" % value
+    return str(value)
+
+
+def table(rows, headers):
+    """A plain-text table, columns as wide as their widest cell."""
+    cells = [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    line = "  ".join("%-*s" % (w, h) for w, h in zip(widths, headers))
+    sep = "  ".join("-" * w for w in widths)
+    body = ["  ".join("%-*s" % (w, c) for w, c in zip(widths, r)) for r in cells]
+    return "\n".join([line, sep] + body)
+
+
+def render(results):
+    """The benchmark's one table (as sections of one text), from its JSON."""
+    cli = results["cli"]
+    runs = results["phase5"]
+    parts = []
+    rows = [["lab CLI script (bench/lab_cli.sh)", cli["seconds"], cli["api_calls"], None, 1.0]]
+    for key, label in (("first", "phase5.yml first run"), ("rerun", "phase5.yml no-op rerun")):
+        run = runs[key]
+        rows.append([label, run["seconds"], run["api_calls"], run.get("changed"),
+                     ratio(run["seconds"], cli["seconds"])])
+    parts.append(table(rows, ["run (%d services)" % results["services"], "seconds", "API calls",
+                              "changed", "x CLI"]))
+    base = {row["services"]: row for row in results["scale"]}.get(2)
+    rows = []
+    for row in results["scale"]:
+        rows.append([row["services"], row["first_seconds"], row["first_api_calls"],
+                     ratio(row["first_seconds"], base["first_seconds"]) if base else None,
+                     ratio(row["first_api_calls"], base["first_api_calls"]) if base else None,
+                     row["rerun_seconds"], row["rerun_api_calls"], row.get("rerun_changed")])
+    parts.append(table(rows, ["services", "first s", "first calls", "x2 time", "x2 calls",
+                              "rerun s", "rerun calls", "rerun changed"]))
+    rows = [[r["step"], r["seconds"], r["upload_bytes"], r["api_calls"]] for r in results["push"]]
+    parts.append(table(rows, ["archive push", "seconds", "bytes uploaded", "API calls"]))
+    rows = []
+    for target in results["targets"].values():
+        met = {True: "met", False: "NOT MET", None: "not measured"}[target["met"]]
+        rows.append([target["label"], target["value"], "<= %s" % target["limit"], met])
+    parts.append(table(rows, ["target", "measured", "limit", "result"]))
+    return "\n\n".join(parts)

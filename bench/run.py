@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+# Copyright: Contributors to the cloudlab.microservices collection
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""`make bench`: how fast and how lean Phase 5 is, on a local cloud of its own.
+
+One run measures, each from a clean cloud with the lab environment:
+  1. the lab's steps as a plain AWS CLI script (bench/lab_cli.sh), then
+     phase5.yml's first run and its no-op rerun, on the two sample services;
+  2. phase5.yml with 2, 10 and 20 generated services, first run and rerun;
+  3. the `archive` push of one image: first, unchanged, one changed layer.
+Every AWS request of both sides goes through a counting proxy (benchlib), so
+API calls and uploaded bytes are counted the same way for the CLI and for
+ansible. Prints one table, writes bench/results/bench.json, bench.txt and
+bench.png (time against number of services).
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+import benchlib  # noqa: E402
+from conftest import LocalCloud  # noqa: E402  (the tests' local cloud launcher)
+
+BIN = os.path.dirname(sys.executable)
+PHASE5 = os.path.join(ROOT, "playbooks", "phase5.yml")
+LAB = os.path.join(ROOT, "playbooks", "lab_environment.yml")
+PUSH = os.path.join(HERE, "plays", "push.yml")
+RESULTS = os.path.join(HERE, "results")
+
+
+def log(msg):
+    print("[bench %s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
+
+
+def load_build():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("examples_build", os.path.join(ROOT, "examples", "build.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Bench:
+    def __init__(self, work, keep_output=False):
+        self.work = work
+        self.build = load_build()
+        self.busybox = shutil.which("busybox") or "/bin/busybox"
+        os.makedirs(os.path.join(work, "cloud"))
+        self.cloud = LocalCloud(os.path.join(work, "cloud"))
+        self.proxy = None
+        self.counter = 0
+        self.keep_output = keep_output
+
+    # -- set-up --------------------------------------------------------------
+    def start(self):
+        self.cloud.start()
+        self.proxy = benchlib.CountingProxy("127.0.0.1", self.cloud.port).start()
+        self.env = self.cloud.env()
+        # Both sides reach the cloud through the proxy only.
+        self.env.update({"LOCALCLOUD_ENDPOINT": self.proxy.endpoint, "AWS_ENDPOINT_URL": self.proxy.endpoint,
+                         "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+                         "ANSIBLE_LOCALHOST_WARNING": "false", "AWS_PAGER": ""})
+        log("local cloud on port %d, counting proxy at %s" % (self.cloud.port, self.proxy.endpoint))
+
+    def stop(self):
+        if self.proxy:
+            self.proxy.stop()
+        self.cloud.stop()
+
+    def fresh(self):
+        """A clean cloud holding the lab environment; counters at zero."""
+        self.cloud.reset()
+        result = self.playbook(LAB)
+        if result["rc"]:
+            raise SystemExit("lab_environment.yml failed:\n%s" % result["tail"])
+        self.proxy.log.reset()
+
+    def services(self, names, variant=""):
+        """Service entries with an OCI archive each (the sample's app files, named after the service)."""
+        entries = []
+        for name in names:
+            folder = os.path.join(self.work, "src", variant, name)
+            sample = name if name in ("customer", "employee") else "customer"
+            if not os.path.isdir(folder):
+                shutil.copytree(os.path.join(ROOT, "examples", sample), folder)
+                with open(os.path.join(folder, "www", "service.txt"), "w") as handle:
+                    handle.write("%s %s\n" % (name, variant))
+            out = os.path.join(self.work, "images", variant or "base", "%s.oci.tar" % name)
+            if not os.path.exists(out):
+                self.build.build_archive(name, out, service_dir=folder, busybox=self.busybox)
+            entries.append({"name": name, "archive": out})
+        return entries
+
+    def remote(self):
+        """A bare git repository standing for CodeCommit's `deployment` when the cloud hosts no git."""
+        self.counter += 1
+        path = os.path.join(self.work, "remotes", "deployment-%d.git" % self.counter)
+        subprocess.run(["git", "init", "--quiet", "--bare", path], check=True)
+        return "file://" + path
+
+    def deploy_dir(self):
+        self.counter += 1
+        return os.path.join(self.work, "deploy-%d" % self.counter, "deployment")
+
+    # -- runs ----------------------------------------------------------------
+    def _timed(self, cmd, env=None):
+        self.proxy.log.reset()
+        start = time.monotonic()
+        proc = subprocess.run(cmd, cwd=ROOT, env=env or self.env, capture_output=True, text=True)
+        seconds = round(time.monotonic() - start, 2)
+        counts = self.proxy.log.snapshot()
+        return proc, seconds, counts
+
+    def playbook(self, path, extra_vars=None):
+        cmd = [os.path.join(BIN, "ansible-playbook"), "-i", os.path.join(ROOT, "inventories", "local"), path]
+        if extra_vars:
+            cmd += ["-e", json.dumps(extra_vars)]
+        proc, seconds, counts = self._timed(cmd)
+        result = {"rc": proc.returncode, "seconds": seconds, "tail": (proc.stdout + proc.stderr)[-4000:]}
+        result.update(counts)
+        try:
+            data = json.loads(proc.stdout[proc.stdout.index("{"):])
+            stats = data["stats"].get("localhost", {})
+            result["changed"] = stats.get("changed")
+            result["tasks"] = task_times(data)
+        except (ValueError, KeyError):
+            result["changed"] = None
+        return result
+
+    def phase5(self, entries, remote, deploy_dir):
+        extra = {"microservices": entries, "image_push_method": "archive",
+                 "taskdef_appspec_dir": deploy_dir}
+        if remote:
+            extra["taskdef_appspec_remote_url"] = remote
+        result = self.playbook(PHASE5, extra)
+        if result["rc"]:
+            raise SystemExit("phase5.yml failed (%d services):\n%s" % (len(entries), result["tail"]))
+        return result
+
+    def cli(self, entries, remote):
+        archives = os.path.dirname(entries[0]["archive"])
+        cmd = ["bash", os.path.join(HERE, "lab_cli.sh"), "--endpoint", self.proxy.endpoint,
+               "--workdir", os.path.join(self.work, "cli"), "--archives", archives,
+               "--services", " ".join(e["name"] for e in entries)]
+        if remote:
+            cmd += ["--remote", remote]
+        env = dict(self.env, AWS_BIN=os.path.join(BIN, "aws"))
+        proc, seconds, counts = self._timed(cmd, env)
+        if proc.returncode:
+            raise SystemExit("lab_cli.sh failed:\n%s" % (proc.stdout + proc.stderr)[-4000:])
+        result = {"seconds": seconds}
+        result.update(counts)
+        return result
+
+    def codecommit_hosts_git(self):
+        """Whether the cloud serves git at CodeCommit's clone URL (the foundation's git-backed CodeCommit)."""
+        client = self.cloud.client("codecommit")
+        try:
+            url = client.create_repository(repositoryName="bench-probe")["repositoryMetadata"]["cloneUrlHttp"]
+        except Exception:  # noqa: BLE001  any failure means: no usable CodeCommit
+            return False
+        proc = subprocess.run(["git", "ls-remote", url], capture_output=True, text=True, timeout=30,
+                              env=dict(self.env, GIT_TERMINAL_PROMPT="0"))
+        self.cloud.reset()
+        return proc.returncode == 0
+
+
+def task_times(data):
+    """{task name: seconds}, summed over the run, from the JSON callback's durations."""
+    from datetime import datetime
+    out = {}
+    for play in data.get("plays", []):
+        for task in play.get("tasks", []):
+            dur = task.get("task", {}).get("duration", {})
+            if not dur.get("start") or not dur.get("end"):
+                continue
+            parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
+            name = task["task"]["name"]
+            out[name] = round(out.get(name, 0) + (parse(dur["end"]) - parse(dur["start"])).total_seconds(), 3)
+    return out
+
+
+def plot(results, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rows = results["scale"]
+    x = [r["services"] for r in rows]
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    ax.plot(x, [r["first_seconds"] for r in rows], "o-", label="phase5.yml first run")
+    ax.plot(x, [r["rerun_seconds"] for r in rows], "s-", label="phase5.yml no-op rerun")
+    ax.axhline(results["cli"]["seconds"], color="grey", linestyle=":",
+               label="lab CLI script, %d services" % results["services"])
+    ax.set_xlabel("services in `microservices`")
+    ax.set_ylabel("wall time (s)")
+    ax.set_xticks(x)
+    ax.set_ylim(bottom=0)
+    ax.set_title("Phase 5 on the local cloud")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def top_tasks(tasks, count=12):
+    return dict(sorted(tasks.items(), key=lambda kv: -kv[1])[:count])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="2,10,20", help="service counts of the scale runs")
+    parser.add_argument("--out", default=RESULTS, help="folder of bench.json / bench.txt / bench.png")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, clones)")
+    args = parser.parse_args(argv)
+    for tool in ("git", "jq", "tar"):
+        if not shutil.which(tool):
+            raise SystemExit("bench needs %s (make system-deps)" % tool)
+    scale = [int(n) for n in args.scale.split(",") if n.strip()]
+    os.makedirs(args.out, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="cloudlab-bench-")
+    bench = Bench(work)
+    started = time.monotonic()
+    results = {"services": 2, "machine": {"cpus": os.cpu_count()}, "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    try:
+        bench.start()
+        git_backed = bench.codecommit_hosts_git()
+        results["codecommit_remote"] = "local cloud (git smart HTTP)" if git_backed else "bare git repository (file://)"
+        log("CodeCommit remote: %s" % results["codecommit_remote"])
+        sample = bench.services(["customer", "employee"])
+
+        log("lab CLI script, 2 services")
+        bench.fresh()
+        results["cli"] = bench.cli(sample, None if git_backed else bench.remote())
+
+        log("phase5.yml first run and no-op rerun, 2 services")
+        bench.fresh()
+        remote = None if git_backed else bench.remote()
+        deploy = bench.deploy_dir()
+        first = bench.phase5(sample, remote, deploy)
+        rerun = bench.phase5(sample, remote, deploy)
+        results["phase5"] = {"first": first, "rerun": rerun}
+
+        results["scale"] = []
+        for count in scale:
+            log("phase5.yml with %d generated services" % count)
+            entries = bench.services(["svc%02d" % i for i in range(1, count + 1)])
+            bench.fresh()
+            remote = None if git_backed else bench.remote()
+            deploy = bench.deploy_dir()
+            first = bench.phase5(entries, remote, deploy)
+            rerun = bench.phase5(entries, remote, deploy)
+            results["scale"].append({
+                "services": count,
+                "first_seconds": first["seconds"], "first_api_calls": first["api_calls"],
+                "rerun_seconds": rerun["seconds"], "rerun_api_calls": rerun["api_calls"],
+                "rerun_changed": rerun["changed"],
+                "first_by_operation": first["by_operation"], "rerun_by_operation": rerun["by_operation"],
+                "first_slowest_tasks": top_tasks(first.get("tasks", {})),
+                "rerun_slowest_tasks": top_tasks(rerun.get("tasks", {})),
+            })
+
+        log("archive push: first, unchanged, one changed layer")
+        bench.fresh()
+        results["push"] = []
+        base = bench.services(["customer"])
+        changed = bench.services(["customer"], variant="changed")
+        for step, entries in (("first", base), ("unchanged", base), ("one changed layer", changed)):
+            run = bench.playbook(PUSH, {"microservices": entries})
+            if run["rc"]:
+                raise SystemExit("push.yml failed (%s):\n%s" % (step, run["tail"]))
+            results["push"].append({"step": step, "seconds": run["seconds"], "upload_bytes": run["upload_bytes"],
+                                    "api_calls": run["api_calls"], "changed": run["changed"]})
+    finally:
+        bench.stop()
+        if args.keep:
+            log("work folder kept: %s" % work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+    for key in ("first", "rerun"):
+        results["phase5"][key]["slowest_tasks"] = top_tasks(results["phase5"][key].pop("tasks", {}))
+        results["phase5"][key].pop("tail", None)
+    results["targets"] = benchlib.evaluate(results)
+    results["bench_seconds"] = round(time.monotonic() - started, 1)
+    text = benchlib.render(results)
+    print()
+    print(text)
+    print("\nbench took %.0f s; results in %s" % (results["bench_seconds"], os.path.relpath(args.out, os.getcwd())))
+    with open(os.path.join(args.out, "bench.json"), "w") as handle:
+        json.dump(results, handle, indent=2, sort_keys=True)
+    with open(os.path.join(args.out, "bench.txt"), "w") as handle:
+        handle.write(text + "\n")
+    plot(results, os.path.join(args.out, "bench.png"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
