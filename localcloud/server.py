@@ -56,6 +56,10 @@ def _action(environ):
     return None
 
 
+def _is_query(environ):
+    return environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
+
+
 class LocalCloud:
     def __init__(self, state_dir, host="127.0.0.1", port=4566, registry_port=None):
         self.state_dir = os.path.abspath(state_dir)
@@ -153,21 +157,29 @@ class LocalCloud:
             # Nothing more can reach the client; the handler's own write then fails quietly.
             raise ConnectionAbortedError("connection dropped on purpose (localcloud fault)")
         if mode == "unavailable":
-            body = b"Service Unavailable (localcloud fault)"
-            start_response("503 Service Unavailable", [("Content-Type", "text/plain"),
-                                                      ("Content-Length", str(len(body)))])
-            return [body]
-        if prefix or not environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
-            return aws_error_response(start_response, AwsError("ThrottlingException", "Rate exceeded"))
+            return self._protocol_error(environ, start_response, service, prefix, 503,
+                                        "ServiceUnavailable", "Service Unavailable (localcloud fault)")
+        code = "RequestLimitExceeded" if service == "ec2" else "Throttling"
+        if prefix or not _is_query(environ):
+            code = "ThrottlingException"
+        return self._protocol_error(environ, start_response, service, prefix, 400, code, "Rate exceeded")
+
+    @staticmethod
+    def _protocol_error(environ, start_response, service, prefix, status, code, message):
+        """An error in the shape the caller's protocol parses (JSON, query XML, EC2 XML)."""
+        if prefix or not _is_query(environ):
+            return aws_error_response(start_response, AwsError(code, message, status))
         if service == "ec2":
             body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error>"
-                    "<Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message>"
-                    "</Error></Errors><RequestID>localcloud-fault</RequestID></Response>").encode()
+                    "<Code>%s</Code><Message>%s</Message></Error></Errors>"
+                    "<RequestID>localcloud-fault</RequestID></Response>" % (code, message)).encode()
         else:
-            body = ("<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
-                    "<Message>Rate exceeded</Message></Error>"
-                    "<RequestId>localcloud-fault</RequestId></ErrorResponse>").encode()
-        start_response("400 Bad Request", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
+            body = ("<ErrorResponse><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message>"
+                    "</Error><RequestId>localcloud-fault</RequestId></ErrorResponse>"
+                    % ("Sender" if status < 500 else "Receiver", code, message)).encode()
+        reason = "Bad Request" if status == 400 else "Service Unavailable"
+        start_response("%d %s" % (status, reason), [("Content-Type", "text/xml"),
+                                                    ("Content-Length", str(len(body)))])
         return [body]
 
     # -- control endpoints ---------------------------------------------------
