@@ -26,7 +26,7 @@ from moto.moto_server.werkzeug_app import (
 from localcloud import ecr as ecr_mod
 from localcloud.codecommit import CodeCommit
 from localcloud.common import AwsError, aws_error_response, json_response, read_body, signing_scope
-from localcloud.control import port_in_use_message
+from localcloud.control import port_free, port_in_use_message
 from localcloud.faults import Faults, RequestLog
 from localcloud.gitserver import PREFIX as GIT_PREFIX, GitHttp
 from localcloud.registry import Registry
@@ -242,6 +242,10 @@ class LocalCloud:
 def serve(host, port, state_dir, registry_port=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     os.environ.setdefault("MOTO_PORT", str(port))
+    # werkzeug prints its own two-line message and exits; ours names the knobs to turn.
+    if not port_free(host, port):
+        print(port_in_use_message(host, port), file=sys.stderr)
+        return 1
     try:
         cloud = LocalCloud(state_dir, host, port, registry_port)
         server = make_server(host, port, cloud, threaded=True, request_handler=MotoRequestHandler)
