@@ -28,7 +28,7 @@ description:
     it talks to no AWS API.
   - A file is rewritten only when its content differs.
 author:
-  - cloudlab.microservices maintainers
+  - cloudlab.microservices maintainers (@cloudlab)
 options:
   path:
     description: Folder the files are written to; it must exist, except in check mode.

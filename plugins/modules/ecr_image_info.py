@@ -17,7 +17,7 @@ description:
     step ("check that both repositories show the tag latest").
   - Neither amazon.aws nor community.aws has a module that describes ECR images.
 author:
-  - cloudlab.microservices maintainers
+  - cloudlab.microservices maintainers (@cloudlab)
 options:
   repositories:
     description: Repository names. One call reads them all.
@@ -41,6 +41,7 @@ attributes:
     description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Read-only; there is nothing to show a difference for.
   idempotent:
     support: full
     description: Changes nothing.

@@ -21,14 +21,14 @@ description:
   - A C(docker save) tarball is turned into an OCI manifest whose layers are the tarball's plain tar
     layers (media type C(application/vnd.oci.image.layer.v1.tar)), which Amazon ECR accepts. They are
     not recompressed, so the same tarball always gives the same manifest digest.
-  - Idempotent. When the tag already points at the manifest, nothing is uploaded and O(changed=false).
+  - Idempotent. When the tag already points at the manifest, nothing is uploaded and C(changed=false).
     Layers the repository already holds are skipped.
   - Every source is read and every blob is checked against its digest before anything is sent, so a
     missing, corrupt or non-image source fails without pushing anything.
   - Neither amazon.aws nor community.aws has a module that pushes images; community.docker pushes
     through a Docker engine only.
 author:
-  - cloudlab.microservices maintainers
+  - cloudlab.microservices maintainers (@cloudlab)
 options:
   images:
     description:

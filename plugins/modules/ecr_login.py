@@ -19,7 +19,7 @@ description:
   - The password is a secret valid for 12 hours. Run this module with O(ignore:no_log=true) on the task
     (and on the task that uses the password) so that it appears in no output, not even at C(-vvv).
 author:
-  - cloudlab.microservices maintainers
+  - cloudlab.microservices maintainers (@cloudlab)
 options:
   registry_id:
     description: Account ID of the registry; defaults to the caller's account.
@@ -34,9 +34,10 @@ attributes:
     description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Read-only; there is nothing to show a difference for.
   idempotent:
     support: full
-    description: Changes nothing; always O(changed=false).
+    description: Changes nothing; always C(changed=false).
 """
 
 EXAMPLES = r"""

@@ -17,13 +17,13 @@ description:
     scan on push, tag mutability, encryption and resource tags.
   - Written because community.aws.ecs_ecr (10.0.0) does not do the job right here. It has no tags
     option at all. Its check mode fails with "could not find repository" when the repository does not
-    exist yet and a policy or lifecycle policy is given, and otherwise returns O(skipped=true), which
+    exist yet and a policy or lifecycle policy is given, and otherwise returns C(skipped=true), which
     Ansible counts as skipped, so check mode never reports the change it would make. It has no diff.
-  - Warns when the policy grants anything to C(Principal: "*"), which opens the repository to every AWS account.
+  - Warns when the policy grants anything to C(Principal) C(*), which opens the repository to every AWS account.
   - C(changed) comes from comparing the normalised desired state (policies with
     amazon.aws's compare_policies, tags, settings) with what ECR reports.
 author:
-  - cloudlab.microservices maintainers
+  - cloudlab.microservices maintainers (@cloudlab)
 options:
   name:
     description: Repository name.

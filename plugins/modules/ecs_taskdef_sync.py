@@ -29,7 +29,7 @@ description:
     definition per call, where a deployment has one per service.
   - Task definition tags are not compared; they are sent with a new revision only.
 author:
-  - cloudlab.microservices maintainers
+  - cloudlab.microservices maintainers (@cloudlab)
 options:
   task_definitions:
     description:
