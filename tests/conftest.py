@@ -146,7 +146,7 @@ def run_playbook(cloud, playbook, extra_vars=None, check=False, diff=False,
         run_env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
     run_env.update(env or {})
     proc = subprocess.run(cmd, cwd=cwd, env=run_env, capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, check=False)
     return PlaybookResult(proc)
 
 

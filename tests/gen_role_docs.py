@@ -38,8 +38,7 @@ def _rows(options, prefix=""):
             prefix, name, kind, "yes" if opt.get("required") else "no",
             _default(opt), _text(opt.get("description")))
         if opt.get("options"):
-            for row in _rows(opt["options"], prefix + name + "[]." if opt.get("type") == "list" else prefix + name + "."):
-                yield row
+            yield from _rows(opt["options"], prefix + name + "[]." if opt.get("type") == "list" else prefix + name + ".")
 
 
 def render(role_dir):

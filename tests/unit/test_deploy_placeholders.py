@@ -95,4 +95,4 @@ def test_container_port_not_mapped():
 
 
 def test_taskdef_not_json():
-    assert check("{not json") [0].startswith("taskdef-customer.json: not JSON")
+    assert check("{not json")[0].startswith("taskdef-customer.json: not JSON")

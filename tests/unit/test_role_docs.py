@@ -1,6 +1,5 @@
 """Role READMEs are generated from argument specs and must stay in step."""
 import os
-import shutil
 
 import pytest
 
