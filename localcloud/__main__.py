@@ -4,6 +4,8 @@ import sys
 
 from localcloud import control
 
+LOOPBACK = ("127.0.0.1", "localhost")
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
@@ -24,6 +26,10 @@ def main(argv=None):
             cmd.add_argument("--registry-port", type=int, default=None,
                              help="port of the ECR registry side (default: port+1, 0: any free port)")
     args = parser.parse_args(argv)
+    # Nothing here checks credentials (see README): never offer it beyond this machine.
+    if getattr(args, "host", "127.0.0.1") not in LOOPBACK:
+        parser.error("--host must be a loopback address (%s): the local cloud checks no "
+                     "credentials" % ", ".join(LOOPBACK))
     if args.command == "serve":
         from localcloud.server import serve
         return serve(args.host, args.port, args.state_dir, args.registry_port)

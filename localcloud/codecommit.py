@@ -7,7 +7,6 @@ There is one namespace for all regions; the region a repository was created
 in only shows in its ARN.
 """
 import base64
-import datetime
 import json
 import os
 import re

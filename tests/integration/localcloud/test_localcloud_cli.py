@@ -132,3 +132,10 @@ def test_stale_pid_file_is_harmless(background):
     assert cli("stop", "--state-dir", state).returncode == 0
     assert cli("start", "--port", str(port), "--state-dir", state, "--registry-port", "0").returncode == 0
     assert answers(port)
+
+
+def test_only_loopback(tmp_path):
+    refused = cli("start", "--host", "0.0.0.0", "--port", str(free_port()), "--state-dir", str(tmp_path / "s"))
+    assert refused.returncode == 2
+    assert "loopback" in refused.stderr
+    assert not os.path.exists(str(tmp_path / "s" / "localcloud.pid"))
