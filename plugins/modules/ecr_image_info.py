@@ -93,7 +93,10 @@ def main():
         tag=dict(type="str", default="latest"),
         registry_id=dict(type="str"),
     ), supports_check_mode=True)
-    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff())
+    # ECR answers throttled calls with ThrottlingException, which is not in
+    # AWSRetry's default list of retryable codes.
+    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff(
+        catch_extra_error_codes=["ThrottlingException"]))
     extra = {"registryId": module.params["registry_id"]} if module.params["registry_id"] else {}
     digests, images = {}, {}
     for repository in module.params["repositories"]:

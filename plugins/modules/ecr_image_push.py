@@ -313,7 +313,10 @@ def main():
         module.fail_json(msg="Failed to push images: images is empty, there is nothing to push")
     if module.params["part_size"] < 0:
         module.fail_json(msg="Failed to push images: part_size must be 0 or a positive number of bytes")
-    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff())
+    # ECR answers throttled calls with ThrottlingException, which is not in
+    # AWSRetry's default list of retryable codes.
+    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff(
+        catch_extra_error_codes=["ThrottlingException"]))
     images = load_all(module)
     results = []
     try:

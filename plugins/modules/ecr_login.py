@@ -102,7 +102,10 @@ def registry_host(proxy_endpoint):
 
 
 def get_login(module):
-    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff())
+    # ECR answers throttled calls with ThrottlingException, which is not in
+    # AWSRetry's default list of retryable codes.
+    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff(
+        catch_extra_error_codes=["ThrottlingException"]))
     extra = {"registryIds": [module.params["registry_id"]]} if module.params["registry_id"] else {}
     try:
         data = client.get_authorization_token(aws_retry=True, **extra)["authorizationData"]

@@ -324,7 +324,10 @@ def main():
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True,
                               required_if=[["encryption_type", "KMS", ["kms_key"]]])
-    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff())
+    # ECR answers throttled calls with ThrottlingException, which is not in
+    # AWSRetry's default list of retryable codes.
+    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff(
+        catch_extra_error_codes=["ThrottlingException"]))
     name = module.params["name"]
     try:
         current = read_state(client, name)

@@ -180,7 +180,10 @@ def main():
         module.fail_json(msg="Failed to validate task_definitions: families must be distinct, got %s"
                          % ", ".join(families))
 
-    client = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff())
+    # ECS answers throttled calls with ThrottlingException, which is not in
+    # AWSRetry's default list of retryable codes.
+    client = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff(
+        catch_extra_error_codes=["ThrottlingException"]))
     entries, before, after = [], {}, {}
     for td in wanted:
         entry, diff = sync_one(module, client, td)
