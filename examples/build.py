@@ -157,21 +157,24 @@ def docker_answers(docker="docker"):
         return False
     try:
         return subprocess.run([docker, "version", "--format", "{{.Server.Version}}"],
-                              capture_output=True, timeout=15).returncode == 0
+                              capture_output=True, timeout=15, check=False).returncode == 0
     except subprocess.TimeoutExpired:
         return False
 
 
-def docker_build(service, tag=None, service_dir=None, busybox=BUSYBOX, docker="docker"):
-    """`docker build` of the service's Dockerfile, with busybox copied into a temporary context."""
+def docker_build(service, tag=None, service_dir=None, busybox=BUSYBOX, docker="docker", env=None):
+    """`docker build` of the service's Dockerfile, with busybox copied into a temporary context.
+
+    `env` is the environment of the docker client (DOCKER_HOST, DOCKER_CONFIG), os.environ by default.
+    """
     service_dir = service_dir or os.path.join(HERE, service)
     with tempfile.TemporaryDirectory(prefix="build-%s-" % service) as context:
         shutil.copytree(service_dir, context, dirs_exist_ok=True)
         shutil.copy2(busybox, os.path.join(context, "busybox"))
         # The classic builder needs no buildx plugin and no network for FROM scratch.
-        env = dict(os.environ, DOCKER_BUILDKIT="0")
+        build_env = dict(os.environ if env is None else env, DOCKER_BUILDKIT="0")
         proc = subprocess.run([docker, "build", "-q", "-t", tag or "%s:latest" % service, context],
-                              capture_output=True, text=True, env=env)
+                              capture_output=True, text=True, env=build_env, check=False)
     if proc.returncode:
         raise SystemExit("docker build of %s failed:\n%s" % (service, proc.stderr))
     return proc.stdout.strip()
