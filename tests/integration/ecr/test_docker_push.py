@@ -3,6 +3,7 @@ local cloud's real registry (user AWS, ECR token), ECR's DescribeImages."""
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -169,11 +170,19 @@ def test_docker_push_fails_clearly_without_the_local_image(cloud, engine):
     assert _listed(cloud, ["customer"]) == {"customer": None}
 
 
-def test_auto_chooses_archive_when_no_engine_answers(cloud, archives, tmp_path):
-    missing = "unix://%s" % (tmp_path / "no-docker.sock")
-    result = run_playbook(cloud, PUSH, env={"DOCKER_HOST": missing}, extra_vars={
-        "microservices": [{"name": n, "archive": p} for n, p in sorted(archives.items())],
-        "image_push_method": "auto"})
+def test_demo_path_without_an_engine_builds_archives_and_auto_pushes_them(cloud, build, tmp_path):
+    """What `make images` then phase5 do when no engine answers: archives, then method archive."""
+    require_binary("busybox")
+    no_engine = {"DOCKER_HOST": "unix://%s" % (tmp_path / "no-docker.sock")}
+    out = tmp_path / "images"
+    proc = subprocess.run([sys.executable, build.__file__, "--out", str(out)], capture_output=True, text=True,
+                          env=dict(os.environ, **no_engine), check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "no engine answers" in proc.stdout
+    assert sorted(os.listdir(out)) == ["%s.oci.tar" % n for n in SERVICES]
+
+    # Entries without `archive`: the role finds <image_push_archive_dir>/<name>.oci.tar.
+    result = _push(cloud, no_engine, "auto", extra_vars={"image_push_archive_dir": str(out)})
     assert result.rc == 0, result
     assert _ran(result, "Push every archive through the ECR API")
     assert not _ran(result, "Log Docker in to the ECR registry")
