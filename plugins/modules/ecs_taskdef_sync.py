@@ -125,10 +125,14 @@ except NameError:
 def describe_latest(client, family):
     """The family's latest ACTIVE revision, or None when it has none."""
     try:
-        return client.describe_task_definition(taskDefinition=family, aws_retry=True)["taskDefinition"]
+        found = client.describe_task_definition(taskDefinition=family, aws_retry=True)["taskDefinition"]
     # ECS answers a family with no ACTIVE revision (unknown, or all INACTIVE) with this ClientException.
     except is_boto3_error_message("Unable to describe task definition"):
         return None
+    # Some endpoints (moto 5) answer with the last revision even when it was
+    # deregistered: it must not count as the current one, or a family whose
+    # revisions were all deregistered would never get an ACTIVE one again.
+    return found if found.get("status", "ACTIVE") == "ACTIVE" else None
 
 
 def _next_arn(arn):
