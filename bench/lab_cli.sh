@@ -67,20 +67,21 @@ aws() {
 }
 
 echo "== what the console shows: account, LabVPC, subnets, PipelineRole, RDS endpoint"
-ACCOUNT="$(aws sts get-caller-identity --query Account)"
+aws sts get-caller-identity --query Account >/dev/null
 VPC_ID="$(aws ec2 describe-vpcs --filters Name=tag:Name,Values=LabVPC --query 'Vpcs[0].VpcId')"
 SUBNET1="$(aws ec2 describe-subnets --filters Name=tag:Name,Values=PublicSubnet1 --query 'Subnets[0].SubnetId')"
 SUBNET2="$(aws ec2 describe-subnets --filters Name=tag:Name,Values=PublicSubnet2 --query 'Subnets[0].SubnetId')"
 ROLE_ARN="$(aws iam get-role --role-name PipelineRole --query Role.Arn)"
 DB_HOST="$(aws rds describe-db-instances --db-instance-identifier supplierdb --query 'DBInstances[0].Endpoint.Address')"
-REGISTRY="$ACCOUNT.dkr.ecr.$REGION.amazonaws.com"
 
 echo "== 5.1 ECR: login, repositories, policy, images"
 # The lab pipes this into `docker login`; the password is kept out of every log.
 aws ecr get-login-password >/dev/null
 POLICY='{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:*"}]}'
+declare -A URI
 for svc in $SERVICES; do
-  aws ecr create-repository --repository-name "$svc" >/dev/null
+  # <account>.dkr.ecr.<region>.amazonaws.com/<svc> on AWS; whatever the endpoint says elsewhere.
+  URI[$svc]="$(aws ecr create-repository --repository-name "$svc" --query repository.repositoryUri)"
   aws ecr set-repository-policy --repository-name "$svc" --policy-text "$POLICY" >/dev/null
 done
 
@@ -143,7 +144,7 @@ taskdef() {  # taskdef SERVICE IMAGE
     executionRoleArn: $role, family: ($svc + "-microservice")}'
 }
 for svc in $SERVICES; do
-  taskdef "$svc" "$REGISTRY/$svc:latest" >"$WORKDIR/register-$svc.json"
+  taskdef "$svc" "${URI[$svc]}:latest" >"$WORKDIR/register-$svc.json"
   aws ecs register-task-definition --cli-input-json "file://$WORKDIR/register-$svc.json" >/dev/null
 done
 
