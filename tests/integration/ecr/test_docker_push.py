@@ -151,8 +151,8 @@ def test_docker_check_mode_predicts_the_push_and_pushes_nothing(cloud, engine):
     assert result.stats()["localhost"]["changed"] > 0
     # Nothing reached ECR, the registry or the engine's tags.
     assert cloud.client("ecr").describe_repositories()["repositories"] == []
-    tags = _docker(engine, "image", "ls", "--format", "{{.Repository}}").split()
-    assert not [t for t in tags if t.startswith(registry + "/")]
+    tags = _docker(engine, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}").split()
+    assert not [t for t in tags if t.startswith(registry + "/") and t.endswith(":latest")]
 
     # Once pushed, check mode predicts nothing.
     assert _push(cloud, engine, "docker").rc == 0
