@@ -2,7 +2,7 @@
 # Debian packages the demo and tests use. Installs what is missing when we are
 # root on Debian; otherwise says what will be skipped and why.
 set -uo pipefail
-want=(git docker.io docker-registry busybox-static skopeo)
+want=(git jq docker.io docker-registry busybox-static skopeo)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
