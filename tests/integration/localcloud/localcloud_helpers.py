@@ -132,7 +132,7 @@ def start_dockerd(base):
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError("dockerd exited early, see %s/dockerd.log" % base)
-        if subprocess.run(["docker", "version"], env=env, capture_output=True).returncode == 0:
+        if subprocess.run(["docker", "version"], env=env, capture_output=True, check=False).returncode == 0:
             return proc, env
         time.sleep(0.5)
     stop_process(proc)

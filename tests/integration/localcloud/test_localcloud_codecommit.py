@@ -226,7 +226,7 @@ def test_empty_repository_has_no_commit(cc):
 def test_unknown_repository_is_not_served_over_git(cloud, tmp_path):
     require_binary("git")
     proc = subprocess.run(["git", "clone", "-q", cloud.endpoint + "/v1/repos/missing", str(tmp_path / "x")],
-                          capture_output=True, text=True, env=dict(os.environ, GIT_TERMINAL_PROMPT="0"))
+                          check=False, capture_output=True, text=True, env=dict(os.environ, GIT_TERMINAL_PROMPT="0"))
     assert proc.returncode != 0
     assert "not found" in proc.stderr.lower()
 

@@ -104,7 +104,7 @@ def test_match_and_count_honoured(cloud):
 def test_duration_fault_until_cleared(cloud):
     control(cloud, "POST", "faults", {"mode": "unavailable", "seconds": 600, "match": "sts"})
     sts = client(cloud, "sts", 1)
-    for _ in range(3):
+    for _attempt in range(3):
         with pytest.raises(botocore.exceptions.ClientError):
             sts.get_caller_identity()
     status, state = control(cloud, "GET", "faults")
