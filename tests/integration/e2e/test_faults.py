@@ -42,7 +42,7 @@ def test_transient_throttling_and_503_are_retried(lab, archives, workdir):
     finally:
         clear_faults(lab)
     assert_one_of_everything(lab, archives, workdir)
-    _, commits = dev_commits(lab, workdir)
+    _head, commits = dev_commits(lab, workdir)
     assert len(commits) == 1
 
 
@@ -72,7 +72,7 @@ def test_outage_fails_clearly_and_a_rerun_converges_without_duplicates(lab, arch
     # The destroyed revisions stay INACTIVE; only one ACTIVE per family.
     assert len(state["task_definitions"]) == len(FAMILIES)
     # The deployment repository was recreated empty: exactly one commit on dev.
-    _, commits = dev_commits(lab, workdir)
+    _head, commits = dev_commits(lab, workdir)
     assert len(commits) == 1
 
     again = run_playbook(lab, PHASE5, extra_vars=phase5_vars(workdir, archives))

@@ -49,7 +49,7 @@ def test_summary_reports_what_the_cloud_holds(lab, converged, archives, workdir)
     for name, family in zip(SERVICES, FAMILIES):
         latest = ecs.describe_task_definition(taskDefinition=family)["taskDefinition"]["taskDefinitionArn"]
         assert shown["task_definitions"][name] == latest
-    _, commits = dev_commits(lab, workdir)
+    _head, commits = dev_commits(lab, workdir)
     assert shown["deployment_dev_commit"] == commits[0]
     assert shown["deployment"] == clone_url(lab)
 
