@@ -42,7 +42,9 @@ cfn_lint() {
 pytest_all() {
     # Exit 5 is "no tests collected": with suites in tests/, that is a failure
     # too, and pytest already returns non-zero for it.
-    "$BIN/python" -m pytest tests -q -p no:cacheprovider
+    # Two workers, one test file each at a time: every test file starts its
+    # own local cloud (and dockerd) on free ports, so files do not share state.
+    "$BIN/python" -m pytest tests -q -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" --dist loadfile --durations=15
 }
 
 step ansible-lint "$BIN/ansible-lint" --profile production
