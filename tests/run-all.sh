@@ -42,8 +42,8 @@ cfn_lint() {
 pytest_all() {
     # Exit 5 is "no tests collected": with suites in tests/, that is a failure
     # too, and pytest already returns non-zero for it.
-    # Two workers, one test file each at a time: every test file starts its
-    # own local cloud (and dockerd) on free ports, so files do not share state.
+    # Two workers, whole test files each: every worker starts its own local
+    # cloud (and dockerd) on free ports, and tests reset the cloud they use.
     "$BIN/python" -m pytest tests -q -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" --dist loadfile --durations=15
 }
 
