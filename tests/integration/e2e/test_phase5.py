@@ -52,6 +52,7 @@ def test_summary_reports_what_the_cloud_holds(lab, converged, archives, workdir)
     _head, commits = dev_commits(lab, workdir)
     assert shown["deployment_dev_commit"] == commits[0]
     assert shown["deployment"] == clone_url(lab)
+    assert sorted(shown["deployment_dev_files"]) == FILES
 
 
 def test_deployment_dev_holds_the_four_files_with_placeholders(lab, converged, workdir):
