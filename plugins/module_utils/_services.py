@@ -1,0 +1,246 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cloudlab.microservices collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The rules of a `microservices` entry, in one place.
+
+One list of services drives every role; each role hands its own copy
+(`<role>_services`) to ``check_services`` and gets the entries back with
+every key filled in, or one ``ServiceError`` whose message is one line:
+the variable, the service, the key, the value and what is allowed.
+
+Why a name is this strict: it is at once an ECR repository name, a container
+name, part of the deployment files' names, of the task definition family
+(`<name>-microservice`), of the target groups (`<name>-tg-one`, at most 32
+characters, letters, digits and '-' only), of the ECS service, of the
+CodeDeploy deployment group (`microservices-<name>`) and of the pipeline
+(`update-<name>-microservice`). The intersection of those rules is: lower
+case letters, digits and '-', starting and ending with a letter or digit,
+2 to 25 characters.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import difflib
+import re
+
+from ansible.module_utils.six import integer_types
+from ansible.module_utils.six import string_types
+
+NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,23}[a-z0-9])$")
+NAME_RULE = "lower case letters, digits and '-', starting and ending with a letter or digit, 2 to 25 characters"
+FAMILY_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# ALB path patterns: at most 128 characters of A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & * ?
+PATH_PATTERN_RE = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+&*?]{0,127}$")
+HEALTH_PATH_RE = re.compile(r"^/[\x21-\x7e]{0,1023}$")
+
+# Task sizes Fargate accepts: cpu units -> memory MiB allowed.
+FARGATE_SIZES = {
+    "256": [512, 1024, 2048],
+    "512": list(range(1024, 4096 + 1, 1024)),
+    "1024": list(range(2048, 8192 + 1, 1024)),
+    "2048": list(range(4096, 16384 + 1, 1024)),
+    "4096": list(range(8192, 30720 + 1, 1024)),
+    "8192": list(range(16384, 61440 + 1, 4096)),
+    "16384": list(range(32768, 122880 + 1, 8192)),
+}
+
+# key -> what it is, for messages and docs. Defaults are in DEFAULTS or derived from the name.
+KEYS = {
+    "name": "service name (ECR repository, container, file names)",
+    "port": "container port, 1 to 65535",
+    "cpu": "Fargate task CPU units",
+    "memory": "Fargate task memory in MiB",
+    "family": "task definition family",
+    "environment": "extra container environment, a dict of NAME: value",
+    "db_host": "APP_DB_HOST of the container",
+    "image": "local Docker image pushed as latest",
+    "archive": "OCI layout or archive, or docker save tarball, pushed as latest",
+    "health_check_path": "health check path of the service's target groups",
+    "path_pattern": "load balancer path pattern routed to the service (every service but the first)",
+}
+
+DEFAULTS = {
+    "port": 8080,
+    "cpu": "512",
+    "memory": "1024",
+    "health_check_path": "/",
+}
+
+
+class ServiceError(ValueError):
+    """A service list the rules refuse; str() is the one-line message."""
+
+
+def _typename(value):
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, string_types):
+        return "str"
+    if isinstance(value, integer_types):
+        return "int"
+    if isinstance(value, dict):
+        return "dict"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    return type(value).__name__
+
+
+def close_match(word, allowed):
+    """The allowed word closest to a misspelt one, or None."""
+    found = difflib.get_close_matches(str(word), list(allowed), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def _port(value):
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, integer_types):
+        port = value
+    elif isinstance(value, string_types) and value.strip().isdigit():
+        port = int(value.strip())
+    else:
+        return None
+    return port if 1 <= port <= 65535 else None
+
+
+def _size(value):
+    """cpu / memory as the string of an integer, or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, integer_types):
+        return str(value)
+    if isinstance(value, string_types) and value.strip().isdigit():
+        return str(int(value.strip()))
+    return None
+
+
+def fargate_size_problem(cpu, memory):
+    """Why Fargate refuses this cpu/memory pair, or None."""
+    if cpu not in FARGATE_SIZES:
+        return "cpu %s is not a Fargate size (%s)" % (cpu, ", ".join(FARGATE_SIZES))
+    allowed = FARGATE_SIZES[cpu]
+    if memory is None or int(memory) not in allowed:
+        step = allowed[1] - allowed[0]
+        return "cpu %s with memory %s is a pair Fargate refuses (memory for cpu %s: %d to %d in steps of %d)" % (
+            cpu, memory, cpu, allowed[0], allowed[-1], step)
+    return None
+
+
+def _image_ref(ref):
+    """A Docker reference with a tag: 'customer' -> 'customer:latest'."""
+    last = ref.split("/")[-1]
+    return ref if (":" in last or "@" in last) else ref + ":latest"
+
+
+def check_service(entry, index, variable, defaults):
+    """Fill in one entry; returns (service, problems)."""
+    where = "%s[%d]" % (variable, index)
+    if not isinstance(entry, dict):
+        return None, ["%s must be a dict with a `name` (got the %s %r)" % (where, _typename(entry), entry)]
+    problems = []
+    for key in entry:
+        if key not in KEYS:
+            hint = close_match(key, KEYS)
+            problems.append("%s (%s) has the unknown key '%s'%s; allowed keys: %s" % (
+                where, "service %s" % entry.get("name", "without a name"), key,
+                " (did you mean '%s'?)" % hint if hint else "", ", ".join(KEYS)))
+    name = entry.get("name")
+    if not isinstance(name, string_types) or not NAME_RE.match(name):
+        problems.append("%s has the name %r: a service name must be %s" % (where, name, NAME_RULE))
+        return None, problems
+    label = "%s (service %s)" % (where, name)
+    svc = {"name": name}
+
+    port = entry.get("port", defaults["port"])
+    svc["port"] = _port(port)
+    if svc["port"] is None:
+        problems.append("%s: port %r is not a number from 1 to 65535" % (label, port))
+
+    cpu, memory = _size(entry.get("cpu", defaults["cpu"])), _size(entry.get("memory", defaults["memory"]))
+    if cpu is None:
+        problems.append("%s: cpu %r is not a Fargate size (%s)" % (label, entry.get("cpu"), ", ".join(FARGATE_SIZES)))
+    else:
+        why = fargate_size_problem(cpu, memory)
+        if why:
+            problems.append("%s: %s" % (label, why))
+    svc["cpu"], svc["memory"] = cpu, memory
+
+    family = entry.get("family", name + "-microservice")
+    if not isinstance(family, string_types) or not FAMILY_RE.match(family):
+        problems.append("%s: family %r must be 1 to 255 letters, digits, '-' or '_'" % (label, family))
+    svc["family"] = family
+
+    env = entry.get("environment", {})
+    if not isinstance(env, dict):
+        problems.append("%s: environment must be a dict of NAME: value (got the %s %r)" % (label, _typename(env), env))
+        env = {}
+    bad = [k for k in env if not isinstance(k, string_types) or not ENV_NAME_RE.match(k)]
+    if bad:
+        problems.append("%s: environment names %s must be letters, digits and '_', not starting with a digit" % (
+            label, ", ".join(repr(b) for b in bad)))
+    nested = [k for k, v in env.items() if isinstance(v, (dict, list, tuple)) or v is None]
+    if nested:
+        problems.append("%s: environment values of %s must be strings, numbers or booleans" % (label, ", ".join(map(str, nested))))
+    svc["environment"] = dict(
+        (str(k), ("true" if v else "false") if isinstance(v, bool) else str(v)) for k, v in env.items())
+
+    for key in ("db_host", "image", "archive"):
+        value = entry.get(key, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, string_types):
+            problems.append("%s: %s must be a string (got the %s %r)" % (label, key, _typename(value), value))
+            value = ""
+        svc[key] = value.strip()
+    svc["image"] = _image_ref(svc["image"] or name)
+
+    health = entry.get("health_check_path", defaults["health_check_path"])
+    if not isinstance(health, string_types) or not HEALTH_PATH_RE.match(health):
+        problems.append("%s: health_check_path %r must start with '/' (at most 1024 printable characters)" % (label, health))
+    svc["health_check_path"] = health
+
+    pattern = entry.get("path_pattern", "")
+    if pattern is None:
+        pattern = ""
+    if pattern and (not isinstance(pattern, string_types) or not PATH_PATTERN_RE.match(pattern)):
+        problems.append("%s: path_pattern %r must start with '/', at most 128 characters of letters, digits and "
+                        "_ - . $ / ~ \" ' @ : + & * ?" % (label, pattern))
+    svc["path_pattern"] = pattern
+    return svc, problems
+
+
+def check_services(services, variable="microservices", defaults=None):
+    """Every entry checked and filled in, or ServiceError naming each problem on one line.
+
+    ``defaults`` overrides DEFAULTS (a role's own `<role>_default_port` and the like).
+    """
+    merged = dict(DEFAULTS)
+    merged.update(dict((k, v) for k, v in (defaults or {}).items() if v is not None))
+    if not isinstance(services, (list, tuple)):
+        raise ServiceError("Failed to validate %s: it must be a list of services, each a dict with a `name`, such as "
+                           "[{name: customer}, {name: employee}] (got the %s %r)" % (variable, _typename(services), services))
+    if not services:
+        raise ServiceError("Failed to validate %s: it must list at least one service, each a dict with a `name`" % variable)
+    out, problems = [], []
+    for index, entry in enumerate(services):
+        svc, found = check_service(entry, index, variable, merged)
+        problems.extend(found)
+        if svc is not None:
+            out.append(svc)
+    for key, what in (("name", "name"), ("family", "task definition family"), ("path_pattern", "path_pattern")):
+        seen, dups = set(), []
+        for svc in out:
+            value = svc[key]
+            if value and value in seen and value not in dups:
+                dups.append(value)
+            seen.add(value)
+        if dups:
+            problems.append("%s: two services have the same %s %s; each needs its own" % (
+                variable, what, ", ".join(repr(d) for d in dups)))
+    if problems:
+        raise ServiceError("Failed to validate %s: %s" % (variable, "; ".join(problems)))
+    return out
