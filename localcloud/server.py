@@ -29,6 +29,7 @@ from localcloud.common import AwsError, aws_error_response, json_response, read_
 from localcloud.control import port_free, port_in_use_message
 from localcloud.faults import Faults, RequestLog
 from localcloud.gitserver import PREFIX as GIT_PREFIX, GitHttp
+from localcloud.patches import apply_all as apply_moto_patches
 from localcloud.registry import Registry
 
 LOG = logging.getLogger("localcloud")
@@ -65,6 +66,7 @@ class LocalCloud:
         self.state_dir = os.path.abspath(state_dir)
         os.makedirs(self.state_dir, exist_ok=True)
         self.host, self.port = host, port
+        self.patches = apply_moto_patches()
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.faults = Faults()
         self.requests = RequestLog()
@@ -84,6 +86,7 @@ class LocalCloud:
     def status(self):
         return {"pid": os.getpid(), "state_dir": self.state_dir, "host": self.host, "port": self.port,
                 "registry": self.registry.address, "registry_off_reason": self.registry.reason,
+                "patches": self.patches,
                 "uptime": round(time.time() - self.started, 1)}
 
     # -- dispatch ------------------------------------------------------------
