@@ -155,6 +155,7 @@ class Bench:
             stats = data["stats"].get("localhost", {})
             result["changed"] = stats.get("changed")
             result["tasks"] = task_times(data)
+            result["module_runs"], result["module_runs_by_action"] = benchlib.module_runs(data)
             result["changed_tasks"] = sorted({
                 t["task"]["name"] for play in data.get("plays", []) for t in play.get("tasks", [])
                 if t.get("hosts", {}).get("localhost", {}).get("changed")})
@@ -298,6 +299,7 @@ def main(argv=None):
                 "first_seconds": first["seconds"], "first_api_calls": first["api_calls"],
                 "rerun_seconds": rerun["seconds"], "rerun_api_calls": rerun["api_calls"],
                 "rerun_changed": rerun["changed"],
+                "first_module_runs": first.get("module_runs"), "rerun_module_runs": rerun.get("module_runs"),
                 "first_by_operation": first["by_operation"], "rerun_by_operation": rerun["by_operation"],
                 "first_slowest_tasks": top_tasks(first.get("tasks", {})),
                 "rerun_slowest_tasks": top_tasks(rerun.get("tasks", {})),
