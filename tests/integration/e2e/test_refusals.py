@@ -42,20 +42,29 @@ def _other_branch_with_changes(tmp_path):
 
 # (id, extra vars or a function of tmp_path giving them, what the message must name)
 BAD_INPUTS = [
-    ("uppercase-name", {"microservices": [{"name": "Customer"}]}, r"invalid: Customer"),
-    ("port-0", {"microservices": [{"name": "customer", "port": 0}]}, r"customer: port 0 is not from 1 to 65535"),
-    ("port-70000", {"microservices": [{"name": "customer", "port": 70000}]}, r"port 70000 is not from 1 to 65535"),
+    ("uppercase-name", {"microservices": [{"name": "Customer"}]}, r"name 'Customer': a service name must be lower case"),
+    ("port-0", {"microservices": [{"name": "customer", "port": 0}]},
+     r"microservices\[0\] \(service customer\): port 0 is not a number from 1 to 65535"),
+    ("port-70000", {"microservices": [{"name": "customer", "port": 70000}]}, r"port 70000 is not a number from 1 to 65535"),
     ("no-service", {"microservices": []}, r"microservices: it must list at least one service"),
-    ("duplicated-service", {"microservices": [{"name": "customer"}, {"name": "customer"}]}, r"duplicated: customer"),
+    ("duplicated-service", {"microservices": [{"name": "customer"}, {"name": "customer"}]},
+     r"two services have the same name 'customer'"),
     ("fargate-size", {"microservices": [{"name": "customer", "cpu": "256", "memory": "4096"}]},
      r"cpu 256 with memory 4096 is a pair Fargate refuses"),
     ("cpu-not-fargate", {"microservices": [{"name": "customer", "cpu": "300"}]}, r"cpu 300 is not a Fargate size"),
+    # Issue 10: a misspelt key was ignored (port 8080 deployed); a string gave three dumps of internal specs.
+    ("misspelt-key", {"microservices": [{"name": "customer", "prot": 9090}, {"name": "employee"}]},
+     r"microservices\[0\] \(service customer\) has the unknown key 'prot' \(did you mean 'port'\?\); allowed keys: name, port"),
+    ("services-as-string", {"microservices": "customer"},
+     r"^[^\n]*Failed to validate microservices: it must be a list of services.*got the str 'customer'\)$"),
     ("unknown-vpc", {"aws_context_vpc_name": "NoSuchVPC"}, r"VPC with Name tag 'NoSuchVPC' not found.*aws_context_vpc_name"),
     ("unknown-subnet", {"aws_context_subnet_names": ["PublicSubnet1", "PublicSubnet9"]},
      r"Subnet\(s\) with Name tag 'PublicSubnet9' not found.*aws_context_subnet_names"),
     ("missing-role", {"aws_context_pipeline_role_name": "NoSuchRole"},
      r"IAM role 'NoSuchRole' not found.*aws_context_pipeline_role_name"),
-    ("policy-scope", {"ecr_repos_policy_scope": "public"}, r"ecr_repos_policy_scope.*(account|lab)"),
+    ("policy-scope", {"ecr_repos_policy_scope": "everyone"},
+     r"value of ecr_repos_policy_scope must be one of: account, lab, got: everyone"),
+    ("push-method", {"image_push_method": "ftp"}, r"value of image_push_method must be one of: .*got: ftp"),
     ("wrong-type", {"ecr_repos_untagged_keep": "many"}, r"ecr_repos_untagged_keep"),
     ("missing-archive", {"image_push_archive_dir": "/nonexistent/images"},
      r"Failed to find the image archive\(s\) /nonexistent/images/customer\.oci\.tar"),
@@ -73,7 +82,11 @@ def test_bad_input_is_refused_before_any_change(fresh, archives, tmp_path, extra
     before_dir = sorted(os.listdir(tmp_path))
     result = run_playbook(fresh, PHASE5, extra_vars=phase5_vars(tmp_path, archives, **extra))
     assert result.rc != 0, "phase5 accepted %s" % extra
-    assert re.search(message, failure_messages(result), re.S), failure_messages(result)
+    messages = failure_messages(result)
+    assert re.search(message, messages, re.S | re.M), messages
+    # One message that names what the user sets: no internal role variable, no dump of a spec.
+    assert len(messages.splitlines()) == 1, messages
+    assert "argument_spec" not in result.output and "_services" not in messages, messages
     assert result.stats()["localhost"]["changed"] == 0, changed_tasks(result)
     assert snapshot(fresh) == EMPTY
     assert sorted(os.listdir(tmp_path)) == before_dir
