@@ -1,13 +1,18 @@
 """ECR operations moto 5.2.5 gets wrong or lacks, answered against moto's own backend.
 
-moto runs in this process, so its ECR backend is the single record of
-repositories and images; this module only fills gaps:
-- layer uploads keep their bytes on disk and are checked against the digest
-  the client claims (moto accepts any digest and keeps only sizes);
-- BatchCheckLayerAvailability is AVAILABLE only for bytes really held (uploaded
-  through the API, or pushed through the registry side);
-- PutImage refuses manifests whose config or layers are missing and takes
-  sha256 of the manifest bytes as the digest (moto invents its own);
+moto runs in this process, so its ECR backend is the record of repositories
+and images that the API answers from. The bytes live in one store, the
+registry side's storage (localcloud.registry), which both paths read and
+write, as on AWS:
+- layer uploads are checked against the digest the client claims (moto
+  accepts any digest and keeps only sizes) and land in the store as blobs of
+  the repository;
+- BatchCheckLayerAvailability is AVAILABLE only for blobs the repository holds
+  in the store (uploaded through the API, or pushed through the registry side);
+- PutImage refuses manifests whose config or layers are missing, takes sha256
+  of the manifest bytes as the digest (moto invents its own), and writes the
+  manifest and its tag into the store, so that `docker pull` finds it;
+- BatchDeleteImage removes the deleted manifests and tags from the store too;
 - GetDownloadUrlForLayer (missing in moto) points at our blob endpoint;
 - GetAuthorizationToken hands out the registry side's password, and
   repository URIs name the registry side, as on AWS;
@@ -36,7 +41,7 @@ LAYER_MEDIA_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 URI_RE = re.compile(rb"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/")
 INTERCEPTED = {"InitiateLayerUpload", "UploadLayerPart", "CompleteLayerUpload",
                "BatchCheckLayerAvailability", "PutImage", "GetDownloadUrlForLayer",
-               "GetAuthorizationToken"}
+               "GetAuthorizationToken", "BatchDeleteImage"}
 # Reads that must see what docker pushed to the registry side.
 READS = {"DescribeImages", "BatchGetImage", "ListImages", "DescribeImageScanFindings"}
 
@@ -51,8 +56,8 @@ def _sha256_file(path):
 
 class Ecr:
     def __init__(self, state_dir, registry):
+        """`registry`: the registry side (localcloud.registry.Registry), whose storage is the store."""
         self.root = os.path.join(state_dir, "ecr")
-        self.blobs = os.path.join(self.root, "blobs")
         self.uploads_dir = os.path.join(self.root, "uploads")
         self.registry = registry
         self._lock = threading.RLock()
@@ -65,12 +70,10 @@ class Ecr:
     def reset(self):
         with self._lock:
             shutil.rmtree(self.root, ignore_errors=True)
-            os.makedirs(self.blobs)
             os.makedirs(self.uploads_dir)
             self._uploads = {}
             self._synced = {}
-            if self.registry is not None:
-                self.registry.reset()
+            self.registry.reset()
 
     # -- helpers -------------------------------------------------------------
     @staticmethod
@@ -89,17 +92,11 @@ class Ecr:
     def blob_path(self, digest):
         if not DIGEST_RE.match(digest or ""):
             return None
-        path = os.path.join(self.blobs, digest.split(":")[1])
-        if os.path.isfile(path):
-            return path
-        return self.registry.blob_path(digest) if self.registry is not None else None
+        return self.registry.blob_path(digest)
 
     def _available(self, repository, digest):
-        """Bytes for `digest` are held for this repository: (True, size) or (False, None)."""
-        path = os.path.join(self.blobs, digest.split(":")[1])
-        if digest in repository.layers and os.path.isfile(path):
-            return True, os.path.getsize(path)
-        if self.registry is not None and self.registry.has_layer(repository.name, digest):
+        """The store holds `digest` as a blob of this repository: (True, size) or (False, None)."""
+        if self.registry.has_layer(repository.name, digest):
             return True, os.path.getsize(self.registry.blob_path(digest))
         return False, None
 
@@ -111,7 +108,7 @@ class Ecr:
 
     # -- registry side -> moto -----------------------------------------------
     def sync_repository(self, region, name):
-        if self.registry is None or not self.registry.running or not name:
+        if not self.registry.running or not name:
             return
         with self._lock:
             backend = self.backend(region)
@@ -221,8 +218,7 @@ class Ecr:
             raise AwsError("LayerAlreadyExistsException",
                            "The image layer %s already exists in the repository %s"
                            % (actual, repository.name))
-        os.replace(upload["path"], os.path.join(self.blobs, actual.split(":")[1]))
-        repository.layers[actual] = upload["size"]
+        self.registry.add_layer(repository.name, actual, upload["path"])
         return {"registryId": repository.registry_id, "repositoryName": repository.name,
                 "uploadId": params["uploadId"], "layerDigest": actual}
 
@@ -301,6 +297,44 @@ class Ecr:
         image_id = {"imageDigest": image.get_image_digest()}
         if params.get("imageTag"):
             image_id["imageTag"] = params["imageTag"]
+        # The same image for the registry side: `docker pull <uri>:<tag>` gets these bytes.
+        self.registry.put_manifest(repository.name, digest, text.encode("utf-8"), params.get("imageTag"))
+        if params.get("imageTag"):
+            self._synced[(region, repository.name, params["imageTag"])] = (id(repository), digest)
         return {"image": {"registryId": repository.registry_id, "repositoryName": repository.name,
                           "imageId": image_id, "imageManifest": text,
                           "imageManifestMediaType": media_type}}
+
+    def op_BatchDeleteImage(self, params, region, host):
+        repository = self._repository(region, params)
+        if not params.get("imageIds"):
+            raise AwsError("InvalidParameterException", "imageIds must name at least one image")
+        self.sync_repository(region, repository.name)  # a fresh docker push can be deleted too
+        before = self._images(repository)
+        try:
+            result = self.backend(region).batch_delete_image(
+                repository.name, params.get("registryId"), params.get("imageIds"))
+        except ServiceException as exc:
+            raise AwsError(exc.code, exc.message)
+        after = self._images(repository)
+        for digest, tags in before.items():
+            if digest not in after:
+                self.registry.remove_manifest(repository.name, digest)
+            for tag in tags - after.get(digest, set()):
+                self.registry.remove_tag(repository.name, tag, digest)
+                self._synced.pop((region, repository.name, tag), None)
+        deleted = []
+        for item in result["imageIds"]:
+            image_id = {"imageDigest": item.image_digest}
+            if item.image_tag:
+                image_id["imageTag"] = item.image_tag
+            deleted.append(image_id)
+        return {"imageIds": deleted, "failures": result["failures"]}
+
+    @staticmethod
+    def _images(repository):
+        """{digest: set of tags} of moto's record of `repository`."""
+        images = {}
+        for image in repository.images:
+            images.setdefault(image.get_image_digest(), set()).update(image.image_tags)
+        return images

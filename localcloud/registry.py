@@ -3,23 +3,33 @@
 moto speaks no registry protocol (/v2/), so `docker login` / `docker push` to
 a repository URI need a real registry. The local cloud spawns one with an
 htpasswd user AWS whose password is made at start and handed out by
-GetAuthorizationToken, and reads what was pushed straight from its storage.
+GetAuthorizationToken.
+
+Its storage (distribution's filesystem layout) is the one image store of ECR:
+what docker pushes is read from it, and the ECR API (layer uploads, PutImage,
+BatchDeleteImage) writes into it in the same layout, so that both paths see
+the same blobs, manifests and tags. The store works whether or not the
+registry process runs; the registry keeps no cache of it (see _config).
 """
 import base64
 import ctypes
 import logging
 import os
+import re
 import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import time
+import uuid
 import urllib.error
 import urllib.request
 
 LOG = logging.getLogger("localcloud.registry")
 PR_SET_PDEATHSIG = 1
+# distribution's own tag grammar: a tag that does not match is not written to the store.
+TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
 def _die_with_parent():
@@ -179,26 +189,60 @@ class Registry:
                 self.proc.wait()
         self.proc = None
 
-    # -- what is stored ------------------------------------------------------
+    # -- the store: distribution's filesystem layout ---------------------------
+    # docker/registry/v2/blobs/sha256/<2>/<hex>/data                      content
+    # .../repositories/<repo>/_layers/sha256/<hex>/link                   blob of the repository
+    # .../repositories/<repo>/_manifests/revisions/sha256/<hex>/link      manifest of the repository
+    # .../repositories/<repo>/_manifests/tags/<tag>/current/link          what the tag points at
+    # .../repositories/<repo>/_manifests/tags/<tag>/index/sha256/<hex>/link  where it pointed
     def _v2(self, *parts):
         return os.path.join(self.storage, "docker", "registry", "v2", *parts)
 
+    @staticmethod
+    def _hex(digest):
+        algo, _, hexa = (digest or "").partition(":")
+        if algo != "sha256" or not re.match(r"^[a-f0-9]{64}$", hexa):
+            raise ValueError("not a sha256 digest: %r" % (digest,))
+        return hexa
+
+    def _data_path(self, digest):
+        hexa = self._hex(digest)
+        return self._v2("blobs", "sha256", hexa[:2], hexa, "data")
+
+    def _repo(self, repository, *parts):
+        if not repository or repository.startswith("/") or ".." in repository.split("/"):
+            raise ValueError("not a repository name: %r" % (repository,))
+        return self._v2("repositories", repository, *parts)
+
+    @staticmethod
+    def _write_atomic(path, data):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = "%s.%s.tmp" % (path, uuid.uuid4().hex)
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+
     def blob_path(self, digest):
-        algo, _, hexa = digest.partition(":")
-        if algo != "sha256" or len(hexa) != 64:
+        try:
+            path = self._data_path(digest)
+        except ValueError:
             return None
-        path = self._v2("blobs", "sha256", hexa[:2], hexa, "data")
         return path if os.path.isfile(path) else None
 
     def has_layer(self, repository, digest):
-        hexa = digest.partition(":")[2]
         if not self.blob_path(digest):
             return False
-        return os.path.isfile(self._v2("repositories", repository, "_layers", "sha256", hexa, "link"))
+        return os.path.isfile(self._repo(repository, "_layers", "sha256", self._hex(digest), "link"))
+
+    def has_manifest(self, repository, digest):
+        if not self.blob_path(digest):
+            return False
+        return os.path.isfile(self._repo(repository, "_manifests", "revisions", "sha256",
+                                         self._hex(digest), "link"))
 
     def tags(self, repository):
         """{tag: manifest digest} as the registry stores them."""
-        tags_dir = self._v2("repositories", repository, "_manifests", "tags")
+        tags_dir = self._repo(repository, "_manifests", "tags")
         found = {}
         try:
             names = os.listdir(tags_dir)
@@ -219,8 +263,55 @@ class Registry:
         with open(path, "rb") as handle:
             return handle.read()
 
+    def add_layer(self, repository, digest, source):
+        """Move the file `source` (whose sha256 is `digest`) into the store, as a blob of `repository`."""
+        target = self._data_path(digest)
+        if os.path.isfile(target):
+            os.unlink(source)  # same digest, same bytes
+        else:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.replace(source, target)
+        self._write_atomic(self._repo(repository, "_layers", "sha256", self._hex(digest), "link"),
+                           digest.encode())
+
+    def put_manifest(self, repository, digest, data, tag=None):
+        """Store manifest bytes (sha256 `digest`) in `repository`; point `tag` at it if given."""
+        hexa = self._hex(digest)
+        target = self._data_path(digest)
+        if not os.path.isfile(target):
+            self._write_atomic(target, data)
+        self._write_atomic(self._repo(repository, "_manifests", "revisions", "sha256", hexa, "link"),
+                           digest.encode())
+        if tag is None:
+            return
+        if not TAG_RE.match(tag):
+            LOG.warning("tag %r of %s is not a registry tag; not served by the registry side", tag, repository)
+            return
+        tag_dir = self._repo(repository, "_manifests", "tags", tag)
+        self._write_atomic(os.path.join(tag_dir, "index", "sha256", hexa, "link"), digest.encode())
+        self._write_atomic(os.path.join(tag_dir, "current", "link"), digest.encode())
+
+    def remove_tag(self, repository, tag, digest=None):
+        """Remove `tag` (only if it still points at `digest`, when given)."""
+        if not TAG_RE.match(tag or ""):
+            return
+        if digest is not None and self.tags(repository).get(tag) != digest:
+            return
+        shutil.rmtree(self._repo(repository, "_manifests", "tags", tag), ignore_errors=True)
+
+    def remove_manifest(self, repository, digest):
+        """Forget the manifest `digest` of `repository` and every tag pointing at it."""
+        for tag, current in self.tags(repository).items():
+            if current == digest:
+                self.remove_tag(repository, tag)
+        shutil.rmtree(self._repo(repository, "_manifests", "revisions", "sha256", self._hex(digest)),
+                      ignore_errors=True)
+
     def forget_repository(self, repository):
-        shutil.rmtree(self._v2("repositories", repository), ignore_errors=True)
+        try:
+            shutil.rmtree(self._repo(repository), ignore_errors=True)
+        except ValueError:
+            pass
 
     def reset(self):
         shutil.rmtree(os.path.join(self.storage, "docker"), ignore_errors=True)

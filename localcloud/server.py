@@ -142,7 +142,7 @@ class LocalCloud:
 
         body = b"".join(self.moto(environ, capture))
         if captured["status"].startswith("200"):
-            if operation == "DeleteRepository" and registry_on:
+            if operation == "DeleteRepository":
                 self.registry.forget_repository(params.get("repositoryName", ""))
             body = self.ecr.rewrite_uris(body)
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
