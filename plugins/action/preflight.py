@@ -12,7 +12,6 @@ import os
 
 import yaml
 
-from ansible.errors import AnsibleError
 from ansible.errors import AnsibleUndefinedVariable
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
