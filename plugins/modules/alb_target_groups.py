@@ -18,8 +18,9 @@ description:
     service's C(port), the given VPC, health check path C(health_check_path) of the service.
   - With O(state=absent), deletes them; a group a listener or rule still uses is refused by AWS
     (C(ResourceInUse)), and the message says to remove the load balancer's listeners first.
-  - Written because community.aws.elb_target_group (10.0.0) handles one group per run, where the lab needs
-    two per service (four module runs for two services instead of one), and has no diff.
+  - Written because community.aws.elb_target_group (10.0.0) does not do the job right here. It has no check
+    mode at all (a C(--check) run skips it, so it predicts nothing), no diff, and handles one group per run,
+    where the lab needs two per service (four module runs for two services instead of one).
   - Port, protocol, target type and VPC of a target group cannot change; a group that differs in one of
     them is reported as an error, naming the service and what to do, and nothing is changed.
   - Groups of services no longer in the list are left alone.
