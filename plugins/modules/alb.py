@@ -483,9 +483,11 @@ def ensure_present(module, elb, ec2):
 
     if actions and not module.check_mode:
         lb = find_load_balancer(elb, p["name"])
-    target_groups = dict((svc["name"], dict((which, dict(name=target_group_name(svc["name"], which),
-                                                          arn=arns.get(target_group_name(svc["name"], which), "")))
-                                            for which in PAIR)) for svc in services)
+    target_groups = {}
+    for svc in services:
+        for which in PAIR:
+            name = target_group_name(svc["name"], which)
+            target_groups.setdefault(svc["name"], {})[which] = dict(name=name, arn=arns.get(name, ""))
     result = dict(changed=bool(actions), actions=actions, load_balancer=lb_view(lb), listeners=listeners_out,
                   target_groups=target_groups)
     if module._diff:

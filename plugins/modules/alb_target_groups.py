@@ -169,8 +169,8 @@ def ensure(module):
             if not module.check_mode:
                 group = create(elb, name, want)
         elif group.get("HealthCheckPath") != want["HealthCheckPath"] or group.get("HealthCheckProtocol", PROTOCOL) != PROTOCOL:
-            actions.append("update %s health check path %s -> %s" % (name, group.get("HealthCheckPath"),
-                                                                      want["HealthCheckPath"]))
+            actions.append("update %s health check path %s -> %s" % (
+                name, group.get("HealthCheckPath"), want["HealthCheckPath"]))
             if not module.check_mode:
                 group = modify(elb, group, want)
         after[name] = dict(_view(group) or {}, **want)
