@@ -1,5 +1,8 @@
 """Write roles/<role>/README.md from the role's meta/argument_specs.yml.
 
+A README may start with a part a person wrote (a paragraph, an example): everything above the
+generated header line is kept as it is, and the generated tables follow it.
+
 `make docs` runs it; tests/unit/test_role_docs.py fails when a role README
 is not what this script would write, so the variable tables cannot drift
 from the specs that Ansible itself enforces.
@@ -41,11 +44,23 @@ def _rows(options, prefix=""):
             yield from _rows(opt["options"], prefix + name + "[]." if opt.get("type") == "list" else prefix + name + ".")
 
 
+def intro(role_dir):
+    """What a person wrote above the generated part of the role's README (kept as is), or ''."""
+    path = os.path.join(role_dir, "README.md")
+    if not os.path.exists(path):
+        return ""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    return text[:text.index(HEADER)] if HEADER in text else ""
+
+
 def render(role_dir):
     with open(os.path.join(role_dir, "meta", "argument_specs.yml"), encoding="utf-8") as handle:
         specs = yaml.safe_load(handle)["argument_specs"]
     role = os.path.basename(role_dir)
-    out = [HEADER, "# Role `cloudlab.microservices.%s`\n" % role]
+    written = intro(role_dir)
+    out = [written, HEADER, ("## Variables of `cloudlab.microservices.%s`\n" if written else
+                             "# Role `cloudlab.microservices.%s`\n") % role]
     for entry in sorted(specs, key=lambda e: (e != "main", e)):
         spec = specs[entry]
         if entry != "main":

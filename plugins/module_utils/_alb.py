@@ -1,0 +1,168 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cloudlab.microservices collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The load balancer of the lab, as rules: names, routes, and what counts as converged.
+
+Phase 6 gives every service a pair of target groups, ``<svc>-tg-one`` and
+``<svc>-tg-two``. The production listener forwards to ``two`` and the test
+listener to ``one``; CodeDeploy's blue/green deployments then swap them, at
+every deployment. So a route (a listener's default action or a rule) is
+converged when it forwards to either group of its pair, and only to those:
+pointing it back would undo CodeDeploy's switch and break the next deployment
+("Primary task group must be behind listener").
+
+Pure functions here; the AWS calls are in the modules ``alb`` and
+``alb_target_groups``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+PAIR = ("one", "two")
+# Which member of a pair each listener forwards to first; the other is its alternate.
+LISTENER_PRIMARY = {"production": "two", "test": "one"}
+TARGET_GROUP_NAME_MAX = 32
+PRIORITY_STEP = 10
+
+
+def other(which):
+    return "two" if which == "one" else "one"
+
+
+def target_group_name(service, which):
+    """``customer`` + ``one`` -> ``customer-tg-one``."""
+    return "%s-tg-%s" % (service, which)
+
+
+def target_group_names(services):
+    """Every target group name of the services, in order (one, two per service)."""
+    return [target_group_name(svc["name"], which) for svc in services for which in PAIR]
+
+
+def rule_priority(index):
+    """Priority of the rule of the service at ``index`` (1 for the second service): 10, 20, ...
+
+    The position in the list gives the priority, so appending a service never moves the others.
+    """
+    return PRIORITY_STEP * index
+
+
+def routes(services, ports):
+    """What each listener should forward where.
+
+    ``ports`` is ``{"production": 80, "test": 8080}``. Returns a list of
+    ``{listener, port, service, target_group, alternate, rules: [{priority, path_pattern, service,
+    target_group, alternate}]}``; the first service is the default route, every other one a path rule.
+    """
+    out = []
+    for listener in ("production", "test"):
+        primary = LISTENER_PRIMARY[listener]
+        first = services[0]["name"]
+        rules = []
+        for index, svc in enumerate(services[1:], start=1):
+            rules.append(dict(priority=rule_priority(index), path_pattern=svc["path_pattern"], service=svc["name"],
+                              target_group=target_group_name(svc["name"], primary),
+                              alternate=target_group_name(svc["name"], other(primary))))
+        out.append(dict(listener=listener, port=ports[listener], service=first,
+                        target_group=target_group_name(first, primary),
+                        alternate=target_group_name(first, other(primary)), rules=rules))
+    return out
+
+
+def name_of_arn(arn):
+    """The target group name inside its ARN (``...:targetgroup/<name>/<id>``), or the text as given."""
+    if arn and ":targetgroup/" in arn:
+        return arn.split(":targetgroup/", 1)[1].split("/")[0]
+    return arn
+
+
+def forward_targets(actions):
+    """ARNs of the target groups an action list sends traffic to, or None when it is not one forward.
+
+    AWS describes a plain forward with ``TargetGroupArn`` and, nowadays, also a ``ForwardConfig``;
+    CodeDeploy writes weighted ``ForwardConfig``s. A group of weight 0 receives nothing and is left out.
+    """
+    forwards = [a for a in actions or [] if a.get("Type") == "forward"]
+    if len(forwards) != 1 or len(actions) != 1:
+        return None
+    action = forwards[0]
+    groups = (action.get("ForwardConfig") or {}).get("TargetGroups")
+    if groups:
+        return set(g["TargetGroupArn"] for g in groups if g.get("Weight", 1) != 0)
+    if action.get("TargetGroupArn"):
+        return set([action["TargetGroupArn"]])
+    return None
+
+
+def converged(actions, pair_arns):
+    """True when the actions forward only to target groups of the pair (either one, or both weighted)."""
+    targets = forward_targets(actions)
+    return bool(targets) and targets <= set(a for a in pair_arns if a)
+
+
+def shown_target(actions):
+    """Names of where an action list forwards, for people: ``customer-tg-two``, or ``a+b`` when weighted."""
+    targets = forward_targets(actions)
+    if targets is None:
+        return "+".join(sorted(a.get("Type", "?") for a in actions or [])) or None
+    return "+".join(sorted(name_of_arn(t) for t in targets))
+
+
+def path_patterns(conditions):
+    """The path patterns of a rule's conditions (``Values`` or ``PathPatternConfig.Values``)."""
+    out = []
+    for cond in conditions or []:
+        if cond.get("Field") == "path-pattern":
+            out.extend((cond.get("PathPatternConfig") or {}).get("Values") or cond.get("Values") or [])
+    return out
+
+
+def forward(arn):
+    """The action list of a plain forward to one target group."""
+    return [{"Type": "forward", "TargetGroupArn": arn}]
+
+
+def plan_rules(current, desired, arns, purge):
+    """What to do to a listener's rules.
+
+    ``current``: the listener's non-default rules as DescribeRules returns them; ``desired``: the
+    ``rules`` of one entry of ``routes()``; ``arns``: target group name -> ARN (None when it does
+    not exist yet). A current rule matches a desired one by its path pattern; its other conditions
+    (a source-ip condition added later, as Phase 9 of the lab does) are left alone.
+
+    Returns ``dict(delete=[rule], modify=[(rule, desired)], priorities=[(rule, priority)],
+    create=[desired])``.
+    """
+    by_pattern = {}
+    for rule in current:
+        patterns = path_patterns(rule.get("Conditions"))
+        if len(patterns) == 1 and patterns[0] not in by_pattern:
+            by_pattern[patterns[0]] = rule
+    plan = dict(delete=[], modify=[], priorities=[], create=[])
+    matched = set()
+    for want in desired:
+        rule = by_pattern.get(want["path_pattern"])
+        if rule is None:
+            plan["create"].append(want)
+            continue
+        matched.add(rule["RuleArn"])
+        pair = [arns.get(want["target_group"]), arns.get(want["alternate"])]
+        if not converged(rule.get("Actions"), pair):
+            plan["modify"].append((rule, want))
+        if str(rule.get("Priority")) != str(want["priority"]):
+            plan["priorities"].append((rule, want["priority"]))
+    if purge:
+        plan["delete"] = [r for r in current if r["RuleArn"] not in matched]
+    return plan
+
+
+def listener_view(listener, rules):
+    """A listener as people read it: where its default and each rule forward, by target group name."""
+    if listener is None:
+        return None
+    return dict(protocol=listener.get("Protocol"), port=listener.get("Port"),
+                target_group=shown_target(listener.get("DefaultActions")),
+                rules=dict(("%s %s" % (r.get("Priority"), ",".join(path_patterns(r.get("Conditions"))) or "-"),
+                            shown_target(r.get("Actions"))) for r in rules))

@@ -1,0 +1,88 @@
+"""Fixtures of the load balancer suite: the lab's starting point, and what to read back from the cloud."""
+import json
+
+import pytest
+
+from conftest import require_binary, run_playbook
+
+PHASE6 = "playbooks/phase6.yml"
+LAB = "playbooks/lab_environment.yml"
+SERVICES = [
+    {"name": "customer"},
+    {"name": "employee", "health_check_path": "/admin/suppliers", "path_pattern": "/admin/*"},
+]
+
+
+@pytest.fixture(scope="module")
+def lab(local_cloud):
+    """The session's local cloud, emptied, holding only what an AWS Academy lab has (VPC, subnets, role)."""
+    require_binary("git")
+    local_cloud.reset()
+    result = run_playbook(local_cloud, LAB, json_output=False)
+    assert result.rc == 0, result
+    return local_cloud
+
+
+def phase6(cloud, **kwargs):
+    return run_playbook(cloud, PHASE6, **kwargs)
+
+
+def summary(result):
+    """The `phase6_summary` that phase6.yml shows last."""
+    data = json.loads(result.stdout[result.stdout.index("{"):])
+    for play in data["plays"]:
+        for task in play["tasks"]:
+            msg = task["hosts"].get("localhost", {}).get("msg")
+            if isinstance(msg, dict) and "phase6_summary" in msg:
+                return msg["phase6_summary"]
+    raise AssertionError("phase6.yml showed no summary:\n%s" % result.output[-3000:])
+
+
+def changed_tasks(result):
+    data = json.loads(result.stdout[result.stdout.index("{"):])
+    return [task["task"]["name"] for play in data["plays"] for task in play["tasks"]
+            if task["hosts"].get("localhost", {}).get("changed")]
+
+
+def failure_messages(result):
+    try:
+        data = json.loads(result.stdout[result.stdout.index("{"):])
+    except ValueError:
+        return result.output
+    out = []
+    for play in data["plays"]:
+        for task in play["tasks"]:
+            host = task["hosts"].get("localhost", {})
+            for res in [host] + host.get("results", []):
+                if res.get("failed"):
+                    out.append("%s: %s" % (task["task"]["name"], res.get("msg", "")))
+    return "\n".join(out) or result.output
+
+
+def state(cloud):
+    """What Phase 6 makes, as the cloud describes it, with target groups by name."""
+    elb, ec2 = cloud.client("elbv2"), cloud.client("ec2")
+    groups = elb.describe_target_groups()["TargetGroups"]
+    names = dict((g["TargetGroupArn"], g["TargetGroupName"]) for g in groups)
+
+    def where(actions):
+        action = actions[0]
+        arns = [g["TargetGroupArn"] for g in (action.get("ForwardConfig") or {}).get("TargetGroups", [])
+                if g.get("Weight", 1)] or [action["TargetGroupArn"]]
+        return "+".join(sorted(names.get(a, a) for a in arns))
+
+    lbs = elb.describe_load_balancers()["LoadBalancers"]
+    listeners = {}
+    for lb in lbs:
+        for listener in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+            rules = elb.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+            listeners[listener["Port"]] = dict(
+                arn=listener["ListenerArn"], protocol=listener["Protocol"], default=where(listener["DefaultActions"]),
+                rules=dict((r["Conditions"][0]["Values"][0], (int(r["Priority"]), where(r["Actions"]), r["RuleArn"]))
+                           for r in rules if not r["IsDefault"]))
+    sgs = [g for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] == "microservices-sg"]
+    return dict(
+        target_groups=dict((g["TargetGroupName"], dict(port=g["Port"], protocol=g["Protocol"], type=g["TargetType"],
+                                                       path=g["HealthCheckPath"], vpc=g["VpcId"], arn=g["TargetGroupArn"]))
+                           for g in groups),
+        load_balancers=lbs, listeners=listeners, security_groups=sgs)

@@ -1,0 +1,152 @@
+"""The load_balancer role's input rules (module_utils/_checks/load_balancer.py) and the routes and
+convergence rules of module_utils/_alb.py, each with a case that breaks it."""
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, ".collections"))
+
+_checks = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._checks.load_balancer")
+_alb = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._alb")
+_services = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._services")
+
+LAB = [{"name": "customer"}, {"name": "employee", "health_check_path": "/admin/suppliers", "path_pattern": "/admin/*"}]
+VALUES = {
+    "load_balancer_name": "microservicesLB",
+    "load_balancer_security_group_name": "microservices-sg",
+    "load_balancer_vpc_id": "vpc-0123456789abcdef0",
+    "load_balancer_subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
+    "load_balancer_ingress_cidrs": ["0.0.0.0/0"],
+    "load_balancer_production_port": 80,
+    "load_balancer_test_port": 8080,
+    "load_balancer_state": "present",
+}
+
+
+def problems(services=None, **values):
+    merged = dict(VALUES, **values)
+    return _checks.check(merged, _services.check_services(services or LAB, variable="load_balancer_services"))
+
+
+def refused(services):
+    with pytest.raises(_services.ServiceError) as err:
+        _services.check_services(services, variable="load_balancer_services")
+    return str(err.value)
+
+
+def test_the_lab_inputs_pass():
+    assert problems() == []
+
+
+# The four refusals of the issue: the same path pattern twice, a health check path without '/', a port
+# out of range, a second service without a path pattern.
+def test_two_services_with_the_same_path_pattern_are_refused():
+    msg = refused(LAB + [{"name": "inventory", "path_pattern": "/admin/*"}])
+    assert "two services have the same path_pattern '/admin/*'" in msg
+
+
+def test_a_health_check_path_without_a_leading_slash_is_refused():
+    assert "health_check_path 'admin/suppliers' must start with '/'" in refused(
+        [{"name": "customer"}, dict(LAB[1], health_check_path="admin/suppliers")])
+
+
+@pytest.mark.parametrize("port", [0, 65536, 70000])
+def test_a_service_port_outside_1_to_65535_is_refused(port):
+    assert "port %d is not a number from 1 to 65535" % port in refused([{"name": "customer", "port": port}, LAB[1]])
+
+
+def test_a_second_service_without_path_pattern_is_refused():
+    found = problems([{"name": "customer"}, {"name": "employee"}])
+    assert found == ["load_balancer_services[1] (service employee) has no path_pattern: every service but the first "
+                     "needs one, the path its listener rule routes (such as /employee/*)"]
+
+
+def test_the_first_service_takes_no_path_pattern():
+    found = problems([dict(LAB[0], path_pattern="/"), LAB[1]])
+    assert len(found) == 1 and "first service is the listeners' default route" in found[0]
+
+
+@pytest.mark.parametrize("key, value, expected", [
+    ("load_balancer_production_port", 0, "load_balancer_production_port is 0: a port is a number from 1 to 65535"),
+    ("load_balancer_test_port", 65536, "load_balancer_test_port is 65536"),
+    ("load_balancer_test_port", 80, "are both 80"),
+    ("load_balancer_name", "a" * 33, "load_balancer_name is 'aaaa"),
+    ("load_balancer_name", "-lb", "not starting or ending with a hyphen"),
+    ("load_balancer_name", "internal-lb", "nor starting with internal-"),
+    ("load_balancer_security_group_name", "sg-mine", "not starting with sg-"),
+    ("load_balancer_ingress_cidrs", ["10.0.0.1/24"], "'10.0.0.1/24', which is not an IPv4 CIDR"),
+    ("load_balancer_ingress_cidrs", ["everyone"], "'everyone', which is not an IPv4 CIDR"),
+    ("load_balancer_ingress_cidrs", ["::/0"], "the load balancer is IPv4 only"),
+    ("load_balancer_ingress_cidrs", [], "load_balancer_ingress_cidrs is empty"),
+    ("load_balancer_vpc_id", "", "load_balancer_vpc_id is ''"),
+    ("load_balancer_subnet_ids", ["subnet-0123456789abcdef0"], "needs two subnets in two Availability Zones"),
+    ("load_balancer_subnet_ids", ["subnet-0123456789abcdef0", "subnet-0123456789abcdef0"], "needs two subnets"),
+    ("load_balancer_subnet_ids", ["PublicSubnet1", "subnet-0123456789abcdef0"], "has 'PublicSubnet1'"),
+])
+def test_each_rule_refuses_what_aws_refuses(key, value, expected):
+    found = problems(**{key: value})
+    assert len(found) == 1 and expected in found[0], found
+
+
+def test_removal_needs_no_network():
+    assert problems(load_balancer_state="absent", load_balancer_vpc_id="", load_balancer_subnet_ids=[],
+                    services=[{"name": "customer"}, {"name": "employee"}]) == []
+
+
+def test_target_group_names_are_at_most_32_characters():
+    long = {"name": "x" * 26}  # one more than _services allows, to reach the rule itself
+    found = _checks._service_problems([{"name": "customer", "path_pattern": ""}, dict(long, path_pattern="/x/*")])
+    assert found == ["target group name %s-tg-one is 33 characters, AWS allows 32: shorten the service name" % ("x" * 26),
+                     "target group name %s-tg-two is 33 characters, AWS allows 32: shorten the service name" % ("x" * 26)]
+
+
+def test_routes_follow_the_lab():
+    services = _services.check_services(LAB + [{"name": "inventory", "path_pattern": "/inventory/*"}])
+    prod, test = _alb.routes(services, {"production": 80, "test": 8080})
+    assert (prod["port"], prod["target_group"], prod["alternate"]) == (80, "customer-tg-two", "customer-tg-one")
+    assert (test["port"], test["target_group"], test["alternate"]) == (8080, "customer-tg-one", "customer-tg-two")
+    assert [(r["priority"], r["path_pattern"], r["target_group"]) for r in prod["rules"]] == [
+        (10, "/admin/*", "employee-tg-two"), (20, "/inventory/*", "inventory-tg-two")]
+    assert [r["target_group"] for r in test["rules"]] == ["employee-tg-one", "inventory-tg-one"]
+
+
+ONE, TWO, OTHER = ("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/%s/1" % n
+                   for n in ("customer-tg-one", "customer-tg-two", "employee-tg-one"))
+
+
+@pytest.mark.parametrize("actions, expected", [
+    ([{"Type": "forward", "TargetGroupArn": TWO}], True),
+    ([{"Type": "forward", "TargetGroupArn": ONE}], True),  # CodeDeploy's switch
+    ([{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": ONE, "Weight": 1}]}}], True),
+    ([{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": ONE, "Weight": 90},
+                                                             {"TargetGroupArn": TWO, "Weight": 10}]}}], True),
+    ([{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": ONE, "Weight": 1},
+                                                             {"TargetGroupArn": OTHER, "Weight": 0}]}}], True),
+    ([{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": ONE, "Weight": 1},
+                                                             {"TargetGroupArn": OTHER, "Weight": 1}]}}], False),
+    ([{"Type": "forward", "TargetGroupArn": OTHER}], False),
+    ([{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "503"}}], False),
+    ([], False),
+])
+def test_either_group_of_the_pair_is_converged(actions, expected):
+    assert _alb.converged(actions, [TWO, ONE]) is expected
+
+
+def test_plan_rules_keeps_switched_rules_and_extra_conditions():
+    desired = [dict(priority=10, path_pattern="/admin/*", service="employee", target_group="employee-tg-two",
+                    alternate="employee-tg-one")]
+    arns = {"employee-tg-two": "arn-two", "employee-tg-one": "arn-one"}
+    switched = {"RuleArn": "r1", "Priority": "10", "Actions": [{"Type": "forward", "TargetGroupArn": "arn-one"}],
+                "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/admin/*"]}},
+                               {"Field": "source-ip", "SourceIpConfig": {"Values": ["203.0.113.7/32"]}}]}
+    stray = {"RuleArn": "r2", "Priority": "5", "Actions": [{"Type": "forward", "TargetGroupArn": "arn-two"}],
+             "Conditions": [{"Field": "path-pattern", "Values": ["/old/*"]}]}
+    plan = _alb.plan_rules([switched, stray], desired, arns, purge=True)
+    assert plan == dict(delete=[stray], modify=[], priorities=[], create=[])
+    assert _alb.plan_rules([stray], desired, arns, purge=False) == dict(delete=[], modify=[], priorities=[],
+                                                                        create=desired)
+    moved = dict(switched, Priority="30", Actions=[{"Type": "forward", "TargetGroupArn": "arn-else"}])
+    plan = _alb.plan_rules([moved], desired, arns, purge=True)
+    assert plan["modify"] == [(moved, desired[0])] and plan["priorities"] == [(moved, 10)]
