@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cloudlab.microservices collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Rules of the ecs_services role's inputs that its argument spec cannot say.
+
+Run by the ``cloudlab.microservices.preflight`` action, before any change; no AWS call. Whether
+each family has an ACTIVE revision is checked by the module, for every service, before its first
+create (it needs ECS to know).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+SUBNET_RE = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+GROUP_RE = re.compile(r"^sg-[0-9a-f]{8,17}$")
+TG_ARN_RE = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]+$")
+MAX_DESIRED = 5000  # ECS's quota of tasks per service
+
+
+def _ids(values, name, pattern, what, problems):
+    ids = values.get(name) or []
+    if not ids:
+        problems.append("%s is empty: give %s (playbooks wire them)" % (name, what))
+        return
+    bad = [i for i in ids if not isinstance(i, str) or not pattern.match(i)]
+    if bad:
+        problems.append("%s has %s, which %s not %s" % (name, ", ".join(map(repr, bad)),
+                                                       "is" if len(bad) == 1 else "are", what))
+    if len(set(ids)) != len(ids):
+        problems.append("%s lists %r twice" % (name, sorted(i for i in set(ids) if ids.count(i) > 1)[0]))
+
+
+def _target_group_problems(target_groups, services):
+    problems = []
+    if not isinstance(target_groups, dict):
+        return ["ecs_services_target_groups must be a dict {<svc>: {one: {arn}, two: {arn}}} "
+                "(load_balancer_target_groups), got %r" % (target_groups,)]
+    for svc in services or []:
+        pair = target_groups.get(svc["name"])
+        if not isinstance(pair, dict):
+            problems.append("ecs_services_target_groups has no target groups for service %s: run the load "
+                            "balancer (playbooks/phase6.yml) first, or set it as {%s: {one: {arn: ...}, two: "
+                            "{arn: ...}}}" % (svc["name"], svc["name"]))
+            continue
+        for which in ("two", "one"):
+            value = pair.get(which)
+            arn = value.get("arn") if isinstance(value, dict) else value
+            if which == "one" and not arn:
+                continue  # only tg-two is needed to create; tg-one is accepted after a swap when given
+            if not isinstance(arn, str) or not TG_ARN_RE.match(arn):
+                problems.append("ecs_services_target_groups.%s.%s.arn is %r: expected a target group ARN "
+                                "(arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)"
+                                % (svc["name"], which, arn))
+    return problems
+
+
+def check(values, services):
+    """One-line problems of the ecs_services inputs (empty list: fine)."""
+    problems = []
+    count = values.get("ecs_services_desired_count", 1)
+    if count is not None and not 0 <= count <= MAX_DESIRED:
+        problems.append("ecs_services_desired_count is %s: it must be from 0 to %d" % (count, MAX_DESIRED))
+    timeout = values.get("ecs_services_wait_timeout", 600)
+    if timeout is not None and timeout < 0:
+        problems.append("ecs_services_wait_timeout is %s: it must be 0 (do not wait) or more seconds" % timeout)
+    if values.get("ecs_services_state", "present") != "present":
+        return problems
+    if not (values.get("ecs_services_cluster") or "").strip():
+        problems.append("ecs_services_cluster is empty: give the Phase 5 cluster (fargate_cluster_name)")
+    _ids(values, "ecs_services_subnet_ids", SUBNET_RE, "subnet IDs (subnet-...)", problems)
+    _ids(values, "ecs_services_security_group_ids", GROUP_RE, "security group IDs (sg-...)", problems)
+    problems.extend(_target_group_problems(values.get("ecs_services_target_groups") or {}, services))
+    return problems
