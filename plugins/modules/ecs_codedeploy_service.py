@@ -183,6 +183,10 @@ arns:
   returned: always
   type: dict
   sample: {"customer": "arn:aws:ecs:us-east-1:123456789012:service/microservices-serverlesscluster/customer-microservice"}
+details:
+  description: Entry name to its RV(services[]) entry without C(service), for summaries.
+  returned: always
+  type: dict
 names:
   description: Entry name to ECS service name.
   returned: always
@@ -253,9 +257,13 @@ def describe(ecs, cluster, names, check_mode):
         try:
             answer = ecs.describe_services(cluster=cluster, services=batch, aws_retry=True)
         except botocore.exceptions.ClientError as e:
-            if check_mode and error_code(e) == "ClusterNotFoundException":
+            if error_code(e) != "ClusterNotFoundException":
+                raise
+            if check_mode:
                 return found
-            raise
+            raise CloudlabError(message="Failed to find the ECS cluster %s: create it first (playbooks/phase5.yml, "
+                                        "task 5.2) or set ecs_services_cluster (module option cluster)"
+                                % _cluster_name(cluster), exception=e) from e
         for svc in answer.get("services") or []:
             found[svc["serviceName"]] = svc
     return found
@@ -441,6 +449,7 @@ def main_run(module):
     result = dict(changed=changed, services=entries,
                   arns=dict((e["service"], e["arn"]) for e in entries if e["arn"] and e["status"] == "ACTIVE"),
                   names=dict((d["key"], d["name"]) for d in wanted),
+                  details=dict((e["service"], dict((k, v) for k, v in e.items() if k != "service")) for e in entries),
                   differences=sum(len(e["differences"]) for e in entries))
     if module._diff:
         result["diff"] = dict(before=before, after=after)
