@@ -18,7 +18,7 @@ description:
     C(FARGATE), scheduling strategy C(REPLICA), C(awsvpc) networking in O(subnets) with O(security_groups),
     the service's C(two) target group of O(target_groups) in front of container C(<name>) on its C(port),
     and the latest ACTIVE revision of the service's task definition family.
-  - On an existing service it changes only what ECS lets UpdateService change on a CODE_DEPLOY service:
+  - On an existing service it changes only what ECS lets UpdateService change on a CODE_DEPLOY service,
     the desired count. A different task definition, load balancer or network configuration, which ECS
     refuses to update on such a service, is reported in RV(services[].differences) with what to do, and
     as a warning; the module never calls an update that ECS refuses, and it does not count as a change.
@@ -32,11 +32,12 @@ description:
     C(Unable to Start a service that is still Draining.)); O(state=present) waits up to O(wait_timeout)
     seconds for it to become INACTIVE, then creates it; after the timeout it fails saying so.
   - Written because community.aws.ecs_service (10.0.0) gets CODE_DEPLOY services wrong. On an existing
-    service it drops the task definition and load balancer differences without a word when the
-    controller is CODE_DEPLOY, so it reports C(ok) for a service that does not run what was asked; its
-    C(load_balancers) require a C(role) the lab does not use; it compares the service's own fields, so a
-    service CodeDeploy moved to the other target group looks changed; it handles one service per task;
-    and a service still DRAINING is created again and fails.
+    CODE_DEPLOY service it ignores a task definition difference and reports C(ok) for a service that does not
+    run what was asked; for a load balancer or network difference it calls UpdateService without them and
+    reports C(changed) at every run while nothing changes, which is also what a service looks like to it
+    once CodeDeploy has moved it to the other target group of the pair (it compares the service's own
+    fields, not the pair); its C(load_balancers) require a C(role) the lab does not use; a service still
+    DRAINING is created again, which ECS refuses; and it handles one service per task.
 author:
   - cloudlab.microservices maintainers (@cloudlab)
 options:
@@ -53,8 +54,8 @@ options:
     required: true
   target_groups:
     description:
-      - Target groups per service name, as the load_balancer role publishes them
-        (C({customer: {one: {arn: ...}, two: {arn: ...}}})).
+      - "Target groups per service name, as the load_balancer role publishes them
+        (C({customer: {one: {arn: ...}, two: {arn: ...}}}))."
       - The service is created behind C(two); either C(one) or C(two) is converged afterwards.
       - Required with O(state=present).
     type: dict
