@@ -52,17 +52,24 @@ def _arn(value):
 
 def desired_services(services, target_groups, subnets, security_groups, assign_public_ip, desired_count,
                      state="present"):
-    """(list of desired services, problems). ``services`` are filled-in `microservices` entries."""
-    problems = []
+    """(list of desired services, problems, unknown).
+
+    ``services`` are filled-in `microservices` entries. ``unknown`` lists what is not known yet: an empty
+    target group ARN or security group ID, which is what Phase 6 publishes in check mode for what it would
+    create. Outside check mode an unknown is a problem too.
+    """
+    problems, unknown = [], []
     out = []
     target_groups = target_groups or {}
     for svc in services:
-        pair = target_groups.get(svc["name"]) or {}
-        two, one = _arn(pair.get("two")), _arn(pair.get("one"))
-        if state == "present" and not two:
-            problems.append("target_groups has no `two` target group for service %s (expected "
+        pair = target_groups.get(svc["name"])
+        two, one = _arn((pair or {}).get("two")), _arn((pair or {}).get("one"))
+        if state == "present" and not isinstance(pair, dict):
+            problems.append("target_groups has no target groups for service %s (expected "
                             "{%s: {one: {arn: ...}, two: {arn: ...}}}, as load_balancer_target_groups)"
                             % (svc["name"], svc["name"]))
+        elif state == "present" and not two:
+            unknown.append("the `two` target group of service %s has no ARN yet (Phase 6 creates it)" % svc["name"])
         out.append(dict(
             key=svc["name"],
             name=service_name(svc["name"]),
@@ -72,7 +79,7 @@ def desired_services(services, target_groups, subnets, security_groups, assign_p
             target_group_arn=two,
             alternate_target_group_arn=one,
             subnets=sorted(subnets or []),
-            security_groups=sorted(security_groups or []),
+            security_groups=sorted(g for g in security_groups or [] if g),
             assign_public_ip="ENABLED" if assign_public_ip else "DISABLED",
             desired_count=desired_count,
         ))
@@ -81,9 +88,11 @@ def desired_services(services, target_groups, subnets, security_groups, assign_p
             problems.append("subnets is empty: a Fargate service in awsvpc mode needs at least one subnet")
         if not security_groups:
             problems.append("security_groups is empty: give the load balancer's security group")
+        elif not all(security_groups):
+            unknown.append("a security group has no ID yet (Phase 6 creates it)")
     if desired_count is None or desired_count < 0:
         problems.append("desired_count %r must be 0 or more" % (desired_count,))
-    return out, problems
+    return out, problems, unknown
 
 
 def container_problem(desired, task_definition):

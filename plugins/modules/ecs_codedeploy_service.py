@@ -437,9 +437,14 @@ def main_run(module):
         services = check_services(params["services"], variable="services")
     except ServiceError as e:
         raise CloudlabError(message=str(e)) from e
-    wanted, problems = desired_services(services, params["target_groups"], params["subnets"],
-                                        params["security_groups"], params["assign_public_ip"],
-                                        params["desired_count"], params["state"])
+    wanted, problems, unknown = desired_services(services, params["target_groups"], params["subnets"],
+                                                 params["security_groups"], params["assign_public_ip"],
+                                                 params["desired_count"], params["state"])
+    if module.check_mode:
+        for what in unknown:
+            module.warn(what + "; in check mode this is taken as made by an earlier play of the run")
+    else:
+        problems.extend(what + ": run playbooks/phase6.yml first" for what in unknown)
     if problems:
         raise CloudlabError(message="Failed to validate the services, nothing was changed: %s" % "; ".join(problems))
     ecs = aws_client(module, "ecs")

@@ -72,6 +72,14 @@ def test_each_rule(name, value, expected):
     assert len(problems) == 1 and expected in problems[0], problems
 
 
+def test_ids_phase6_publishes_in_check_mode_pass():
+    """'' is a target group or security group Phase 6 would create; the module decides on it."""
+    values = good()
+    values["ecs_services_target_groups"]["customer"]["two"]["arn"] = ""
+    values["ecs_services_security_group_ids"] = [""]
+    assert checks.check(values, SERVICES) == []
+
+
 def test_absent_needs_no_network_or_target_groups():
     values = {"ecs_services_state": "absent", "ecs_services_cluster": "c", "ecs_services_desired_count": 1}
     assert checks.check(values, SERVICES) == []

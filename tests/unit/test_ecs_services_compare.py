@@ -21,9 +21,9 @@ NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-b", "subnet-a"], "securit
 
 def desired(count=1):
     (svc,) = _services.check_services([{"name": "customer"}])
-    (out,), problems = ecs.desired_services([svc], {"customer": {"one": {"arn": ONE}, "two": {"arn": TWO}}},
-                                            ["subnet-a", "subnet-b"], ["sg-1"], True, count)
-    assert problems == []
+    (out,), problems, unknown = ecs.desired_services(
+        [svc], {"customer": {"one": {"arn": ONE}, "two": {"arn": TWO}}}, ["subnet-a", "subnet-b"], ["sg-1"], True, count)
+    assert problems == [] and unknown == []
     return out
 
 
@@ -93,10 +93,21 @@ def test_network_and_controller_differences_are_refused_not_updated():
     assert sorted(d["field"] for d in refused) == ["assign_public_ip", "deployment_controller", "subnets"]
 
 
-def test_missing_tg_two_is_a_problem():
+def test_missing_target_groups_are_a_problem():
     (svc,) = _services.check_services([{"name": "customer"}])
-    _, problems = ecs.desired_services([svc], {}, ["subnet-a"], ["sg-1"], True, 1)
-    assert problems and "no `two` target group for service customer" in problems[0]
+    _, problems, _ = ecs.desired_services([svc], {}, ["subnet-a"], ["sg-1"], True, 1)
+    assert problems and "no target groups for service customer" in problems[0]
+
+
+def test_what_phase6_would_create_in_check_mode_is_unknown_not_a_problem():
+    """Phase 6 in check mode publishes '' for a target group or security group it would create."""
+    (svc,) = _services.check_services([{"name": "customer"}])
+    (out,), problems, unknown = ecs.desired_services(
+        [svc], {"customer": {"one": {"name": "customer-tg-one", "arn": ""}, "two": {"name": "customer-tg-two", "arn": ""}}},
+        ["subnet-a"], [""], True, 1)
+    assert problems == []
+    assert len(unknown) == 2 and "customer has no ARN yet" in unknown[0]
+    assert out["security_groups"] == []
 
 
 def test_container_and_port_must_exist_in_the_task_definition():

@@ -26,7 +26,9 @@ def _ids(values, name, pattern, what, problems):
     if not ids:
         problems.append("%s is empty: give %s (playbooks wire them)" % (name, what))
         return
-    bad = [i for i in ids if not isinstance(i, str) or not pattern.match(i)]
+    # '' is what Phase 6 publishes in check mode for a security group it would create: the module
+    # takes it as unknown in check mode and refuses it otherwise.
+    bad = [i for i in ids if i != "" and (not isinstance(i, str) or not pattern.match(i))]
     if bad:
         problems.append("%s has %s, which %s not %s" % (name, ", ".join(map(repr, bad)),
                                                        "is" if len(bad) == 1 else "are", what))
@@ -49,8 +51,10 @@ def _target_group_problems(target_groups, services):
         for which in ("two", "one"):
             value = pair.get(which)
             arn = value.get("arn") if isinstance(value, dict) else value
-            if which == "one" and not arn:
-                continue  # only tg-two is needed to create; tg-one is accepted after a swap when given
+            if arn == "" or (which == "one" and arn is None):
+                # '' is what Phase 6 publishes in check mode for a group it would create (the module takes
+                # it as unknown in check mode and refuses it otherwise); tg-one is only needed after a swap.
+                continue
             if not isinstance(arn, str) or not TG_ARN_RE.match(arn):
                 problems.append("ecs_services_target_groups.%s.%s.arn is %r: expected a target group ARN "
                                 "(arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)"
