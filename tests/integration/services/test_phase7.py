@@ -10,6 +10,8 @@ from conftest import run_playbook
 from .conftest import CLUSTER, summary, task_results
 
 DESTROY = "playbooks/destroy.yml"
+PHASE6 = "playbooks/phase6.yml"
+PHASE7 = "playbooks/phase7.yml"
 ORDERS = {"name": "orders", "path_pattern": "/orders/*"}
 LAB_SERVICES = [{"name": "customer"}, {"name": "employee", "health_check_path": "/admin/suppliers",
                                        "path_pattern": "/admin/*"}]
@@ -144,22 +146,31 @@ def test_a_third_service(lab7):
 
 
 def test_teardown_then_a_clean_second_converge(lab7):
-    """destroy.yml --tags phase7 deletes and drains; the next converge creates them again, and waits for a
-    service still draining (the lab's pitfall: recreating a service of the same name fails while it drains)."""
+    """destroy.yml --tags phase7,phase6: the services are deleted and drained before the load balancer goes.
+    Then phase6.yml and phase7.yml alone (Phase 6 read back from AWS) build it again, and the converge waits
+    for a service still draining (the lab's pitfall: recreating a service of that name fails while it drains)."""
     down = run_playbook(lab7.cloud, DESTROY, extra_vars=dict(confirm=True, microservices=LAB_SERVICES),
-                        tags=["phase7"])
+                        tags=["phase7", "phase6"])
     assert down.rc == 0, down
     assert {lab7.service(s["name"])["status"] for s in LAB_SERVICES} == {"INACTIVE"}
-    # Phase 5's teardown was left out by the tag: the cluster and the task definitions are still there.
+    assert lab7.cloud.client("elbv2").describe_load_balancers()["LoadBalancers"] == []
+    # Phase 5's teardown was left out by the tags: the cluster and the task definitions are still there.
     assert lab7.ecs.describe_clusters(clusters=[CLUSTER])["clusters"][0]["status"] == "ACTIVE"
     lab7.ecs.update_service(cluster=CLUSTER, service="orders-microservice", desiredCount=0)
     lab7.ecs.delete_service(cluster=CLUSTER, service="orders-microservice", force=True)
     assert lab7.service("orders")["status"] == "DRAINING"
 
-    again = lab7.phase7(services=LAB_SERVICES + [ORDERS])
+    services = LAB_SERVICES + [ORDERS]
+    six = run_playbook(lab7.cloud, PHASE6, extra_vars=dict(microservices=services))
+    assert six.rc == 0, six
+    again = run_playbook(lab7.cloud, PHASE7, extra_vars=dict(microservices=services))
     assert again.rc == 0, again
     assert {n: s["action"] for n, s in summary(again)["services"].items()} == dict.fromkeys(
         ("customer", "employee", "orders"), "create")
+    groups = {g["TargetGroupName"]: g["TargetGroupArn"]
+              for g in lab7.cloud.client("elbv2").describe_target_groups()["TargetGroups"]}
     for name in ("customer", "employee", "orders"):
-        assert lab7.service(name)["status"] == "ACTIVE"
+        svc = lab7.service(name)
+        assert svc["status"] == "ACTIVE"
+        assert svc["loadBalancers"][0]["targetGroupArn"] == groups["%s-tg-two" % name]
     assert lab7.service("customer")["taskDefinition"].endswith(":2")  # the latest ACTIVE revision
