@@ -302,8 +302,9 @@ def _entry(desired, state, action, differences=None, current=None):
 def _diff_view(state):
     if not state:
         return None
-    return dict((k, state[k]) for k in ("status", "task_definition", "target_group_arn", "subnets",
-                                         "security_groups", "assign_public_ip", "desired_count"))
+    keys = ("status", "task_definition", "target_group_arn", "subnets", "security_groups", "assign_public_ip",
+            "desired_count")
+    return dict((k, state[k]) for k in keys)
 
 
 def ensure_present(module, ecs, params, wanted):

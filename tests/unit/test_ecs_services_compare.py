@@ -86,8 +86,8 @@ def test_a_target_group_outside_the_pair_means_recreate():
 def test_network_and_controller_differences_are_refused_not_updated():
     svc = described()
     svc["deploymentController"] = {"type": "ECS"}
-    svc["taskSets"][0]["networkConfiguration"] = {"awsvpcConfiguration": {"subnets": ["subnet-a"],
-                                                                         "securityGroups": ["sg-1"]}}
+    svc["taskSets"][0]["networkConfiguration"] = {
+        "awsvpcConfiguration": {"subnets": ["subnet-a"], "securityGroups": ["sg-1"]}}
     update, refused = ecs.compare(ecs.state_of(svc), desired(2), TD1)
     assert update == {"desiredCount": 2}
     assert sorted(d["field"] for d in refused) == ["assign_public_ip", "deployment_controller", "subnets"]
@@ -95,7 +95,7 @@ def test_network_and_controller_differences_are_refused_not_updated():
 
 def test_missing_target_groups_are_a_problem():
     (svc,) = _services.check_services([{"name": "customer"}])
-    _, problems, _ = ecs.desired_services([svc], {}, ["subnet-a"], ["sg-1"], True, 1)
+    problems = ecs.desired_services([svc], {}, ["subnet-a"], ["sg-1"], True, 1)[1]
     assert problems and "no target groups for service customer" in problems[0]
 
 

@@ -30,8 +30,8 @@ def _ids(values, name, pattern, what, problems):
     # takes it as unknown in check mode and refuses it otherwise.
     bad = [i for i in ids if i != "" and (not isinstance(i, str) or not pattern.match(i))]
     if bad:
-        problems.append("%s has %s, which %s not %s" % (name, ", ".join(map(repr, bad)),
-                                                       "is" if len(bad) == 1 else "are", what))
+        verb = "is" if len(bad) == 1 else "are"
+        problems.append("%s has %s, which %s not %s" % (name, ", ".join(map(repr, bad)), verb, what))
     if len(set(ids)) != len(ids):
         problems.append("%s lists %r twice" % (name, sorted(i for i in set(ids) if ids.count(i) > 1)[0]))
 

@@ -95,7 +95,8 @@ def test_a_deleted_service_drains_before_its_name_is_free(lab):
             action()
         assert error(excinfo) == ("ServiceNotActiveException", "Service was not ACTIVE.")
     # Draining shows to the next two DescribeServices (LOCALCLOUD_ECS_DRAIN_POLLS), then it is over.
-    statuses = [ecs.describe_services(cluster=CLUSTER, services=[NAME])["services"][0]["status"] for _ in range(3)]
+    statuses = [ecs.describe_services(cluster=CLUSTER, services=[NAME])["services"][0]["status"]
+                for _poll in range(3)]
     assert statuses == ["DRAINING", "DRAINING", "INACTIVE"]
     assert ecs.create_service(**params)["service"]["status"] == "ACTIVE"
 

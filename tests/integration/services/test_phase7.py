@@ -37,8 +37,8 @@ def test_check_mode_creates_nothing(lab7):
     assert result.rc == 0, result
     shown = summary(result)
     assert shown["check_mode"] is True
-    assert {name: svc["action"] for name, svc in shown["services"].items()} == {"customer": "create",
-                                                                                 "employee": "create"}
+    actions = {name: svc["action"] for name, svc in shown["services"].items()}
+    assert actions == {"customer": "create", "employee": "create"}
     assert shown["services"]["customer"]["arn"].endswith(":service/%s/customer-microservice" % CLUSTER)
     assert lab7.ecs.list_services(cluster=CLUSTER)["serviceArns"] == []
 
