@@ -1,5 +1,4 @@
 """`.ci/system-deps.sh` waits for the package manager's lock, then fails naming who holds it."""
-import fcntl
 import os
 import subprocess
 import sys

@@ -197,7 +197,7 @@ def test_second_put_image_moves_latest_on_both_sides(ecr, registry):
 
     # The same image under one more tag: both tags on both sides.
     ecr.put_image(repositoryName="customer", imageManifest=second_manifest, imageTag="v2")
-    assert {t: d for t, d in ecr_tags(ecr).items()} == {"latest": second, "v2": second}
+    assert dict(ecr_tags(ecr)) == {"latest": second, "v2": second}
     assert registry.tags("customer") == ["latest", "v2"]
     assert registry.manifest("customer", "v2")[0] == second
 
@@ -225,8 +225,8 @@ def test_batch_delete_image_removes_from_registry(ecr, registry):
     assert registry.manifest("customer", digest) == (None, None)
 
     # By digest: every tag of the image goes.
-    result = ecr.batch_delete_image(repositoryName="customer", imageIds=[{"imageDigest": other},
-                                                                        {"imageTag": "gone"}])
+    result = ecr.batch_delete_image(repositoryName="customer",
+                                    imageIds=[{"imageDigest": other}, {"imageTag": "gone"}])
     assert_conforms(raw, "ecr", "BatchDeleteImage")
     assert [f["failureCode"] for f in result["failures"]] == ["ImageNotFound"]
     assert ecr_tags(ecr) == {} and registry.tags("customer") == []
@@ -344,7 +344,7 @@ def cloud_without_registry(tmp_path):
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, **AWS_ENV))
         log.close()
         try:
-            for _ in range(300):
+            for _attempt in range(300):
                 try:
                     status = json.loads(urllib.request.urlopen(cloud.endpoint + "/_localcloud/status",
                                                                timeout=2).read())
