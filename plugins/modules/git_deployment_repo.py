@@ -191,6 +191,18 @@ overwritten:
   returned: always
   type: list
   elements: str
+path:
+  description: The folder, as given (user's home expanded).
+  returned: always
+  type: str
+is_repo:
+  description: Whether the folder was a git repository before the run.
+  returned: always
+  type: bool
+compared_with:
+  description: URL of the remote the branch was compared with (O(remote_url), or the origin with O(compare_with_origin)).
+  returned: always
+  type: str
 actions:
   description: What was done (or would be), in order, in words.
   returned: always
@@ -261,7 +273,7 @@ def ensure(module, repo):
     _validate(p, repo.var)
     plan = repo.inspect()
     settings = repo.settings_to_write(plan)
-    result = dict(path=repo.path, branch=repo.branch, remote_commit=plan["remote_head"] or "",
+    result = dict(path=p["path"], branch=repo.branch, is_repo=plan["is_repo"], compared_with=plan["compared_with"], remote_commit=plan["remote_head"] or "",
                   relation=plan["relation"] if plan["relation"] != "unknown" else "none",
                   files=plan["files"], changed_files=[f["name"] for f in plan["files"] if f["commit"]],
                   overwritten=plan["overwritten"], fast_forwarded=plan["fast_forward"])
