@@ -225,6 +225,7 @@ def with_images(taskdefs, containers, image_uris, tag="latest", variable="image_
         out.append(put_image_placeholder(td, name, ("%s:%s" % (uri, tag)) if uri else None))
     return out
 
+
 def _ecs_input_shape():
     import botocore.session
     model = botocore.session.get_session().get_service_model("ecs")

@@ -40,7 +40,7 @@ options:
         C(family) required); required with O(state=present).
       - Families must be distinct.
       - A container whose C(image) is null has an image not known yet (its ECR repository is still to be
-        created, in check mode): the family is predicted to get a new revision, without an ARN. Outside check
+        created, in check mode); the family is predicted to get a new revision, without an ARN. Outside check
         mode such an input fails.
     type: list
     elements: dict

@@ -14,7 +14,7 @@ short_description: Keep files committed on a branch of a local git repository an
 version_added: 0.2.0
 description:
   - Makes a local folder a git repository on O(branch) whose last commit holds O(files), and pushes that branch
-    to O(remote_url). This is the lab's C(deployment) folder (tasks 5.3 and 5.6): clone (or init), branch,
+    to O(remote_url). This is the lab's C(deployment) folder (tasks 5.3 and 5.6); clone (or init), branch,
     write, commit, push.
   - Creates the folder when missing, by cloning O(remote_url) when it already has the branch, else with
     C(git init). A folder that is a repository keeps its history.

@@ -75,6 +75,8 @@ def test_check_mode_predicts_and_writes_nothing(tmp_path, remote):
     folder = tmp_path / "deployment"
     plan, _done, _w = repo(folder, remote, check=True)
     assert plan["create"] == "init" and plan["commit"] and plan["push"]
+    # What --diff shows: each file before and after.
+    assert [(d["before"], d["after"]) for d in plan["diff"]] == [("", text) for text in FILES.values()]
     assert not folder.exists()
 
 
