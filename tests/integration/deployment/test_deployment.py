@@ -10,6 +10,7 @@ from conftest import require_binary, run_playbook
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLAY = "tests/integration/deployment/plays/deploy.yml"
 DEREGISTER = "tests/integration/deployment/plays/deregister.yml"
+PREFLIGHT_FIRST = "tests/integration/deployment/plays/preflight_first.yml"
 GOLDEN = os.path.join(HERE, "golden")
 ACCOUNT = "123456789012"
 DB_HOST = "supplierdb.aaaaaaaaaa.us-east-1.rds.amazonaws.com"
@@ -46,8 +47,8 @@ def inputs(tmp_path, remote=None, services=None, **extra):
     return data
 
 
-def apply(cloud, extra_vars, **kwargs):
-    result = run_playbook(cloud, PLAY, extra_vars=extra_vars, **kwargs)
+def apply(cloud, extra_vars, playbook=PLAY, **kwargs):
+    result = run_playbook(cloud, playbook, extra_vars=extra_vars, **kwargs)
     assert result.rc == 0, result
     return result
 
@@ -73,7 +74,8 @@ def module_runs(result):
     """Tasks that ran a module (not skipped; set_fact, include, debug and argument checks cost none)."""
     free = ("ansible.builtin.set_fact", "ansible.builtin.include_tasks", "ansible.builtin.debug",
             "cloudlab.microservices.preflight", "set_fact", "include_tasks", "debug",
-            "ansible.builtin.validate_argument_spec", "validate_argument_spec")
+            "ansible.builtin.validate_argument_spec", "validate_argument_spec",
+            "ansible.builtin.include_role", "include_role")
     data = json.loads(result.stdout[result.stdout.index("{"):])
     return [task["task"]["name"] for play in data["plays"] for task in play["tasks"]
             if task["hosts"].get("localhost", {}).get("action") not in free
@@ -364,3 +366,35 @@ def test_deregister_every_active_revision_of_the_families_in_one_run(cloud, remo
     assert revisions(cloud, "customer-microservice") == revisions(cloud, "employee-microservice") == []
     again = run_playbook(cloud, DEREGISTER)
     assert again.rc == 0 and again.stats()["localhost"]["changed"] == 0
+
+
+def test_playbook_preflight_refuses_divergence_before_the_first_change_and_reads_the_folder_once(
+        cloud, remote, tmp_path):
+    marker = tmp_path / "task51.txt"
+    extra = dict(inputs(tmp_path, remote), deploy_test_marker=str(marker))
+    apply(cloud, extra, playbook=PREFLIGHT_FIRST)
+    marker.unlink()
+    # A no-op rerun: the folder is read once, in the playbook's preflight, where the
+    # remote's URL is not known yet and the folder's origin stands in for it.
+    again = apply(cloud, extra, playbook=PREFLIGHT_FIRST)
+    assert again.stats()["localhost"]["changed"] == 1  # the marker only
+    runs = [r for r in module_runs(again) if "stands for task 5.1" not in r]
+    assert len(runs) == 3, runs
+
+    other = clone("file://%s" % remote, tmp_path / "other")
+    (other / "README").write_text("from elsewhere\n")
+    git("add", "README", cwd=str(other))
+    git("-c", "user.name=o", "-c", "user.email=o@example.invalid", "commit", "-q", "-m", "elsewhere", cwd=str(other))
+    git("push", "-q", "origin", "dev", cwd=str(other))
+    local = tmp_path / "deployment"
+    (local / "LOCAL").write_text("local\n")
+    git("add", "LOCAL", cwd=str(local))
+    git("-c", "user.name=l", "-c", "user.email=l@example.invalid", "commit", "-q", "-m", "local", cwd=str(local))
+    marker.unlink()
+
+    result = run_playbook(cloud, PREFLIGHT_FIRST, extra_vars=extra)
+
+    assert result.rc != 0
+    assert "have diverged" in failure(result) and "taskdef_appspec_dir" in failure(result)
+    assert result.stats()["localhost"]["changed"] == 0
+    assert not marker.exists()
