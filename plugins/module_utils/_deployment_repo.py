@@ -150,7 +150,7 @@ class DeploymentRepo(object):
                             "folder (it is created when missing)" % (where, self.var("path")))
         self.is_repo = os.path.exists(os.path.join(path, ".git"))
         plan = dict(exists=os.path.isdir(path), is_repo=self.is_repo, head="", remote_head=None, relation="none",
-                    create=None, dirty=[], overwritten=[], remote_url=self.remote_url)
+                    create=None, dirty=[], overwritten=[], touched=[], remote_url=self.remote_url)
         problems = []
 
         url = self.remote_url
@@ -239,6 +239,7 @@ class DeploymentRepo(object):
         untracked = [p for code, p in entries if code == "??" and p not in self.files]
         changed = [p for code, p in entries if code != "??" and p not in self.files]
         managed = sorted(set(p for _code, p in entries if p in self.files))
+        plan["touched"] = managed
         if changed:
             problems.append("it has uncommitted changes to %s, files this role does not write, which its commit "
                             "must neither take nor hide; commit them (`git -C %s commit`) or undo them "
@@ -310,7 +311,9 @@ class DeploymentRepo(object):
         for name, text in self.files.items():
             committed = self._blob(base, name)
             on_disk = self._disk(name) if plan["is_repo"] or plan["create"] == "init" else None
-            before = on_disk if name in plan["dirty"] or name in plan["overwritten"] else committed
+            # A file git status lists (changed, deleted, untracked) is as it is on disk; any other is
+            # the committed one (after the fast-forward, when there is one).
+            before = on_disk if name in plan["touched"] or plan["create"] == "init" else committed
             entry = dict(name=name, path=os.path.join(self.path, name), changed=before != text,
                          commit=committed != text)
             files.append(entry)

@@ -190,3 +190,14 @@ def test_https_remote_gets_the_helper_for_its_url_only(tmp_path):
 def test_status_parser_skips_rename_sources():
     raw = "R  new.json\0old.json\0?? notes.txt\0 M appspec-customer.yaml\0"
     assert _repo.parse_status(raw) == [("R ", "new.json"), ("??", "notes.txt"), (" M", "appspec-customer.yaml")]
+
+
+def test_a_deleted_managed_file_is_written_back_without_a_commit(tmp_path, remote):
+    folder = tmp_path / "deployment"
+    repo(folder, remote)
+    (folder / "appspec-customer.yaml").unlink()
+    plan, _d, _w = repo(folder, remote, check=True)
+    assert [f["name"] for f in plan["files"] if f["changed"]] == ["appspec-customer.yaml"] and not plan["commit"]
+    _plan, done, _w = repo(folder, remote)
+    assert done == ["wrote appspec-customer.yaml"]
+    assert (folder / "appspec-customer.yaml").read_text() == FILES["appspec-customer.yaml"]
