@@ -103,12 +103,23 @@ class DeploymentRepo(object):
             cwd_args = [] if kwargs.pop("outside", False) else ["-C", self.path]
         env = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
         env.update(kwargs.pop("env", {}))
-        argv = ["git"] + cwd_args + self._credential_args(url) + list(args)
+        # The helper comes from the repository's own config once it is there; given
+        # twice, git would ask it twice.
+        in_repo = cwd_args and not git_dir and self._helper_configured(url)
+        argv = ["git"] + cwd_args + ([] if in_repo else self._credential_args(url)) + list(args)
         rc, out, err = self._run(argv, env)
         if rc not in ok:
             raise RepoError("Failed to run git %s for %s (%s): %s" % (
                 next((a for a in args if a[0] != "-" and a != git_dir), "?"), self.path, self.var("path"), _last_line(err or out)))
         return rc, out, err
+
+    def _helper_configured(self, url):
+        if not url or not self._credential_args(url) or not os.path.exists(os.path.join(self.path, ".git")):
+            return False
+        key = "credential.%s.helper" % url
+        rc, out, _err = self._run(["git", "-C", self.path, "config", "--local", "--get-all", key],
+                                  {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
+        return rc == 0 and out.splitlines() == [self.credential_helper]
 
     def _blob(self, commit, name):
         if not commit:

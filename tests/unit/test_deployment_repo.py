@@ -201,3 +201,30 @@ def test_a_deleted_managed_file_is_written_back_without_a_commit(tmp_path, remot
     _plan, done, _w = repo(folder, remote)
     assert done == ["wrote appspec-customer.yaml"]
     assert (folder / "appspec-customer.yaml").read_text() == FILES["appspec-customer.yaml"]
+
+
+def test_the_helper_is_given_on_the_command_line_only_until_the_repository_has_it(tmp_path):
+    url = "https://git.example.invalid/v1/repos/deployment"
+    folder = tmp_path / "deployment"
+    git("init", "--quiet", "--initial-branch=dev", str(folder))
+    seen = []
+
+    def recording(argv, env):
+        seen.append(argv)
+        return 0, "", ""
+
+    r = _repo.DeploymentRepo(recording, str(folder), "dev", FILES, remote_url=url,
+                             credential_helper="!aws codecommit credential-helper $@")
+    r.git("ls-remote", url, url=url)
+    assert "credential.%s.helper=!aws codecommit credential-helper $@" % url in seen[-1]
+    git("config", "credential.%s.helper" % url, "!aws codecommit credential-helper $@", cwd=str(folder))
+
+    def config_only(argv, env):
+        # Real git reads the repository's config; nothing reaches the network.
+        seen.append(argv)
+        return run(argv, env) if "config" in argv else (0, "", "")
+
+    r = _repo.DeploymentRepo(config_only, str(folder), "dev", FILES, remote_url=url,
+                             credential_helper="!aws codecommit credential-helper $@")
+    r.git("ls-remote", url, url=url)
+    assert not any(a.startswith("credential.") for a in seen[-1])
