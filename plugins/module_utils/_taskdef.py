@@ -5,8 +5,13 @@
 
 """Private helpers for ECS task definitions and their CodeDeploy AppSpec files.
 
-Not a public API: used by the ecs_taskdef_sync and deploy_placeholders modules
-only, and may change at any time.
+Not a public API: used by the ecs_taskdef_sync module, the deployment filters
+and the git_deployment_repo module only, and may change at any time.
+
+The lab's files are built here once (``build``): the task definition as it is
+committed (image ``<IMAGE1_NAME>``), the AppSpec (``<TASK_DEFINITION>``), and,
+from the same dict, the task definition that is registered with the real image
+(``with_images``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -110,6 +115,116 @@ def differs(desired, current):
 
 
 # Placeholders
+
+IMAGE_PLACEHOLDER = "<IMAGE1_NAME>"
+TASKDEF_PLACEHOLDER = "<TASK_DEFINITION>"
+
+APPSPEC_TEMPLATE = """version: 0.0
+Resources:
+  - TargetService:
+      Type: AWS::ECS::Service
+      Properties:
+        TaskDefinition: %(placeholder)s
+        LoadBalancerInfo:
+          ContainerName: %(container)s
+          ContainerPort: %(port)d
+"""
+
+
+class BuildError(ValueError):
+    """Inputs the files cannot be built from; str() is one line naming the variable."""
+
+
+def file_names(name):
+    """The two files of a service, as the lab names them."""
+    return "taskdef-%s.json" % name, "appspec-%s.yaml" % name
+
+
+def _environment(svc, db_host):
+    extra = sorted((svc.get("environment") or {}).items())
+    return [{"name": "APP_DB_HOST", "value": db_host}] + [
+        {"name": str(k), "value": str(v)} for k, v in extra if k != "APP_DB_HOST"]
+
+
+def committed_taskdef(svc, settings):
+    """The lab's taskdef-<name>.json content, image placeholder included, key order as the lab writes it."""
+    port = int(svc["port"])
+    return {
+        "containerDefinitions": [{
+            "name": svc["name"],
+            "image": IMAGE_PLACEHOLDER,
+            "environment": _environment(svc, svc.get("db_host") or settings.get("db_host") or ""),
+            "essential": True,
+            "portMappings": [{"hostPort": port, "protocol": "tcp", "containerPort": port}],
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-create-group": "true" if settings.get("log_create_group", True) else "false",
+                    "awslogs-group": settings.get("log_group", "awslogs-capstone"),
+                    "awslogs-region": settings["region"],
+                    "awslogs-stream-prefix": settings.get("log_stream_prefix", "awslogs-capstone"),
+                },
+            },
+        }],
+        "requiresCompatibilities": ["FARGATE"],
+        "networkMode": "awsvpc",
+        "cpu": str(svc["cpu"]),
+        "memory": str(svc["memory"]),
+        "executionRoleArn": settings["execution_role_arn"],
+        "family": svc.get("family") or svc["name"] + "-microservice",
+    }
+
+
+def render_appspec(svc):
+    return APPSPEC_TEMPLATE % dict(placeholder=TASKDEF_PLACEHOLDER, container=json.dumps(svc["name"]),
+                                   port=int(svc["port"]))
+
+
+def build(services, settings):
+    """Every service's committed files, checked as CodePipeline will read them.
+
+    ``services``: the service list with every key filled in (preflight's
+    output); ``settings``: region, execution_role_arn, db_host, log_group,
+    log_stream_prefix, log_create_group. Returns a dict with ``files``
+    (file name -> text, in service order), ``task_definitions`` (the
+    committed dicts, placeholder image) and ``containers`` (family ->
+    container that gets the image). Raises BuildError, one line, when a pair
+    fails a check: nothing is written from a failed build.
+    """
+    files, taskdefs, containers, errors = {}, [], {}, []
+    for svc in services:
+        td = committed_taskdef(svc, settings)
+        td_name, as_name = file_names(svc["name"])
+        td_text = json.dumps(td, indent=2) + "\n"
+        as_text = render_appspec(svc)
+        errors.extend(check_pair(td_name, td_text, as_name, as_text, IMAGE_PLACEHOLDER, TASKDEF_PLACEHOLDER))
+        files[td_name], files[as_name] = td_text, as_text
+        taskdefs.append(td)
+        containers[td["family"]] = svc["name"]
+    if errors:
+        raise BuildError("Failed to build the deployment files (nothing written): %s" % "; ".join(errors))
+    return dict(files=files, task_definitions=taskdefs, containers=containers)
+
+
+def with_images(taskdefs, containers, image_uris, tag="latest", variable="image_uris"):
+    """The task definitions to register: the placeholder replaced by ``<uri>:<tag>``.
+
+    ``image_uris`` maps container (service) name to repository URI. A name
+    mapped to '' or None is a repository still to be created (check mode):
+    its image stays None, never an invented URI. A name missing from the map
+    raises BuildError naming ``variable``.
+    """
+    missing = [containers[td["family"]] for td in taskdefs if containers[td["family"]] not in (image_uris or {})]
+    if missing:
+        raise BuildError("Failed to validate %s: no repository URI for %s (wire ecr_repos_uris into %s, "
+                         "or run the ecr_repos role first)" % (variable, ", ".join(missing), variable))
+    out = []
+    for td in taskdefs:
+        name = containers[td["family"]]
+        uri = image_uris[name]
+        out.append(put_image_placeholder(td, name, ("%s:%s" % (uri, tag)) if uri else None))
+    return out
+
 
 def _ecs_input_shape():
     import botocore.session

@@ -10,12 +10,13 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: ecs_taskdef_sync
-short_description: Register ECS task definitions only when their content changed
+short_description: Register ECS task definitions only when their content changed, or deregister families
 version_added: 0.1.0
 description:
-  - Takes a list of task definitions, each written as the input of RegisterTaskDefinition
+  - With O(state=present), takes a list of task definitions, each written as the input of RegisterTaskDefinition
     (what C(aws ecs register-task-definition --cli-input-json) reads), and registers a new revision
-    of a family only when its content differs from the family's latest ACTIVE revision.
+    of a family only when its content differs from the family's latest ACTIVE revision. One run for every
+    service.
   - ECS itself makes a new revision at every register call, even for identical content.
   - Both sides are normalised before the comparison; fields ECS adds (C(taskDefinitionArn),
     C(revision), C(status), C(requiresAttributes), C(compatibilities), C(registeredAt),
@@ -23,10 +24,12 @@ description:
     C(cpu=0), C(essential=true), port mapping protocol C(tcp), host port in C(awsvpc) mode) are
     made explicit, and order-free lists (C(environment), C(secrets), C(volumes), containers, ...)
     are compared by their names, values included.
+  - With O(state=absent), deregisters every ACTIVE revision of each family of O(families), in one run
+    (ECS keeps them as INACTIVE, as the console does).
   - Written because community.aws.ecs_taskdefinition (10.0.0) is wrong for this. Its comparison of
     an existing revision with the requested one treats two lists of the same length as equal, so a
     changed environment value (a new C(APP_DB_HOST), say) registers nothing; it also handles one task
-    definition per call, where a deployment has one per service.
+    definition (or one revision to deregister) per call, where a deployment has one per service.
   - Task definition tags are not compared; they are sent with a new revision only.
 author:
   - cloudlab.microservices maintainers (@cloudlab)
@@ -34,25 +37,40 @@ options:
   task_definitions:
     description:
       - Task definitions, each a dict in RegisterTaskDefinition's input form (camelCase keys,
-        C(family) required).
+        C(family) required); required with O(state=present).
       - Families must be distinct.
+      - A container whose C(image) is null has an image not known yet (its ECR repository is still to be
+        created, in check mode); the family is predicted to get a new revision, without an ARN. Outside check
+        mode such an input fails.
     type: list
     elements: dict
-    required: true
+  families:
+    description: Families whose every ACTIVE revision is deregistered; required with O(state=absent).
+    type: list
+    elements: str
+  state:
+    description: C(present) registers what changed; C(absent) deregisters every ACTIVE revision of O(families).
+    type: str
+    choices: [present, absent]
+    default: present
 extends_documentation_fragment:
+  - cloudlab.microservices.attributes
+  - cloudlab.microservices.attributes.ACTIONGROUP_AWS
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
 attributes:
   check_mode:
     support: full
-    description: Reports which families would get a new revision and the revision it would be; registers nothing.
+    details:
+      - Reports which families would get a new revision and the revision it would be, or which revisions would be
+        deregistered; changes nothing.
   diff_mode:
     support: full
-    description: Shows the normalised content of the latest ACTIVE revision and of the requested one, per family.
+    details: Shows the normalised content of the latest ACTIVE revision and of the requested one, per family.
   idempotent:
     support: full
-    description: A family whose latest ACTIVE revision has the requested content gets no new revision.
+    details: A family whose latest ACTIVE revision has the requested content gets no new revision.
 """
 
 EXAMPLES = r"""
@@ -66,12 +84,17 @@ EXAMPLES = r"""
 - name: ARN of each family's current revision
   ansible.builtin.debug:
     msg: "{{ taskdefs.arns }}"
+
+- name: Deregister every revision of both families
+  cloudlab.microservices.ecs_taskdef_sync:
+    families: [customer-microservice, employee-microservice]
+    state: absent
 """
 
 RETURN = r"""
 task_definitions:
   description: One entry per requested task definition, in the same order.
-  returned: always
+  returned: when O(state=present)
   type: list
   elements: dict
   contains:
@@ -85,7 +108,8 @@ task_definitions:
     arn:
       description:
         - ARN of the revision that now has the requested content.
-        - In check mode, the ARN the new revision would get; null for a family that does not exist yet.
+        - In check mode, the ARN the new revision would get; null for a family that does not exist yet or
+          whose image is not known yet.
       type: str
       sample: arn:aws:ecs:us-east-1:123456789012:task-definition/customer-microservice:2
     revision:
@@ -97,42 +121,73 @@ task_definitions:
       type: str
 arns:
   description: Family to ARN of its revision with the requested content.
-  returned: always
+  returned: when O(state=present)
   type: dict
   sample: {"customer-microservice": "arn:aws:ecs:us-east-1:123456789012:task-definition/customer-microservice:2"}
+deregistered:
+  description: Family to the ARNs of the revisions deregistered (or, in check mode, that would be).
+  returned: when O(state=absent)
+  type: dict
+  sample: {"customer-microservice": ["arn:aws:ecs:us-east-1:123456789012:task-definition/customer-microservice:1"]}
 """
-
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_message
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import aws_call
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
 from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import differs
 from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import normalise
 from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import validate_register_input
 
-AWS_ERRORS = ()
-try:
-    AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
-except NameError:
-    pass
+# Stands in for an image not known yet, only to validate the rest of the input.
+_UNKNOWN_IMAGE = "image-not-known-yet"
 
 
 def describe_latest(client, family):
     """The family's latest ACTIVE revision, or None when it has none."""
-    try:
-        found = client.describe_task_definition(taskDefinition=family, aws_retry=True)["taskDefinition"]
-    # ECS answers a family with no ACTIVE revision (unknown, or all INACTIVE) with this ClientException.
-    except is_boto3_error_message("Unable to describe task definition"):
-        return None
+    def call():
+        try:
+            return client.describe_task_definition(taskDefinition=family, aws_retry=True)["taskDefinition"]
+        # ECS answers a family with no ACTIVE revision (unknown, or all INACTIVE) with this ClientException.
+        except is_boto3_error_message("Unable to describe task definition"):
+            return None
+
+    found = aws_call("describe task definition family %s" % family)(call)()
     # Some endpoints (moto 5) answer with the last revision even when it was
     # deregistered: it must not count as the current one, or a family whose
     # revisions were all deregistered would never get an ACTIVE one again.
-    return found if found.get("status", "ACTIVE") == "ACTIVE" else None
+    return found if found and found.get("status", "ACTIVE") == "ACTIVE" else None
+
+
+def _register(client, desired):
+    return aws_call("register task definition %s: check the taskdef_appspec variables that build it "
+                    "(execution role, image, ports)" % desired["family"])(
+        lambda: client.register_task_definition(aws_retry=True, **desired)["taskDefinition"])()
+
+
+def _active_revisions(client, family):
+    def listing():
+        arns, token = [], None
+        while True:
+            kwargs = dict(familyPrefix=family, status="ACTIVE", aws_retry=True)
+            if token:
+                kwargs["nextToken"] = token
+            page = client.list_task_definitions(**kwargs)
+            arns.extend(page.get("taskDefinitionArns", []))
+            token = page.get("nextToken")
+            if not token:
+                return arns
+    found = aws_call("list the revisions of task definition family %s" % family)(listing)()
+    # familyPrefix matches by prefix on AWS: keep the family's own revisions only.
+    return [arn for arn in found if arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family]
+
+
+def _deregister(client, arn):
+    aws_call("deregister task definition %s" % arn)(
+        lambda: client.deregister_task_definition(taskDefinition=arn, aws_retry=True))()
 
 
 def _next_arn(arn):
@@ -140,68 +195,103 @@ def _next_arn(arn):
     return "%s:%d" % (base, int(revision) + 1), int(revision) + 1
 
 
+def _unknown_images(td):
+    return [c.get("name") for c in td.get("containerDefinitions") or [] if isinstance(c, dict) and c.get("image") is None]
+
+
 def sync_one(module, client, desired):
     family = desired["family"]
-    try:
-        current = describe_latest(client, family)
-    except AWS_ERRORS as e:
-        module.fail_json_aws(e, msg="Failed to describe task definition family %s" % family)
+    current = describe_latest(client, family)
     entry = dict(family=family, previous_arn=current and current["taskDefinitionArn"])
-    entry["changed"] = differs(desired, current)
+    unknown = _unknown_images(desired)
+    entry["changed"] = bool(unknown) or differs(desired, current)
     if not entry["changed"]:
         entry.update(arn=current["taskDefinitionArn"], revision=current["revision"])
+    elif unknown:
+        entry.update(arn=None, revision=None)
     elif module.check_mode:
         entry["arn"], entry["revision"] = _next_arn(current["taskDefinitionArn"]) if current else (None, None)
     else:
-        try:
-            registered = client.register_task_definition(aws_retry=True, **desired)["taskDefinition"]
-        except AWS_ERRORS as e:
-            module.fail_json_aws(e, msg="Failed to register task definition %s: check the taskdef_appspec "
-                                        "variables that build it (execution role, image, ports)" % family)
+        registered = _register(client, desired)
         entry.update(arn=registered["taskDefinitionArn"], revision=registered["revision"])
     diff = dict(before={family: normalise(current) if current else None}, after={family: normalise(desired)})
     return entry, diff
 
 
-def main():
-    argument_spec = dict(
-        task_definitions=dict(type="list", elements="dict", required=True),
-    )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    wanted = module.params["task_definitions"]
-
-    # Every input is checked before the first call, so that a bad one changes nothing.
+def validate(module):
+    """Every input checked before the first call, so that a bad one changes nothing."""
+    wanted = module.params["task_definitions"] or []
     families = []
     for index, td in enumerate(wanted):
         if not td.get("family"):
-            module.fail_json(msg="Failed to validate task_definitions[%d]: it has no family" % index)
-        problems = validate_register_input(td)
+            raise CloudlabError("Failed to validate task_definitions[%d]: it has no family" % index)
+        unknown = _unknown_images(td)
+        if unknown and not module.check_mode:
+            raise CloudlabError("Failed to validate task_definitions[%d] (%s): the image of container %s is not "
+                                "known (its ECR repository has no URI yet); create the repository first "
+                                "(ecr_repos) and wire its URI (taskdef_appspec_image_uris)"
+                                % (index, td["family"], ", ".join(map(str, unknown))))
+        probe = td
+        if unknown:
+            probe = dict(td, containerDefinitions=[
+                dict(c, image=_UNKNOWN_IMAGE) if isinstance(c, dict) and c.get("image") is None else c
+                for c in td["containerDefinitions"]])
+        problems = validate_register_input(probe)
         if problems:
-            module.fail_json(msg="Failed to validate task_definitions[%d] (%s) as RegisterTaskDefinition input: %s"
-                             % (index, td["family"], "; ".join(problems)))
+            raise CloudlabError("Failed to validate task_definitions[%d] (%s) as RegisterTaskDefinition input: %s"
+                                % (index, td["family"], "; ".join(problems)))
         families.append(td["family"])
     if len(set(families)) != len(families):
-        module.fail_json(msg="Failed to validate task_definitions: families must be distinct, got %s"
-                         % ", ".join(families))
+        raise CloudlabError("Failed to validate task_definitions: families must be distinct, got %s"
+                            % ", ".join(families))
+    return wanted
 
-    # ECS answers throttled calls with ThrottlingException, which is not in
-    # AWSRetry's default list of retryable codes.
-    client = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff(
-        catch_extra_error_codes=["ThrottlingException"]))
+
+def ensure_present(module):
+    wanted = validate(module)
+    client = aws_client(module, "ecs")
     entries, before, after = [], {}, {}
     for td in wanted:
         entry, diff = sync_one(module, client, td)
         entries.append(entry)
         before.update(diff["before"])
         after.update(diff["after"])
-
     result = dict(changed=any(e["changed"] for e in entries), task_definitions=entries,
                   arns=dict((e["family"], e["arn"]) for e in entries))
     if module._diff:
         changed = [e["family"] for e in entries if e["changed"]]
         result["diff"] = dict(before=dict((f, before[f]) for f in changed),
                               after=dict((f, after[f]) for f in changed))
-    module.exit_json(**result)
+    return result
+
+
+def ensure_absent(module):
+    families = module.params["families"] or []
+    client = aws_client(module, "ecs")
+    gone = {}
+    for family in families:
+        arns = _active_revisions(client, family)
+        if not module.check_mode:
+            for arn in arns:
+                _deregister(client, arn)
+        gone[family] = arns
+    result = dict(changed=any(gone.values()), deregistered=gone)
+    if module._diff:
+        result["diff"] = dict(before=dict((f, a) for f, a in gone.items() if a),
+                              after=dict((f, []) for f, a in gone.items() if a))
+    return result
+
+
+def main():
+    argument_spec = dict(
+        task_definitions=dict(type="list", elements="dict"),
+        families=dict(type="list", elements="str"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True,
+                              required_if=[("state", "present", ["task_definitions"]),
+                                           ("state", "absent", ["families"])])
+    run(module, ensure_present if module.params["state"] == "present" else ensure_absent)
 
 
 if __name__ == "__main__":

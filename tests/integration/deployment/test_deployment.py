@@ -9,6 +9,8 @@ from conftest import require_binary, run_playbook
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLAY = "tests/integration/deployment/plays/deploy.yml"
+DEREGISTER = "tests/integration/deployment/plays/deregister.yml"
+PREFLIGHT_FIRST = "tests/integration/deployment/plays/preflight_first.yml"
 GOLDEN = os.path.join(HERE, "golden")
 ACCOUNT = "123456789012"
 DB_HOST = "supplierdb.aaaaaaaaaa.us-east-1.rds.amazonaws.com"
@@ -45,8 +47,8 @@ def inputs(tmp_path, remote=None, services=None, **extra):
     return data
 
 
-def apply(cloud, extra_vars, **kwargs):
-    result = run_playbook(cloud, PLAY, extra_vars=extra_vars, **kwargs)
+def apply(cloud, extra_vars, playbook=PLAY, **kwargs):
+    result = run_playbook(cloud, playbook, extra_vars=extra_vars, **kwargs)
     assert result.rc == 0, result
     return result
 
@@ -59,6 +61,25 @@ def published(result):
         if isinstance(msg, str) and msg.startswith("DEPLOY "):
             return json.loads(msg[len("DEPLOY "):])
     raise AssertionError("the play showed no DEPLOY line")
+
+
+def failure(result):
+    """The messages of the failed tasks, joined."""
+    data = json.loads(result.stdout[result.stdout.index("{"):])
+    return " | ".join(h.get("msg", "") for play in data["plays"] for task in play["tasks"]
+                      for h in task["hosts"].values() if h.get("failed"))
+
+
+def module_runs(result):
+    """Tasks that ran a module (not skipped; set_fact, include, debug and argument checks cost none)."""
+    free = ("ansible.builtin.set_fact", "ansible.builtin.include_tasks", "ansible.builtin.debug",
+            "cloudlab.microservices.preflight", "set_fact", "include_tasks", "debug",
+            "ansible.builtin.validate_argument_spec", "validate_argument_spec",
+            "ansible.builtin.include_role", "include_role")
+    data = json.loads(result.stdout[result.stdout.index("{"):])
+    return [task["task"]["name"] for play in data["plays"] for task in play["tasks"]
+            if task["hosts"].get("localhost", {}).get("action") not in free
+            and not task["hosts"].get("localhost", {}).get("skipped")]
 
 
 def revisions(cloud, family):
@@ -176,9 +197,12 @@ def test_refuses_unrelated_uncommitted_changes(cloud, remote, tmp_path):
     result = run_playbook(cloud, PLAY, extra_vars=dict(extra, taskdef_appspec_db_host="other-db.example.internal"))
 
     assert result.rc != 0
-    assert "notes.txt" in result.output and "uncommitted changes" in result.output
+    # Issue 10 item 4: the message says what is wrong (an untracked file), not the branch.
+    message = failure(result)
+    assert "untracked file notes.txt" in message and "branch" not in message, message
     assert len(revisions(cloud, "customer-microservice")) == 1
     assert len(commits(remote)) == 1
+    assert result.stats()["localhost"]["changed"] == 0
 
 
 def test_no_db_host_is_refused_before_any_change(cloud, remote, tmp_path):
@@ -217,3 +241,160 @@ def test_codecommit_on_the_local_cloud(cloud, tmp_path):
     assert sorted(f for f in os.listdir(str(checkout)) if not f.startswith(".")) == FILES
     again = apply(cloud, inputs(tmp_path))
     assert again.stats()["localhost"]["changed"] == 0
+
+
+def test_no_op_rerun_runs_three_modules_and_one_read_of_the_folder(cloud, remote, tmp_path):
+    extra = inputs(tmp_path, remote)
+    apply(cloud, extra)
+    again = apply(cloud, extra)
+    runs = module_runs(again)
+    # ecs_taskdef_sync, git_deployment_repo, the folder's read in the preflight (the remote is
+    # not CodeCommit here, so codecommit_repository does not run).
+    assert len(runs) == 3, runs
+    assert again.stats()["localhost"]["changed"] == 0
+
+
+def test_uncommitted_edit_to_a_managed_file_is_kept_and_refused_before_any_change(cloud, remote, tmp_path):
+    # Issue 10 item 3: `echo x >> ~/deployment/taskdef-customer.json`, then a run.
+    extra = inputs(tmp_path, remote)
+    apply(cloud, extra)
+    edited = tmp_path / "deployment" / "taskdef-customer.json"
+    with open(str(edited), "a") as handle:
+        handle.write("x\n")
+    before = edited.read_text()
+
+    result = run_playbook(cloud, PLAY, extra_vars=dict(extra, taskdef_appspec_db_host="other-db.example.internal"))
+
+    assert result.rc != 0
+    message = failure(result)
+    assert "uncommitted changes to taskdef-customer.json" in message, message
+    assert "git -C %s checkout HEAD -- taskdef-customer.json" % (tmp_path / "deployment") in message, message
+    assert "taskdef_appspec_overwrite_local_changes: true" in message, message
+    assert edited.read_text() == before
+    assert result.stats()["localhost"]["changed"] == 0
+    assert len(revisions(cloud, "customer-microservice")) == 1
+    assert len(commits(remote)) == 1
+
+    # The variable that says to overwrite.
+    apply(cloud, dict(extra, taskdef_appspec_db_host="other-db.example.internal",
+                      taskdef_appspec_overwrite_local_changes=True))
+    assert "other-db.example.internal" in edited.read_text() and not edited.read_text().endswith("x\n")
+    assert len(commits(remote)) == 2
+
+
+def test_folder_that_is_a_file_is_refused_naming_the_variable_and_the_value(cloud, remote, tmp_path):
+    # Issue 10 item 4: not "Not a directory: .../.git".
+    path = tmp_path / "deployment"
+    path.write_text("a file\n")
+
+    result = run_playbook(cloud, PLAY, extra_vars=inputs(tmp_path, remote))
+
+    assert result.rc != 0
+    message = failure(result)
+    assert "%s (taskdef_appspec_dir): it is a file, not a folder" % path in message, message
+    assert result.stats()["localhost"]["changed"] == 0
+    assert revisions(cloud, "customer-microservice") == []
+
+
+def test_diverged_branches_are_refused_and_nothing_reports_changed(cloud, remote, tmp_path):
+    # Issue 10 item 6: a failed fast-forward reported changed=1.
+    extra = inputs(tmp_path, remote)
+    apply(cloud, extra)
+    other = clone("file://%s" % remote, tmp_path / "other")
+    (other / "README").write_text("from elsewhere\n")
+    git("add", "README", cwd=str(other))
+    git("-c", "user.name=o", "-c", "user.email=o@example.invalid", "commit", "-q", "-m", "elsewhere", cwd=str(other))
+    git("push", "-q", "origin", "dev", cwd=str(other))
+    local = tmp_path / "deployment"
+    (local / "LOCAL").write_text("local\n")
+    git("add", "LOCAL", cwd=str(local))
+    git("-c", "user.name=l", "-c", "user.email=l@example.invalid", "commit", "-q", "-m", "local", cwd=str(local))
+    head = git("rev-parse", "HEAD", cwd=str(local))
+
+    result = run_playbook(cloud, PLAY, extra_vars=dict(extra, taskdef_appspec_db_host="other-db.example.internal"))
+
+    assert result.rc != 0
+    assert "have diverged (1 local commit(s) the remote lacks, 1 remote commit(s)" in failure(result)
+    assert result.stats()["localhost"]["changed"] == 0
+    assert git("rev-parse", "HEAD", cwd=str(local)) == head
+    assert len(revisions(cloud, "customer-microservice")) == 1
+
+
+def test_local_branch_behind_is_fast_forwarded_then_pushed(cloud, remote, tmp_path):
+    extra = inputs(tmp_path, remote)
+    apply(cloud, extra)
+    other = clone("file://%s" % remote, tmp_path / "other")
+    (other / "README").write_text("from elsewhere\n")
+    git("add", "README", cwd=str(other))
+    git("-c", "user.name=o", "-c", "user.email=o@example.invalid", "commit", "-q", "-m", "elsewhere", cwd=str(other))
+    git("push", "-q", "origin", "dev", cwd=str(other))
+
+    apply(cloud, dict(extra, taskdef_appspec_db_host="other-db.example.internal"))
+
+    assert len(commits(remote)) == 3
+    assert (tmp_path / "deployment" / "README").exists()
+
+
+def test_check_mode_with_repositories_still_to_be_created_invents_no_uri(cloud, remote, tmp_path):
+    extra = inputs(tmp_path, remote, taskdef_appspec_image_uris={"customer": "", "employee": ""})
+    checked = apply(cloud, extra, check=True, diff=True)
+
+    assert published(checked)["arns"] == {"customer": None, "employee": None}
+    data = json.loads(checked.stdout[checked.stdout.index("{"):])
+    changed = [task["task"]["name"] for play in data["plays"] for task in play["tasks"]
+               if task["hosts"].get("localhost", {}).get("changed")]
+    assert any("Register the task definitions" in n for n in changed), changed
+    assert any("commit" in n for n in changed), changed
+    assert not (tmp_path / "deployment").exists()
+    # Outside check mode an unknown image is refused, naming the variable.
+    result = run_playbook(cloud, PLAY, extra_vars=extra)
+    assert result.rc != 0 and "taskdef_appspec_image_uris" in failure(result)
+    assert revisions(cloud, "customer-microservice") == []
+
+
+def test_deregister_every_active_revision_of_the_families_in_one_run(cloud, remote, tmp_path):
+    extra = inputs(tmp_path, remote)
+    apply(cloud, extra)
+    apply(cloud, inputs(tmp_path, remote, taskdef_appspec_db_host="other-db.example.internal"))
+    assert len(revisions(cloud, "customer-microservice")) == 2
+
+    checked = run_playbook(cloud, DEREGISTER, check=True)
+    assert checked.rc == 0 and checked.stats()["localhost"]["changed"] == 1
+    assert len(revisions(cloud, "customer-microservice")) == 2
+    gone = run_playbook(cloud, DEREGISTER)
+    assert gone.rc == 0 and gone.stats()["localhost"]["changed"] == 1
+    assert revisions(cloud, "customer-microservice") == revisions(cloud, "employee-microservice") == []
+    again = run_playbook(cloud, DEREGISTER)
+    assert again.rc == 0 and again.stats()["localhost"]["changed"] == 0
+
+
+def test_playbook_preflight_refuses_divergence_before_the_first_change_and_reads_the_folder_once(
+        cloud, remote, tmp_path):
+    marker = tmp_path / "task51.txt"
+    extra = dict(inputs(tmp_path, remote), deploy_test_marker=str(marker))
+    apply(cloud, extra, playbook=PREFLIGHT_FIRST)
+    marker.unlink()
+    # A no-op rerun: the folder is read once, in the playbook's preflight, where the
+    # remote's URL is not known yet and the folder's origin stands in for it.
+    again = apply(cloud, extra, playbook=PREFLIGHT_FIRST)
+    assert again.stats()["localhost"]["changed"] == 1  # the marker only
+    runs = [r for r in module_runs(again) if "stands for task 5.1" not in r]
+    assert len(runs) == 3, runs
+
+    other = clone("file://%s" % remote, tmp_path / "other")
+    (other / "README").write_text("from elsewhere\n")
+    git("add", "README", cwd=str(other))
+    git("-c", "user.name=o", "-c", "user.email=o@example.invalid", "commit", "-q", "-m", "elsewhere", cwd=str(other))
+    git("push", "-q", "origin", "dev", cwd=str(other))
+    local = tmp_path / "deployment"
+    (local / "LOCAL").write_text("local\n")
+    git("add", "LOCAL", cwd=str(local))
+    git("-c", "user.name=l", "-c", "user.email=l@example.invalid", "commit", "-q", "-m", "local", cwd=str(local))
+    marker.unlink()
+
+    result = run_playbook(cloud, PREFLIGHT_FIRST, extra_vars=extra)
+
+    assert result.rc != 0
+    assert "have diverged" in failure(result) and "taskdef_appspec_dir" in failure(result)
+    assert result.stats()["localhost"]["changed"] == 0
+    assert not marker.exists()

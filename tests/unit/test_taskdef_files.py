@@ -1,4 +1,4 @@
-"""Each check of deploy_placeholders fails on a crafted bad pair, naming the file and the field."""
+"""The deployment files: built once from the service list, each check of a pair fails on a crafted bad one."""
 import json
 import os
 import sys
@@ -96,3 +96,62 @@ def test_container_port_not_mapped():
 
 def test_taskdef_not_json():
     assert check("{not json")[0].startswith("taskdef-customer.json: not JSON")
+
+
+GOLDEN = os.path.join(ROOT, "tests", "integration", "deployment", "golden")
+SETTINGS = {"region": "us-east-1", "execution_role_arn": "arn:aws:iam::123456789012:role/PipelineRole",
+            "db_host": "supplierdb.aaaaaaaaaa.us-east-1.rds.amazonaws.com"}
+
+
+def service(name, **keys):
+    svc = {"name": name, "port": 8080, "cpu": "512", "memory": "1024", "family": name + "-microservice",
+           "environment": {}, "db_host": ""}
+    svc.update(keys)
+    return svc
+
+
+def test_built_files_are_the_golden_ones():
+    built = _taskdef.build([service("customer"), service("employee")], SETTINGS)
+    assert list(built["files"]) == ["taskdef-customer.json", "appspec-customer.yaml",
+                                    "taskdef-employee.json", "appspec-employee.yaml"]
+    for name, text in built["files"].items():
+        with open(os.path.join(GOLDEN, name)) as handle:
+            want = handle.read()
+        if name.endswith(".json"):
+            assert json.loads(text) == json.loads(want), name
+        else:
+            assert text == want, name
+
+
+def test_registered_form_has_the_real_image_and_nothing_else_differs():
+    built = _taskdef.build([service("customer", environment={"MODE": "x"}, db_host="own-db")], SETTINGS)
+    registered = _taskdef.with_images(built["task_definitions"], built["containers"],
+                                      {"customer": "123456789012.dkr.ecr.us-east-1.amazonaws.com/customer"})[0]
+    container = registered["containerDefinitions"][0]
+    assert container["image"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/customer:latest"
+    assert container["environment"] == [{"name": "APP_DB_HOST", "value": "own-db"}, {"name": "MODE", "value": "x"}]
+    committed = json.loads(built["files"]["taskdef-customer.json"])
+    assert dict(registered, containerDefinitions=None) == dict(committed, containerDefinitions=None)
+    assert built["task_definitions"][0]["containerDefinitions"][0]["image"] == "<IMAGE1_NAME>"
+
+
+def test_repository_still_to_be_created_gives_no_invented_image():
+    built = _taskdef.build([service("customer")], SETTINGS)
+    registered = _taskdef.with_images(built["task_definitions"], built["containers"], {"customer": ""})
+    assert registered[0]["containerDefinitions"][0]["image"] is None
+
+
+def test_service_without_a_uri_names_the_variable():
+    built = _taskdef.build([service("customer"), service("employee")], SETTINGS)
+    with pytest.raises(_taskdef.BuildError) as info:
+        _taskdef.with_images(built["task_definitions"], built["containers"], {"customer": "r/customer"},
+                             variable="taskdef_appspec_image_uris")
+    assert str(info.value).startswith("Failed to validate taskdef_appspec_image_uris: no repository URI for employee")
+
+
+def test_a_bad_build_names_file_and_field_and_builds_nothing():
+    with pytest.raises(_taskdef.BuildError) as info:
+        _taskdef.build([service("customer", cpu=512.5)], dict(SETTINGS, execution_role_arn=None))
+    msg = str(info.value)
+    assert msg.startswith("Failed to build the deployment files (nothing written): taskdef-customer.json")
+    assert "executionRoleArn" in msg and "\n" not in msg

@@ -1,0 +1,323 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cloudlab.microservices collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: git_deployment_repo
+short_description: Keep files committed on a branch of a local git repository and pushed, never force-pushing
+version_added: 0.2.0
+description:
+  - Makes a local folder a git repository on O(branch) whose last commit holds O(files), and pushes that branch
+    to O(remote_url). This is the lab's C(deployment) folder (tasks 5.3 and 5.6); clone (or init), branch,
+    write, commit, push.
+  - Creates the folder when missing, by cloning O(remote_url) when it already has the branch, else with
+    C(git init). A folder that is a repository keeps its history.
+  - When the remote's branch has commits the local one lacks, and the local one has none the remote lacks, the
+    local branch is fast-forwarded first. When both have their own commits (diverged), nothing is changed and
+    the module fails, saying how to bring them together. Nothing is ever force-pushed.
+  - Someone's work is never lost silently. Before anything changes, the module refuses a folder on another
+    branch or a detached HEAD, a merge or rebase in progress, uncommitted changes or untracked files that are
+    not among O(files), and uncommitted changes to O(files) whose content is neither the committed nor the
+    desired one (unless O(overwrite_local_changes)); each message names the files and the ways on.
+  - A file is written only when its content differs; a commit is made only when a file's committed content
+    differs; the branch is pushed only when the remote lacks its commits.
+  - An HTTP(S) remote gets O(credential_helper) for its URL only (the AWS CLI's CodeCommit helper by
+    default, which signs with the environment's credentials, session token included), in the repository's
+    own configuration, with C(UseHttpPath). A remote that asks for a password fails instead of waiting.
+  - Written because ansible.builtin.git clones and pulls but neither commits nor pushes, and
+    forces the checkout over local changes with C(force=true) or refuses without saying which files.
+    It talks to no AWS API (the credential helper does); git runs as a subprocess.
+author:
+  - cloudlab.microservices maintainers (@cloudlab)
+options:
+  path:
+    description: Local folder of the repository.
+    type: path
+    required: true
+  branch:
+    description: Branch the files are committed on and pushed to.
+    type: str
+    default: dev
+  files:
+    description:
+      - File name (in the folder's top level) to its full text (UTF-8).
+      - Only these files are written and committed.
+    type: dict
+    required: true
+  remote_url:
+    description:
+      - Git remote the branch is pushed to; it becomes the C(origin) of the repository.
+      - Empty keeps the commits local.
+    type: str
+    default: ""
+  credential_helper:
+    description: Git credential helper set for an HTTP(S) O(remote_url) only; empty sets none.
+    type: str
+    default: "!aws codecommit credential-helper $@"
+  compare_with_origin:
+    description:
+      - When O(remote_url) is empty, compare the branch with the one of the folder's C(origin), if it has one.
+      - For a check, in check mode, made before the remote's URL is known (the CodeCommit repository is made
+        later in the same play); a remote that cannot be read is then a warning, not a failure.
+    type: bool
+    default: false
+  overwrite_local_changes:
+    description: Overwrite uncommitted changes to O(files) instead of refusing them (the module warns).
+    type: bool
+    default: false
+  commit_message:
+    description: Message of the commits.
+    type: str
+    default: Update task definitions and AppSpec files
+  author_name:
+    description: Author name of the commits.
+    type: str
+    default: cloudlab.microservices
+  author_email:
+    description: Author e-mail of the commits.
+    type: str
+    default: cloudlab.microservices@localhost
+  committer_name:
+    description: Committer name; empty means the author's.
+    type: str
+    default: ""
+  committer_email:
+    description: Committer e-mail; empty means the author's.
+    type: str
+    default: ""
+  variable_names:
+    description:
+      - Option name to the name of the variable a user sets for it (a role's own, such as C(taskdef_appspec_dir)
+        for O(path)), so that messages name what the user can fix.
+    type: dict
+    default: {}
+requirements:
+  - git 2.29 or later on the host
+extends_documentation_fragment:
+  - cloudlab.microservices.attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Runs every check and predicts the clone or init, the fast-forward, the files written, the commit and the
+        push. To tell whether the local branch is behind or diverged, the remote's commits are fetched into the
+        object store; no branch, tag or C(FETCH_HEAD) moves, and no file is written.
+  diff_mode:
+    support: full
+    details: Shows each file that changes, before and after.
+  idempotent:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Commit the deployment files on dev and push them to CodeCommit
+  cloudlab.microservices.git_deployment_repo:
+    path: ~/deployment
+    branch: dev
+    remote_url: https://git-codecommit.us-east-1.amazonaws.com/v1/repos/deployment
+    files:
+      appspec-customer.yaml: "{{ lookup('ansible.builtin.file', 'appspec-customer.yaml') }}"
+  register: deployment
+
+- name: Refuse a folder that cannot take the files, before anything else changes
+  cloudlab.microservices.git_deployment_repo:
+    path: ~/deployment
+    files: "{{ deployment_files }}"
+    compare_with_origin: true
+  check_mode: true
+  changed_when: false
+"""
+
+RETURN = r"""
+commit:
+  description: Commit of the branch after the run; in check mode, before it (empty when there is none yet).
+  returned: always
+  type: str
+  sample: 3f1c2a9d0b7e4c5f6a8b9c0d1e2f3a4b5c6d7e8f
+remote_commit:
+  description: Commit of the remote's branch before the run (empty when it has none or there is no remote).
+  returned: always
+  type: str
+relation:
+  description: The local branch against the remote's before the run.
+  returned: always
+  type: str
+  sample: same
+  choices: [none, same, behind, ahead, diverged]
+files:
+  description: Every file of O(files), in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: File name.
+      type: str
+    path:
+      description: Absolute path.
+      type: str
+    changed:
+      description: Whether the file on disk was (would be) written.
+      type: bool
+    commit:
+      description: Whether its committed content changed (would change).
+      type: bool
+changed_files:
+  description: Names of the files whose committed content changed (or would).
+  returned: always
+  type: list
+  elements: str
+  sample: [taskdef-customer.json]
+committed:
+  description: Whether a commit was (would be) made.
+  returned: always
+  type: bool
+pushed:
+  description: Whether the branch was (would be) pushed.
+  returned: always
+  type: bool
+fast_forwarded:
+  description: Whether the local branch was (would be) fast-forwarded to the remote's.
+  returned: always
+  type: bool
+overwritten:
+  description: Files with uncommitted changes that were (would be) overwritten (O(overwrite_local_changes)).
+  returned: always
+  type: list
+  elements: str
+path:
+  description: The folder, as given (user's home expanded).
+  returned: always
+  type: str
+is_repo:
+  description: Whether the folder was a git repository before the run.
+  returned: always
+  type: bool
+compared_with:
+  description: URL of the remote the branch was compared with (O(remote_url), or the origin with O(compare_with_origin)).
+  returned: always
+  type: str
+actions:
+  description: What was done (or would be), in order, in words.
+  returned: always
+  type: list
+  elements: str
+  sample: ["created the repository on dev", "wrote taskdef-customer.json", "committed", "pushed dev"]
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cloudlab.microservices.plugins.module_utils._deployment_repo import DeploymentRepo
+from ansible_collections.cloudlab.microservices.plugins.module_utils._deployment_repo import RepoError
+from ansible_collections.cloudlab.microservices.plugins.module_utils._deployment_repo import redact
+
+ARGUMENT_SPEC = dict(
+    path=dict(type="path", required=True),
+    branch=dict(type="str", default="dev"),
+    files=dict(type="dict", required=True),
+    remote_url=dict(type="str", default=""),
+    credential_helper=dict(type="str", default="!aws codecommit credential-helper $@"),
+    compare_with_origin=dict(type="bool", default=False),
+    overwrite_local_changes=dict(type="bool", default=False),
+    commit_message=dict(type="str", default="Update task definitions and AppSpec files"),
+    author_name=dict(type="str", default="cloudlab.microservices"),
+    author_email=dict(type="str", default="cloudlab.microservices@localhost"),
+    committer_name=dict(type="str", default=""),
+    committer_email=dict(type="str", default=""),
+    variable_names=dict(type="dict", default={}),
+)
+
+
+def _validate(p, var):
+    names = list(p["files"])
+    if not names:
+        raise RepoError("Failed to validate %s: no file to commit" % var("files"))
+    bad = [n for n in names if not n or "/" in n or "\\" in n or n.startswith(".") or n in (".", "..")]
+    if bad:
+        raise RepoError("Failed to validate %s: %s must be plain file names of the folder's top level, not "
+                        "hidden" % (var("files"), ", ".join(repr(b) for b in bad)))
+    if not isinstance(p["branch"], str) or not p["branch"] or p["branch"].startswith("-"):
+        raise RepoError("Failed to validate %s: %r is not a branch name" % (var("branch"), p["branch"]))
+
+
+def predicted_actions(plan, settings):
+    done = []
+    if plan["create"] == "clone":
+        done.append("clone %s" % redact(plan["remote_url"]))
+    elif plan["create"] == "init":
+        done.append("create the repository on its branch")
+    if settings:
+        done.append("set %s" % ", ".join(settings))
+    if plan["fast_forward"]:
+        done.append("fast-forward to %s" % plan["remote_head"][:12])
+    written = [f["name"] for f in plan["files"] if f["changed"]]
+    if written:
+        done.append("write %s" % ", ".join(written))
+    if plan["commit"]:
+        done.append("commit")
+    if plan["push"]:
+        done.append("push")
+    return done
+
+
+def ensure(module, repo):
+    p = module.params
+    _validate(p, repo.var)
+    plan = repo.inspect()
+    settings = repo.settings_to_write(plan)
+    result = dict(path=p["path"], branch=repo.branch, is_repo=plan["is_repo"], compared_with=plan["compared_with"], remote_commit=plan["remote_head"] or "",
+                  relation=plan["relation"] if plan["relation"] != "unknown" else "none",
+                  files=plan["files"], changed_files=[f["name"] for f in plan["files"] if f["commit"]],
+                  overwritten=plan["overwritten"], fast_forwarded=plan["fast_forward"])
+    if module.check_mode:
+        actions = predicted_actions(plan, settings)
+        result.update(commit=plan["head"], committed=plan["commit"], pushed=plan["push"], actions=actions)
+    else:
+        head, actions = repo.apply(plan, settings)
+        result.update(commit=head, committed="committed" in actions,
+                      pushed=any(a.startswith("pushed") for a in actions), actions=actions)
+    result["changed"] = bool(actions)
+    if module._diff:
+        result["diff"] = plan["diff"]
+    return result
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    p = module.params
+    git = module.get_bin_path("git", required=True)
+    identity = {
+        "GIT_AUTHOR_NAME": p["author_name"], "GIT_AUTHOR_EMAIL": p["author_email"],
+        "GIT_COMMITTER_NAME": p["committer_name"] or p["author_name"],
+        "GIT_COMMITTER_EMAIL": p["committer_email"] or p["author_email"],
+    }
+
+    def run(argv, env):
+        return module.run_command([git] + argv[1:], environ_update=env)
+
+    repo = DeploymentRepo(
+        run, os.path.abspath(p["path"]), p["branch"], p["files"], remote_url=p["remote_url"],
+        credential_helper=p["credential_helper"], compare_with_origin=p["compare_with_origin"],
+        overwrite_local_changes=p["overwrite_local_changes"], commit_message=p["commit_message"],
+        identity=identity, var_names=p["variable_names"], warn=module.warn)
+    try:
+        result = ensure(module, repo)
+    except RepoError as e:
+        module.fail_json(msg=str(e))
+    except (IOError, OSError) as e:
+        module.fail_json(msg="Failed to write in %s (%s): %s" % (p["path"], repo.var("path"), e))
+    finally:
+        repo.close()
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

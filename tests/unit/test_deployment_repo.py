@@ -1,0 +1,230 @@
+"""The deployment repository with real git: what is refused before any change, what converges."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, ".collections"))
+
+_repo = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._deployment_repo")
+
+IDENTITY = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+FILES = {"taskdef-customer.json": '{"family": "customer-microservice"}\n',
+         "appspec-customer.yaml": "version: 0.0\n"}
+NAMES = {"path": "taskdef_appspec_dir", "branch": "taskdef_appspec_branch",
+         "remote_url": "taskdef_appspec_remote_url", "overwrite_local_changes": "taskdef_appspec_overwrite_local_changes"}
+
+
+def run(argv, env):
+    proc = subprocess.run(argv, env=dict(os.environ, **env), capture_output=True, text=True, check=False)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def git(*args, cwd=None):
+    env = dict(os.environ, **IDENTITY)
+    return subprocess.run(["git"] + list(args), cwd=cwd, env=env, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+@pytest.fixture(autouse=True)
+def _git():
+    if not subprocess.run(["git", "--version"], capture_output=True, check=False).returncode == 0:
+        pytest.skip("git is not installed")
+
+
+@pytest.fixture
+def remote(tmp_path):
+    path = tmp_path / "remote.git"
+    git("init", "--quiet", "--bare", str(path))
+    return "file://%s" % path
+
+
+def repo(path, remote="", files=None, check=False, **kwargs):
+    warnings = []
+    r = _repo.DeploymentRepo(run, str(path), "dev", dict(files or FILES), remote_url=remote, identity=IDENTITY,
+                             var_names=NAMES, warn=warnings.append, **kwargs)
+    try:
+        plan = r.inspect()
+        if check:
+            return plan, None, warnings
+        settings = r.settings_to_write(plan)
+        head, done = r.apply(plan, settings)
+        return plan, done, warnings
+    finally:
+        r.close()
+
+
+def tree(path):
+    return sorted(os.listdir(str(path)))
+
+
+def test_first_run_inits_commits_pushes_and_a_second_changes_nothing(tmp_path, remote):
+    folder = tmp_path / "deployment"
+    _plan, done, _w = repo(folder, remote)
+    assert done[0].startswith("created the repository") and "committed" in done and "pushed dev" in done
+    assert git("ls-remote", remote, "refs/heads/dev", cwd=str(tmp_path)).split()[0] == git(
+        "rev-parse", "HEAD", cwd=str(folder))
+    plan, done, _w = repo(folder, remote)
+    assert done == [] and plan["relation"] == "same"
+
+
+def test_check_mode_predicts_and_writes_nothing(tmp_path, remote):
+    folder = tmp_path / "deployment"
+    plan, _done, _w = repo(folder, remote, check=True)
+    assert plan["create"] == "init" and plan["commit"] and plan["push"]
+    # What --diff shows: each file before and after.
+    assert [(d["before"], d["after"]) for d in plan["diff"]] == [("", text) for text in FILES.values()]
+    assert not folder.exists()
+
+
+def test_clone_of_an_up_to_date_remote_predicts_no_commit(tmp_path, remote):
+    repo(tmp_path / "first", remote)
+    plan, _d, _w = repo(tmp_path / "second", remote, check=True)
+    assert plan["create"] == "clone" and not plan["commit"] and not plan["push"]
+    assert not (tmp_path / "second").exists()
+    _plan, done, _w = repo(tmp_path / "second", remote)
+    assert done[0].startswith("cloned") and "committed" not in done
+
+
+def test_uncommitted_edit_to_a_managed_file_is_refused_before_any_change(tmp_path, remote):
+    folder = tmp_path / "deployment"
+    repo(folder, remote)
+    with open(str(folder / "taskdef-customer.json"), "a") as handle:
+        handle.write("x\n")
+    changed = dict(FILES, **{"appspec-customer.yaml": "version: 0.1\n"})
+    head = git("rev-parse", "HEAD", cwd=str(folder))
+    with pytest.raises(_repo.RepoError) as info:
+        repo(folder, remote, files=changed)
+    msg = str(info.value)
+    assert "uncommitted changes to taskdef-customer.json" in msg
+    assert "git -C %s checkout HEAD -- taskdef-customer.json" % folder in msg
+    assert "taskdef_appspec_overwrite_local_changes: true" in msg and "\n" not in msg
+    assert (folder / "taskdef-customer.json").read_text().endswith("x\n")
+    assert (folder / "appspec-customer.yaml").read_text() == "version: 0.0\n"
+    assert git("rev-parse", "HEAD", cwd=str(folder)) == head
+
+    _plan, done, warnings = repo(folder, remote, files=changed, overwrite_local_changes=True)
+    assert (folder / "taskdef-customer.json").read_text() == FILES["taskdef-customer.json"]
+    assert "committed" in done and any("Overwriting" in w for w in warnings)
+
+
+def test_an_edit_equal_to_the_desired_content_is_not_someones_work(tmp_path, remote):
+    folder = tmp_path / "deployment"
+    repo(folder, remote)
+    changed = dict(FILES, **{"appspec-customer.yaml": "version: 0.1\n"})
+    (folder / "appspec-customer.yaml").write_text("version: 0.1\n")
+    _plan, done, _w = repo(folder, remote, files=changed)
+    assert "committed" in done
+
+
+def test_folder_that_is_a_file_names_the_variable_and_the_value(tmp_path):
+    path = tmp_path / "deployment"
+    path.write_text("not a folder\n")
+    with pytest.raises(_repo.RepoError) as info:
+        repo(path)
+    assert str(info.value).startswith("Failed to use the deployment folder %s (taskdef_appspec_dir): it is a file" % path)
+
+
+def test_untracked_file_is_named_as_such_not_as_a_branch_problem(tmp_path, remote):
+    folder = tmp_path / "deployment"
+    repo(folder, remote)
+    (folder / "notes.txt").write_text("wip\n")
+    with pytest.raises(_repo.RepoError) as info:
+        repo(folder, remote)
+    msg = str(info.value)
+    assert "untracked file notes.txt" in msg and "branch" not in msg
+
+
+def test_other_branch_is_refused(tmp_path):
+    folder = tmp_path / "deployment"
+    git("init", "--quiet", "--initial-branch=main", str(folder))
+    with pytest.raises(_repo.RepoError) as info:
+        repo(folder)
+    assert "on branch 'main', not 'dev' (taskdef_appspec_branch)" in str(info.value)
+    assert tree(folder) == [".git"]
+
+
+def test_behind_is_fast_forwarded_then_committed(tmp_path, remote):
+    first, second = tmp_path / "first", tmp_path / "second"
+    repo(first, remote)
+    repo(second, remote)
+    changed = dict(FILES, **{"appspec-customer.yaml": "version: 0.1\n"})
+    repo(first, remote, files=changed)
+    plan, done, _w = repo(second, remote, files=dict(changed, **{"taskdef-customer.json": "{}\n"}))
+    assert plan["relation"] == "behind" and any(d.startswith("fast-forwarded") for d in done)
+    assert "pushed dev" in done
+    assert git("rev-list", "--count", "dev", cwd=str(second)) == "3"
+
+
+def test_diverged_is_refused_and_nothing_changes(tmp_path, remote):
+    first, second = tmp_path / "first", tmp_path / "second"
+    repo(first, remote)
+    repo(second, remote)
+    repo(first, remote, files=dict(FILES, **{"appspec-customer.yaml": "version: 0.1\n"}))
+    (second / "README").write_text("local\n")
+    git("add", "README", cwd=str(second))
+    git("commit", "-q", "-m", "local", cwd=str(second))
+    head = git("rev-parse", "HEAD", cwd=str(second))
+    refs = git("for-each-ref", cwd=str(second))
+    for check in (True, False):
+        with pytest.raises(_repo.RepoError) as info:
+            repo(second, remote, files=dict(FILES, **{"appspec-customer.yaml": "version: 0.2\n"}), check=check)
+        assert "have diverged (1 local commit(s) the remote lacks, 1 remote commit(s)" in str(info.value)
+    assert git("rev-parse", "HEAD", cwd=str(second)) == head
+    assert git("for-each-ref", cwd=str(second)) == refs
+    assert (second / "appspec-customer.yaml").read_text() == "version: 0.0\n"
+
+
+def test_https_remote_gets_the_helper_for_its_url_only(tmp_path):
+    folder = tmp_path / "deployment"
+    r = _repo.DeploymentRepo(run, str(folder), "dev", FILES, remote_url="https://git.example.invalid/v1/repos/d",
+                             credential_helper="!aws codecommit credential-helper $@")
+    assert r.remote_settings()["credential.https://git.example.invalid/v1/repos/d.helper"] == (
+        "!aws codecommit credential-helper $@")
+    assert _repo.redact("https://user:secret@example.invalid/x") == "https://***@example.invalid/x"
+
+
+def test_status_parser_skips_rename_sources():
+    raw = "R  new.json\0old.json\0?? notes.txt\0 M appspec-customer.yaml\0"
+    assert _repo.parse_status(raw) == [("R ", "new.json"), ("??", "notes.txt"), (" M", "appspec-customer.yaml")]
+
+
+def test_a_deleted_managed_file_is_written_back_without_a_commit(tmp_path, remote):
+    folder = tmp_path / "deployment"
+    repo(folder, remote)
+    (folder / "appspec-customer.yaml").unlink()
+    plan, _d, _w = repo(folder, remote, check=True)
+    assert [f["name"] for f in plan["files"] if f["changed"]] == ["appspec-customer.yaml"] and not plan["commit"]
+    _plan, done, _w = repo(folder, remote)
+    assert done == ["wrote appspec-customer.yaml"]
+    assert (folder / "appspec-customer.yaml").read_text() == FILES["appspec-customer.yaml"]
+
+
+def test_the_helper_is_given_on_the_command_line_only_until_the_repository_has_it(tmp_path):
+    url = "https://git.example.invalid/v1/repos/deployment"
+    folder = tmp_path / "deployment"
+    git("init", "--quiet", "--initial-branch=dev", str(folder))
+    seen = []
+
+    def recording(argv, env):
+        seen.append(argv)
+        return 0, "", ""
+
+    r = _repo.DeploymentRepo(recording, str(folder), "dev", FILES, remote_url=url,
+                             credential_helper="!aws codecommit credential-helper $@")
+    r.git("ls-remote", url, url=url)
+    assert "credential.%s.helper=!aws codecommit credential-helper $@" % url in seen[-1]
+    git("config", "credential.%s.helper" % url, "!aws codecommit credential-helper $@", cwd=str(folder))
+
+    def config_only(argv, env):
+        # Real git reads the repository's config; nothing reaches the network.
+        seen.append(argv)
+        return run(argv, env) if "config" in argv else (0, "", "")
+
+    r = _repo.DeploymentRepo(config_only, str(folder), "dev", FILES, remote_url=url,
+                             credential_helper="!aws codecommit credential-helper $@")
+    r.git("ls-remote", url, url=url)
+    assert not any(a.startswith("credential.") for a in seen[-1])
