@@ -71,8 +71,7 @@ BAD_INPUTS = [
     ("bad-cluster-name", {"fargate_cluster_requested_name": "my cluster!"}, r"fargate_cluster_requested_name"),
     ("bad-codecommit-name", {"codecommit_repo_name": "deploy ment"}, r"codecommit_repo_name"),
     ("deployment-folder-other-branch", _other_branch_with_changes,
-     r"it is on branch 'main' where 'dev' \(taskdef_appspec_branch\) is expected, and has uncommitted changes "
-     r"to notes\.txt.*taskdef_appspec_dir"),
+     r"it is on branch 'main', not 'dev' \(taskdef_appspec_branch\).*it holds the untracked file notes\.txt"),
 ]
 
 
