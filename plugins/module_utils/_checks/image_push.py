@@ -39,8 +39,8 @@ def archive_problems(services, archive_dir):
         try:
             check_image(os.path.expanduser(path))
         except ImageSourceError as e:
-            problems.append("service %s: the image archive %s: %s; build the images with `make images`, or %s"
-                            % (svc["name"], path, e, where))
+            problems.append("service %s: bad image archive: %s; build the images with `make images`, or %s"
+                            % (svc["name"], e, where))
     return problems
 
 

@@ -3,6 +3,7 @@
 One lab (made by playbooks/lab_environment.yml) serves the whole module; tests
 that hide a resource put it back in `finally`, so they do not depend on order.
 """
+import base64
 import json
 import os
 
@@ -183,3 +184,12 @@ def test_bad_input_is_refused_before_any_lookup(lab, extra, expected):
     play = json.loads(result.stdout[result.stdout.index("{"):])["plays"][0]
     assert play["tasks"][-1]["hosts"]["localhost"]["action"] == "cloudlab.microservices.preflight"
     assert module_tasks(result) == []
+
+
+def test_registry_token_is_never_printed(lab):
+    token = lab.client("ecr").get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    result = run_playbook(lab, CONTEXT, json_output=False, verbosity=3)
+    assert result.rc == 0, result
+    assert "lab_context_info" in result.output
+    assert token not in result.output
+    assert base64.b64decode(token).decode().partition(":")[2] not in result.output

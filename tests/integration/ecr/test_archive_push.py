@@ -165,7 +165,7 @@ def test_bad_archive_is_refused_before_any_repository_exists(cloud, archives, tm
     result = run_playbook(cloud, PUSH, extra_vars=dict(extra, microservices=services, image_push_method="archive"))
     assert result.rc != 0
     msg = " ".join(result.output.split())
-    line = "Failed to validate the image_push role's inputs: service customer: the image archive %s: " % bad
+    line = "Failed to validate the image_push role's inputs: service customer: bad image archive: %s" % bad
     assert line in msg, msg
     assert expected in msg and variable in msg and "make images" in msg
     assert "employee" not in msg.split(line, 1)[1].split('"', 1)[0]
