@@ -138,7 +138,9 @@ class _TarReader(object):
                 if member.isfile():
                     self.members[os.path.normpath(member.name).lstrip("/")] = member
         except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
-            raise ImageSourceError("%s is not a readable tar archive: %s" % (path, exc))
+            # Python 3.12's "r:*" lists each compression it tried on its own line: one line here.
+            lines = [line.strip(" -") for line in str(exc).splitlines() if line.strip(" -")]
+            raise ImageSourceError("%s is not a readable tar archive: %s" % (path, lines[-1] if lines else exc))
 
     def exists(self, name):
         return os.path.normpath(name) in self.members

@@ -245,6 +245,13 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._oci import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._oci import load_image
 
 MAX_LAYER_DIGESTS = 100  # BatchCheckLayerAvailability's limit per call
+# Asked for so that ECR hands the manifest back as pushed, never converted.
+ACCEPTED_MEDIA_TYPES = [
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+]
 VERIFY_DELAY = 2
 
 
@@ -286,12 +293,7 @@ def read_tag(ecr, repository, tag, extra):
     """(digest, manifest text) the tag points at, (None, None) without the tag; None when no repository."""
     try:
         result = ecr.batch_get_image(repositoryName=repository, imageIds=[{"imageTag": tag}], aws_retry=True,
-                                     acceptedMediaTypes=[
-                                         "application/vnd.oci.image.manifest.v1+json",
-                                         "application/vnd.oci.image.index.v1+json",
-                                         "application/vnd.docker.distribution.manifest.v2+json",
-                                         "application/vnd.docker.distribution.manifest.list.v2+json"],
-                                     **extra)
+                                     acceptedMediaTypes=ACCEPTED_MEDIA_TYPES, **extra)
     except missing_code("RepositoryNotFoundException"):
         return None
     for image in result.get("images", []):
