@@ -225,7 +225,6 @@ bytes_sent:
   type: int
 """
 
-import os
 import tempfile
 import time
 
