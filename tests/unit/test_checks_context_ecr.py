@@ -114,8 +114,7 @@ def test_image_push_random_bytes_name_the_service_file_and_variable(tmp_path):
     (problem,) = image_push.check(_push_values(tmp_path), services)
     path = str(tmp_path / "customer.oci.tar")
     assert problem.startswith("service customer: bad image archive: %s is not a readable tar archive" % path)
-    assert problem.endswith("or set image_push_archive_dir, or the `archive` key of its entry in microservices "
-                            "(image_push_services)")
+    assert problem.endswith("or set image_push_archive_dir, or the `archive` key of its entry in microservices")
     assert "\n" not in problem
 
 
@@ -129,7 +128,7 @@ def test_image_push_missing_and_non_image_archives(tmp_path):
     assert len(problems) == 2
     assert "service customer: bad image archive: %s is not a container image" % not_image in problems[0]
     assert "service employee: bad image archive: %s does not exist" % (tmp_path / "none.tar") in problems[1]
-    assert problems[1].endswith("set the `archive` key of its entry in microservices (image_push_services)")
+    assert problems[1].endswith("set the `archive` key of its entry in microservices")
 
 
 def test_image_push_docker_without_an_engine(tmp_path):

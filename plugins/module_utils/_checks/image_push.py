@@ -25,7 +25,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._oci import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._oci import default_archive
 
 TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-ENTRY = "its entry in microservices (image_push_services)"
+ENTRY = "its entry in microservices"
 
 
 def archive_problems(services, archive_dir):

@@ -139,7 +139,7 @@ def test_bad_archive_is_refused_before_any_repository_exists(cloud, archives, tm
     (tmp_path / "bad").mkdir()
     bad = str(tmp_path / "bad" / "customer.oci.tar")
     extra = {}
-    variable = "set the `archive` key of its entry in microservices (image_push_services)"
+    variable = "set the `archive` key of its entry in microservices"
     if damage == "random_bytes":
         _random_bytes(bad)
         expected = "is not a readable tar archive"

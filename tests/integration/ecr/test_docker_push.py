@@ -162,7 +162,7 @@ def test_missing_local_image_is_refused_before_any_repository_exists(cloud, engi
     msg = " ".join(result.output.split())
     assert ("Failed to validate the image_push role's inputs: service customer: the Docker image nosuchimage:1 "
             "is not in the engine at") in msg
-    assert "set the `image` key of its entry in microservices (image_push_services)" in msg
+    assert "set the `image` key of its entry in microservices" in msg
     assert "employee" not in msg.split("nosuchimage:1", 1)[1].split('"', 1)[0]
     assert cloud.client("ecr").describe_repositories()["repositories"] == []
 
