@@ -144,23 +144,19 @@ def test_one_module_run_and_no_deprecation_warning(lab):
 
 
 def test_deploy_role_and_registry(lab):
-    facts = shown_facts(run_playbook(lab, CONTEXT))
+    # Names of their own: the lab environment may or may not hold DeployRole.
+    facts = shown_facts(run_playbook(lab, CONTEXT, extra_vars={"aws_context_deploy_role_name": "NoSuchDeployRole"}))
     registry = lab.client("ecr").get_authorization_token()["authorizationData"][0]["proxyEndpoint"]
     assert facts["registry"] == registry.split("://", 1)[-1]
-    iam = lab.client("iam")
-    try:
-        iam.get_role(RoleName="DeployRole")
-        pytest.skip("the lab environment already has DeployRole")
-    except iam.exceptions.NoSuchEntityException:
-        pass
     assert facts["deploy_role_arn"] == ""
+    iam = lab.client("iam")
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                      "Principal": {"Service": "codedeploy.amazonaws.com"}}]}
-    arn = iam.create_role(RoleName="DeployRole", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    arn = iam.create_role(RoleName="TestDeployRole", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     try:
-        facts = shown_facts(run_playbook(lab, CONTEXT))
+        facts = shown_facts(run_playbook(lab, CONTEXT, extra_vars={"aws_context_deploy_role_name": "TestDeployRole"}))
     finally:
-        iam.delete_role(RoleName="DeployRole")
+        iam.delete_role(RoleName="TestDeployRole")
     assert facts["deploy_role_arn"] == arn
 
 
