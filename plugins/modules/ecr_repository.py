@@ -204,6 +204,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
 
 LAB_POLICY = {"Version": "2008-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "ecr:*"}]}
 
@@ -426,7 +427,7 @@ def manage(module):
     else:
         policy = desired_policy(module)
         if policy and opens_to_everyone(policy):
-            module.warn("The policy of ECR repositor%s %s grants ECR actions to Principal '*': any AWS account "
+            warn(module, "The policy of ECR repositor%s %s grants ECR actions to Principal '*': any AWS account "
                         "can then pull, push and delete their images"
                         % ("y" if len(names) == 1 else "ies", ", ".join(names)))
         lifecycle = _parse(module, "lifecycle_policy")

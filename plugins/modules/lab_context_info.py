@@ -143,6 +143,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
 
 DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
 START = "start the AWS Academy lab, or set %s; on the local cloud run `make lab`"
@@ -249,7 +250,7 @@ def lab_context(module):
                             % (p["pipeline_role_name"], account, START % "aws_context_pipeline_role_name"))
     deploy = (lookup(p["deploy_role_name"]) or "") if p["deploy_role_name"] else ""
     if built:
-        module.warn("The credentials may not read IAM (AccessDenied on GetRole): the ARN of %s is built from the "
+        warn(module, "The credentials may not read IAM (AccessDenied on GetRole): the ARN of %s is built from the "
                     "account as the lab writes it, arn:%s:iam::%s:role/<name>; if the role has another path or "
                     "does not exist, later steps that use it fail" % (" and ".join(built), partition, account))
 
@@ -258,7 +259,7 @@ def lab_context(module):
     registry = aws_call("read the ECR registry address")(registry_host)(client(module, "ecr"))
     if registry is None:
         registry = "%s.dkr.ecr.%s.%s" % (account, region, dns_suffix(partition))
-        module.warn("The credentials may not call ecr:GetAuthorizationToken: the registry host %s is built from "
+        warn(module, "The credentials may not call ecr:GetAuthorizationToken: the registry host %s is built from "
                     "the account and region" % registry)
     return dict(changed=False, account_id=account, partition=partition, region=region, vpc_id=vpc_id,
                 subnet_ids=subnet_ids, pipeline_role_arn=pipeline, deploy_role_arn=deploy, db_host=db_host,

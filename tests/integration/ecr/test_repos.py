@@ -73,6 +73,7 @@ def test_lab_scope_warns_and_opens_the_policy(cloud):
     assert result.rc == 0, result
     out = " ".join(result.output.split())
     assert "grants ECR actions to Principal '*'" in out and "customer, employee" in out
+    assert "deprecat" not in out.lower()
     policy = json.loads(cloud.client("ecr").get_repository_policy(repositoryName="employee")["policyText"])
     assert policy["Statement"][0]["Principal"] == "*"
 
@@ -92,3 +93,28 @@ def test_a_wrong_choice_is_one_line_naming_variable_value_and_choices(cloud, var
     assert variable in msg and value in msg and allowed in msg, msg
     assert "argument_spec" not in json.dumps(failed[0])
     assert cloud.client("ecr").describe_repositories()["repositories"] == []
+
+
+def test_one_repository_by_name_as_the_destroy_playbook_uses_it(cloud, archives):
+    """`name` + state absent + force_absent: what phase5_destroy.yml runs; check mode first."""
+    play = os.path.join(PLAYS, "repository.yml")
+    created = run_playbook(cloud, play, extra_vars={"repository_args": {"name": "customer"}})
+    assert created.rc == 0, created
+    one = _play(created)["tasks"][0]["hosts"]["localhost"]
+    assert one["repository"]["repositoryName"] == "customer" and one["uris"]["customer"] == one["repository"]["repositoryUri"]
+    pushed = run_playbook(cloud, os.path.join(PLAYS, "push_module.yml"), extra_vars={
+        "images": [{"repository": "customer", "source": archives["customer"]}]})
+    assert pushed.rc == 0, pushed
+
+    absent = {"name": "customer", "state": "absent"}
+    refused = run_playbook(cloud, play, extra_vars={"repository_args": absent})
+    assert refused.rc != 0
+    assert "Failed to delete ECR repository customer: it holds images; set force_absent" in refused.output
+    predicted = run_playbook(cloud, play, check=True, extra_vars={"repository_args": dict(absent, force_absent=True)})
+    assert predicted.stats()["localhost"]["changed"] == 1
+    assert [r["repositoryName"] for r in cloud.client("ecr").describe_repositories()["repositories"]] == ["customer"]
+    deleted = run_playbook(cloud, play, extra_vars={"repository_args": dict(absent, force_absent=True)})
+    assert deleted.stats()["localhost"]["changed"] == 1
+    assert cloud.client("ecr").describe_repositories()["repositories"] == []
+    again = run_playbook(cloud, play, extra_vars={"repository_args": dict(absent, force_absent=True)})
+    assert again.rc == 0 and again.stats()["localhost"]["changed"] == 0
