@@ -16,6 +16,9 @@
 - ``aws_call(description)``: a decorator for the small functions that wrap
   one boto3 call: a botocore error becomes a ``CloudlabError`` that says
   "Failed to <description>".
+- ``warn(module, message)``: a warning the user reads, without the deprecation
+  warning amazon.aws 10's ``AnsibleAWSModule.warn`` brings on ansible-core
+  2.19 (it passes ``warnings`` to ``exit_json``, which core deprecates).
 
 Private to this collection: no compatibility promise to other collections.
 """
@@ -70,6 +73,11 @@ def aws_call(description):
         return wrapper
 
     return decorate
+
+
+def warn(module, message):
+    """Warn through the AnsibleModule inside an AnsibleAWSModule (see the module docstring)."""
+    getattr(module, "_module", module).warn(message)
 
 
 def missing_code(*codes):

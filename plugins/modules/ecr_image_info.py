@@ -32,19 +32,20 @@ options:
     description: Account ID of the registry; defaults to the caller's account.
     type: str
 extends_documentation_fragment:
+  - cloudlab.microservices.attributes
+  - cloudlab.microservices.attributes.actiongroup_aws
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
 attributes:
   check_mode:
     support: full
-    description: Read-only; runs the same in check mode.
+    details: Read-only; runs the same in check mode.
   diff_mode:
     support: none
-    description: Read-only; there is nothing to show a difference for.
   idempotent:
     support: full
-    description: Changes nothing.
+    details: Changes nothing.
 """
 
 EXAMPLES = r"""
@@ -66,25 +67,36 @@ images:
   type: dict
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import aws_call
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
 
 
-def describe_tag(client, repository, tag, extra):
+def describe_tag(ecr, repository, tag, extra):
     try:
-        found = client.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}],
-                                       aws_retry=True, **extra)["imageDetails"]
-    except is_boto3_error_code(["ImageNotFoundException", "RepositoryNotFoundException"]):
+        found = ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}],
+                                    aws_retry=True, **extra)["imageDetails"]
+    except missing_code("ImageNotFoundException", "RepositoryNotFoundException"):
         return None
     return found[0] if found else None
+
+
+def read_tags(module):
+    ecr = client(module, "ecr")
+    tag = module.params["tag"]
+    extra = {"registryId": module.params["registry_id"]} if module.params["registry_id"] else {}
+    digests, images = {}, {}
+    for repository in module.params["repositories"]:
+        image = aws_call("describe tag %s of ECR repository %s" % (tag, repository))(describe_tag)(
+            ecr, repository, tag, extra)
+        digests[repository] = image["imageDigest"] if image else None
+        images[repository] = camel_dict_to_snake_dict(image) if image else None
+    return dict(changed=False, digests=digests, images=images)
 
 
 def main():
@@ -93,20 +105,7 @@ def main():
         tag=dict(type="str", default="latest"),
         registry_id=dict(type="str"),
     ), supports_check_mode=True)
-    # ECR answers throttled calls with ThrottlingException, which is not in
-    # AWSRetry's default list of retryable codes.
-    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff(
-        catch_extra_error_codes=["ThrottlingException"]))
-    extra = {"registryId": module.params["registry_id"]} if module.params["registry_id"] else {}
-    digests, images = {}, {}
-    for repository in module.params["repositories"]:
-        try:
-            image = describe_tag(client, repository, module.params["tag"], extra)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            module.fail_json_aws(e, msg="Failed to describe tag %s of ECR repository %s" % (module.params["tag"], repository))
-        digests[repository] = image["imageDigest"] if image else None
-        images[repository] = camel_dict_to_snake_dict(image) if image else None
-    module.exit_json(changed=False, digests=digests, images=images)
+    run(module, read_tags)
 
 
 if __name__ == "__main__":

@@ -25,19 +25,20 @@ options:
     description: Account ID of the registry; defaults to the caller's account.
     type: str
 extends_documentation_fragment:
+  - cloudlab.microservices.attributes
+  - cloudlab.microservices.attributes.actiongroup_aws
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
 attributes:
   check_mode:
     support: full
-    description: Read-only; runs the same in check mode.
+    details: Read-only; runs the same in check mode.
   diff_mode:
     support: none
-    description: Read-only; there is nothing to show a difference for.
   idempotent:
     support: full
-    description: Changes nothing; always C(changed=false).
+    details: Changes nothing; always C(changed=false).
 """
 
 EXAMPLES = r"""
@@ -84,15 +85,14 @@ expires_at:
 
 import base64
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible.module_utils.six.moves.urllib.parse import urlparse
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import aws_call
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
 
 
 def registry_host(proxy_endpoint):
@@ -101,23 +101,20 @@ def registry_host(proxy_endpoint):
     return parsed.netloc
 
 
+@aws_call("get an ECR authorization token (check the credentials in cloudlab_aws_connection and registry_id)")
+def authorization(ecr, registry_id):
+    extra = {"registryIds": [registry_id]} if registry_id else {}
+    return ecr.get_authorization_token(aws_retry=True, **extra)["authorizationData"]
+
+
 def get_login(module):
-    # ECR answers throttled calls with ThrottlingException, which is not in
-    # AWSRetry's default list of retryable codes.
-    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff(
-        catch_extra_error_codes=["ThrottlingException"]))
-    extra = {"registryIds": [module.params["registry_id"]]} if module.params["registry_id"] else {}
-    try:
-        data = client.get_authorization_token(aws_retry=True, **extra)["authorizationData"]
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Failed to get an ECR authorization token (check the credentials in "
-                             "cloudlab_aws_connection and registry_id)")
+    data = authorization(client(module, "ecr"), module.params["registry_id"])
     if not data:
-        module.fail_json(msg="Failed to get an ECR authorization token: the answer held none")
+        raise CloudlabError(message="Failed to get an ECR authorization token: the answer held none")
     try:
         username, _sep, password = base64.b64decode(data[0]["authorizationToken"]).decode("utf-8").partition(":")
     except (ValueError, TypeError, UnicodeDecodeError):
-        module.fail_json(msg="Failed to decode the ECR authorization token: it is not base64 of user:password")
+        raise CloudlabError(message="Failed to decode the ECR authorization token: it is not base64 of user:password")
     expires = data[0].get("expiresAt")
     return dict(
         changed=False,
@@ -131,7 +128,7 @@ def get_login(module):
 
 def main():
     module = AnsibleAWSModule(argument_spec=dict(registry_id=dict(type="str")), supports_check_mode=True)
-    module.exit_json(**get_login(module))
+    run(module, get_login)
 
 
 if __name__ == "__main__":

@@ -10,15 +10,18 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: ecr_repository
-short_description: Manage an Amazon ECR repository with its policy, lifecycle policy, scanning and tags
+short_description: Manage Amazon ECR repositories with their policy, lifecycle policy, scanning and tags
 version_added: 0.1.0
 description:
-  - Creates, updates or deletes a private Amazon ECR repository, its repository policy, lifecycle policy,
+  - Creates, updates or deletes private Amazon ECR repositories, their repository policy, lifecycle policy,
     scan on push, tag mutability, encryption and resource tags.
+  - One run handles every repository of O(repositories) with the same settings (one module run for all the
+    services, not one per service), or the single repository O(name).
   - Written because community.aws.ecs_ecr (10.0.0) does not do the job right here. It has no tags
     option at all. Its check mode fails with "could not find repository" when the repository does not
     exist yet and a policy or lifecycle policy is given, and otherwise returns C(skipped=true), which
-    Ansible counts as skipped, so check mode never reports the change it would make. It has no diff.
+    Ansible counts as skipped, so check mode never reports the change it would make. It has no diff,
+    and it handles one repository per run.
   - Warns when the policy grants anything to C(Principal) C(*), which opens the repository to every AWS account.
   - C(changed) comes from comparing the normalised desired state (policies with
     amazon.aws's compare_policies, tags, settings) with what ECR reports.
@@ -26,9 +29,12 @@ author:
   - cloudlab.microservices maintainers (@cloudlab)
 options:
   name:
-    description: Repository name.
+    description: Name of one repository. Exactly one of O(name) and O(repositories) is required.
     type: str
-    required: true
+  repositories:
+    description: Names of the repositories, all given the same settings.
+    type: list
+    elements: str
   state:
     description: Whether the repository should exist.
     type: str
@@ -58,9 +64,23 @@ options:
     type: str
   policy:
     description:
-      - Repository policy (a dict or JSON text). Omitted or null leaves the current policy alone;
-        an empty dict removes it.
+      - Repository policy (a dict or JSON text). Omitted or null leaves the current policy alone
+        (unless O(policy_scope) is set); an empty dict removes it.
     type: json
+  policy_scope:
+    description:
+      - Instead of O(policy), the policy to build.
+      - V(account) grants every ECR action to the principals of this account only
+        (C(arn:<partition>:iam::<account>:root)).
+      - V(lab) applies the lab's policy, which grants every ECR action to any principal C(*), and warns.
+    type: str
+    choices: [account, lab]
+  account_id:
+    description: Account of the V(account) policy; read from the caller identity when omitted.
+    type: str
+  partition:
+    description: Partition of the V(account) policy; read from the caller identity when omitted.
+    type: str
   lifecycle_policy:
     description:
       - Lifecycle policy (a dict or JSON text). Omitted or null leaves the current one alone;
@@ -75,22 +95,33 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - cloudlab.microservices.attributes
+  - cloudlab.microservices.attributes.actiongroup_aws
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
 attributes:
   check_mode:
     support: full
-    description: Predicts every change, creating a repository included, and makes none.
+    details: Predicts every change, creating a repository included, and makes none. A repository still to be
+      created has no URI yet; RV(uris) gives it an empty string rather than inventing one.
   diff_mode:
     support: full
-    description: Shows settings, policies and tags before and after.
+    details: Shows settings, policies and tags before and after (per repository with O(repositories)).
   idempotent:
     support: full
-    description: A repository in the desired state is left alone.
+    details: A repository in the desired state is left alone.
 """
 
 EXAMPLES = r"""
+- name: The lab's repositories in one run, usable by this account only
+  cloudlab.microservices.ecr_repository:
+    repositories: [customer, employee]
+    policy_scope: account
+    tags:
+      Project: microservices
+  register: repos
+
 - name: A repository only this account can use
   cloudlab.microservices.ecr_repository:
     name: customer
@@ -113,9 +144,23 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+uris:
+  description: Repository name to URI; an empty string for a repository absent, or still to be created in check mode.
+  returned: always
+  type: dict
+  sample: {"customer": "123456789012.dkr.ecr.us-east-1.amazonaws.com/customer"}
+registry:
+  description: Host of the registry the repositories are in, as image references use it.
+  returned: when state is present
+  type: str
+  sample: 123456789012.dkr.ecr.us-east-1.amazonaws.com
+repositories:
+  description: Repository name to what RV(repository), RV(policy), RV(lifecycle_policy) and RV(tags) give for one.
+  returned: with O(repositories)
+  type: dict
 repository:
   description: The repository as ECR describes it (empty when absent).
-  returned: always
+  returned: with O(name)
   type: dict
   contains:
     repositoryName:
@@ -132,38 +177,43 @@ repository:
       sample: arn:aws:ecr:us-east-1:123456789012:repository/customer
 policy:
   description: Repository policy after the run, or null.
-  returned: when state is present
+  returned: with O(name), when state is present
   type: dict
 lifecycle_policy:
   description: Lifecycle policy after the run, or null.
-  returned: when state is present
+  returned: with O(name), when state is present
   type: dict
 tags:
   description: Tags after the run.
-  returned: when state is present
+  returned: with O(name), when state is present
   type: dict
 """
 
 import json
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
+from ansible.module_utils.six.moves.urllib.parse import urlparse
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-AWS_ERRORS = ()
-try:
-    AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
-except NameError:
-    pass
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import aws_call
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
+
+LAB_POLICY = {"Version": "2008-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "ecr:*"}]}
+
+
+def account_policy(partition, account):
+    """Every ECR action, for the principals of this account only."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "ThisAccountOnly", "Effect": "Allow",
+        "Principal": {"AWS": "arn:%s:iam::%s:root" % (partition, account)}, "Action": "ecr:*"}]}
 
 
 def _parse(module, name):
@@ -174,11 +224,11 @@ def _parse(module, name):
         try:
             value = json.loads(value) if value.strip() else {}
         except ValueError as e:
-            module.fail_json(msg="Failed to parse %s: not JSON: %s" % (name, e))
+            raise CloudlabError(message="Failed to parse %s: not JSON: %s" % (name, e))
     return value
 
 
-def _opens_to_everyone(policy):
+def opens_to_everyone(policy):
     for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
         principal = statement.get("Principal")
         if statement.get("Effect") == "Allow" and (principal == "*" or (
@@ -187,39 +237,59 @@ def _opens_to_everyone(policy):
     return False
 
 
-def describe(client, name):
+@aws_call("read the caller identity for the account-only policy")
+def caller(module):
+    identity = client(module, "sts").get_caller_identity(aws_retry=True)
+    return identity["Arn"].split(":")[1], identity["Account"]
+
+
+def desired_policy(module):
+    """The policy to apply (None: leave it alone), built here for policy_scope."""
+    p = module.params
+    if p["policy_scope"] == "lab":
+        return LAB_POLICY
+    if p["policy_scope"] == "account":
+        partition, account = p["partition"], p["account_id"]
+        if not partition or not account:
+            found_partition, found_account = caller(module)
+            partition, account = partition or found_partition, account or found_account
+        return account_policy(partition, account)
+    return _parse(module, "policy")
+
+
+def describe(ecr, name):
     try:
-        return client.describe_repositories(repositoryNames=[name], aws_retry=True)["repositories"][0]
-    except is_boto3_error_code("RepositoryNotFoundException"):
+        return ecr.describe_repositories(repositoryNames=[name], aws_retry=True)["repositories"][0]
+    except missing_code("RepositoryNotFoundException"):
         return None
 
 
-def read_policy(client, name):
+def read_policy(ecr, name):
     try:
-        return json.loads(client.get_repository_policy(repositoryName=name, aws_retry=True)["policyText"])
-    except is_boto3_error_code(["RepositoryPolicyNotFoundException", "RepositoryNotFoundException"]):
+        return json.loads(ecr.get_repository_policy(repositoryName=name, aws_retry=True)["policyText"])
+    except missing_code("RepositoryPolicyNotFoundException", "RepositoryNotFoundException"):
         return None
 
 
-def read_lifecycle(client, name):
+def read_lifecycle(ecr, name):
     try:
-        return json.loads(client.get_lifecycle_policy(repositoryName=name, aws_retry=True)["lifecyclePolicyText"])
-    except is_boto3_error_code(["LifecyclePolicyNotFoundException", "RepositoryNotFoundException"]):
+        return json.loads(ecr.get_lifecycle_policy(repositoryName=name, aws_retry=True)["lifecyclePolicyText"])
+    except missing_code("LifecyclePolicyNotFoundException", "RepositoryNotFoundException"):
         return None
 
 
-def read_state(client, name):
-    repo = describe(client, name)
+def read_state(ecr, name):
+    repo = describe(ecr, name)
     if repo is None:
         return None
-    tags = client.list_tags_for_resource(resourceArn=repo["repositoryArn"], aws_retry=True).get("tags", [])
+    tags = ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"], aws_retry=True).get("tags", [])
     return dict(
         repository=repo,
         image_tag_mutability=repo.get("imageTagMutability", "MUTABLE"),
         scan_on_push=bool(repo.get("imageScanningConfiguration", {}).get("scanOnPush")),
         encryption_type=repo.get("encryptionConfiguration", {}).get("encryptionType", "AES256"),
-        policy=read_policy(client, name),
-        lifecycle_policy=read_lifecycle(client, name),
+        policy=read_policy(ecr, name),
+        lifecycle_policy=read_lifecycle(ecr, name),
         tags=boto3_tag_list_to_ansible_dict(tags),
     )
 
@@ -231,10 +301,9 @@ def _public(state):
     return dict((k, v) for k, v in state.items() if k != "repository")
 
 
-def ensure_present(module, client, current):
+def plan(module, name, current, policy, lifecycle):
+    """(actions, desired state, tags to add, tag keys to remove) of one repository."""
     p = module.params
-    name = p["name"]
-    policy, lifecycle = _parse(module, "policy"), _parse(module, "lifecycle_policy")
     desired = dict(current and _public(current) or dict(policy=None, lifecycle_policy=None, tags={}))
     desired.update(image_tag_mutability=p["image_tag_mutability"], scan_on_push=p["scan_on_push"],
                    encryption_type=current["encryption_type"] if current else p["encryption_type"])
@@ -242,18 +311,15 @@ def ensure_present(module, client, current):
     if current is None:
         actions.append("create")
     elif current["encryption_type"] != p["encryption_type"]:
-        module.fail_json(msg="Failed to update ECR repository %s: it is encrypted with %s and encryption cannot be "
-                         "changed after creation; set encryption_type to %s or recreate the repository"
-                         % (name, current["encryption_type"], current["encryption_type"]))
+        raise CloudlabError(message="Failed to update ECR repository %s: it is encrypted with %s and encryption "
+                            "cannot be changed after creation; set encryption_type to %s or recreate the repository"
+                            % (name, current["encryption_type"], current["encryption_type"]))
     else:
         if current["image_tag_mutability"] != p["image_tag_mutability"]:
             actions.append("mutability")
         if current["scan_on_push"] != p["scan_on_push"]:
             actions.append("scan")
     if policy is not None:
-        if _opens_to_everyone(policy):
-            module.warn("The policy of ECR repository %s grants ECR actions to Principal '*': any AWS account "
-                        "can then pull, push and delete its images" % name)
         desired["policy"] = policy or None
         if compare_policies(current and current["policy"] or {}, policy or {}):
             actions.append("policy")
@@ -268,9 +334,11 @@ def ensure_present(module, client, current):
         desired["tags"] = dict(p["tags"]) if p["purge_tags"] else dict(desired["tags"], **p["tags"])
         if current is not None and (to_tag or to_untag):
             actions.append("tags")
-    if not actions or module.check_mode:
-        return bool(actions), current, desired
+    return actions, desired, to_tag, to_untag
 
+
+def apply(module, ecr, name, current, actions, policy, lifecycle, to_tag, to_untag):
+    p = module.params
     repo = current["repository"] if current else None
     if "create" in actions:
         encryption = {"encryptionType": p["encryption_type"]}
@@ -281,36 +349,112 @@ def ensure_present(module, client, current):
                       encryptionConfiguration=encryption)
         if p["tags"]:
             kwargs["tags"] = ansible_dict_to_boto3_tag_list(p["tags"])
-        repo = client.create_repository(aws_retry=True, **kwargs)["repository"]
+        repo = ecr.create_repository(aws_retry=True, **kwargs)["repository"]
     if "mutability" in actions:
-        client.put_image_tag_mutability(repositoryName=name, imageTagMutability=p["image_tag_mutability"],
-                                        aws_retry=True)
+        ecr.put_image_tag_mutability(repositoryName=name, imageTagMutability=p["image_tag_mutability"],
+                                     aws_retry=True)
     if "scan" in actions:
-        client.put_image_scanning_configuration(repositoryName=name, aws_retry=True,
-                                                imageScanningConfiguration={"scanOnPush": p["scan_on_push"]})
+        ecr.put_image_scanning_configuration(repositoryName=name, aws_retry=True,
+                                             imageScanningConfiguration={"scanOnPush": p["scan_on_push"]})
     if "policy" in actions:
         if policy:
-            client.set_repository_policy(repositoryName=name, policyText=json.dumps(policy), aws_retry=True)
+            ecr.set_repository_policy(repositoryName=name, policyText=json.dumps(policy), aws_retry=True)
         elif current and current["policy"]:
-            client.delete_repository_policy(repositoryName=name, aws_retry=True)
+            ecr.delete_repository_policy(repositoryName=name, aws_retry=True)
     if "lifecycle" in actions:
         if lifecycle:
-            client.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=json.dumps(lifecycle),
-                                        aws_retry=True)
+            ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=json.dumps(lifecycle), aws_retry=True)
         elif current and current["lifecycle_policy"]:
-            client.delete_lifecycle_policy(repositoryName=name, aws_retry=True)
+            ecr.delete_lifecycle_policy(repositoryName=name, aws_retry=True)
     if "tags" in actions:
         if to_untag:
-            client.untag_resource(resourceArn=repo["repositoryArn"], tagKeys=to_untag, aws_retry=True)
+            ecr.untag_resource(resourceArn=repo["repositoryArn"], tagKeys=to_untag, aws_retry=True)
         if to_tag:
-            client.tag_resource(resourceArn=repo["repositoryArn"], tags=ansible_dict_to_boto3_tag_list(to_tag),
-                                aws_retry=True)
-    return True, read_state(client, name), desired
+            ecr.tag_resource(resourceArn=repo["repositoryArn"], tags=ansible_dict_to_boto3_tag_list(to_tag),
+                             aws_retry=True)
+    return read_state(ecr, name)
+
+
+def ensure_present(module, ecr, name, policy, lifecycle):
+    """One repository: dict(changed, repository, policy, lifecycle_policy, tags, before, after)."""
+    current = aws_call("read ECR repository %s" % name)(read_state)(ecr, name)
+    actions, desired, to_tag, to_untag = plan(module, name, current, policy, lifecycle)
+    after = current
+    if actions and not module.check_mode:
+        after = aws_call("update ECR repository %s" % name)(apply)(
+            module, ecr, name, current, actions, policy, lifecycle, to_tag, to_untag)
+    shown = _public(after) if after and not module.check_mode else desired
+    repository = (after or {}).get("repository") or {"repositoryName": name}
+    return dict(changed=bool(actions), repository=repository, policy=shown.get("policy"),
+                lifecycle_policy=shown.get("lifecycle_policy"), tags=shown.get("tags", {}),
+                before=_public(current), after=shown)
+
+
+def ensure_absent(module, ecr, name):
+    current = aws_call("read ECR repository %s" % name)(read_state)(ecr, name)
+    if current is not None and not module.check_mode:
+        try:
+            ecr.delete_repository(repositoryName=name, force=module.params["force_absent"], aws_retry=True)
+        except missing_code("RepositoryNotEmptyException") as e:
+            raise CloudlabError(message="Failed to delete ECR repository %s: it holds images; set force_absent"
+                                % name, exception=e)
+        except missing_code("RepositoryNotFoundException"):  # pylint: disable=duplicate-except
+            pass  # gone meanwhile: that is what was asked
+    return dict(changed=current is not None, repository={}, before=_public(current), after={})
+
+
+@aws_call("read the ECR registry address")
+def token_registry(ecr):
+    data = ecr.get_authorization_token(aws_retry=True)["authorizationData"]
+    endpoint = data[0]["proxyEndpoint"] if data else ""
+    return urlparse(endpoint if "://" in endpoint else "https://" + endpoint).netloc
+
+
+def registry_of(ecr, uris):
+    """The registry host: from a repository URI, else from GetAuthorizationToken (the token is dropped)."""
+    for uri in uris.values():
+        if uri:
+            return uri.split("/", 1)[0]
+    return token_registry(ecr)
+
+
+def manage(module):
+    p = module.params
+    names = [p["name"]] if p["name"] else list(p["repositories"])
+    ecr = client(module, "ecr")
+    if p["state"] == "absent":
+        found = dict((name, ensure_absent(module, ecr, name)) for name in names)
+    else:
+        policy = desired_policy(module)
+        if policy and opens_to_everyone(policy):
+            warn(module, "The policy of ECR repositor%s %s grants ECR actions to Principal '*': any AWS account "
+                        "can then pull, push and delete their images"
+                        % ("y" if len(names) == 1 else "ies", ", ".join(names)))
+        lifecycle = _parse(module, "lifecycle_policy")
+        found = dict((name, ensure_present(module, ecr, name, policy, lifecycle)) for name in names)
+    uris = dict((name, r["repository"].get("repositoryUri", "")) for name, r in found.items())
+    result = dict(changed=any(r["changed"] for r in found.values()), uris=uris)
+    if p["state"] == "present":
+        result["registry"] = registry_of(ecr, uris)
+    if p["name"]:
+        one = found[p["name"]]
+        result.update((k, v) for k, v in one.items() if k not in ("changed", "before", "after"))
+        if module._diff:
+            result["diff"] = dict(before=one["before"], after=one["after"])
+    else:
+        result["repositories"] = dict(
+            (name, dict((k, v) for k, v in r.items() if k not in ("changed", "before", "after")))
+            for name, r in found.items())
+        if module._diff:
+            result["diff"] = dict(before=dict((n, r["before"]) for n, r in found.items()),
+                                  after=dict((n, r["after"]) for n, r in found.items()))
+    return result
 
 
 def main():
     argument_spec = dict(
-        name=dict(type="str", required=True),
+        name=dict(type="str"),
+        repositories=dict(type="list", elements="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         force_absent=dict(type="bool", default=False),
         image_tag_mutability=dict(type="str", choices=["MUTABLE", "IMMUTABLE"], default="MUTABLE"),
@@ -318,39 +462,23 @@ def main():
         encryption_type=dict(type="str", choices=["AES256", "KMS"], default="AES256"),
         kms_key=dict(type="str", no_log=False),
         policy=dict(type="json"),
+        policy_scope=dict(type="str", choices=["account", "lab"]),
+        account_id=dict(type="str"),
+        partition=dict(type="str"),
         lifecycle_policy=dict(type="json"),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True,
+                              required_one_of=[["name", "repositories"]],
+                              mutually_exclusive=[["name", "repositories"], ["policy", "policy_scope"]],
                               required_if=[["encryption_type", "KMS", ["kms_key"]]])
-    # ECR answers throttled calls with ThrottlingException, which is not in
-    # AWSRetry's default list of retryable codes.
-    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff(
-        catch_extra_error_codes=["ThrottlingException"]))
-    name = module.params["name"]
-    try:
-        current = read_state(client, name)
-        if module.params["state"] == "absent":
-            changed = current is not None
-            if changed and not module.check_mode:
-                client.delete_repository(repositoryName=name, force=module.params["force_absent"], aws_retry=True)
-            result = dict(changed=changed, repository={})
-            if module._diff:
-                result["diff"] = dict(before=_public(current), after={})
-            module.exit_json(**result)
-        changed, after, desired = ensure_present(module, client, current)
-    except is_boto3_error_code("RepositoryNotEmptyException") as e:
-        module.fail_json_aws(e, msg="Failed to delete ECR repository %s: it holds images; set force_absent" % name)
-    except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg="Failed to manage ECR repository %s" % name)
-    shown = _public(after) if after and not module.check_mode else desired
-    result = dict(changed=changed, repository=(after or {}).get("repository", {}) if not module.check_mode or after
-                  else {"repositoryName": name},
-                  policy=shown.get("policy"), lifecycle_policy=shown.get("lifecycle_policy"), tags=shown.get("tags", {}))
-    if module._diff:
-        result["diff"] = dict(before=_public(current), after=shown)
-    module.exit_json(**result)
+    if module.params["repositories"] is not None:
+        names = module.params["repositories"]
+        dups = sorted(set(n for n in names if names.count(n) > 1))
+        if not names or dups:
+            module.fail_json(msg="Failed to validate repositories: it must list distinct names, got %s" % names)
+    run(module, manage)
 
 
 if __name__ == "__main__":

@@ -140,7 +140,7 @@ def oci_layout(tmp_path):
 def test_ecr_image_push_uploads_through_throttling(monkeypatch, capsys, sleeps, oci_layout):
     stubber = stubbed("ecr", monkeypatch)
     repo = {"repositoryName": "customer"}
-    tag_query = dict(repo, imageIds=[{"imageTag": "latest"}])
+    tag_query = dict(repo, imageIds=[{"imageTag": "latest"}], acceptedMediaTypes=ecr_image_push.ACCEPTED_MEDIA_TYPES)
     throttled = 0
 
     for _attempt in range(2):
@@ -181,6 +181,13 @@ def test_ecr_image_push_uploads_through_throttling(monkeypatch, capsys, sleeps, 
         repo, registryId=ACCOUNT, imageManifest=oci_layout["manifest"].decode(),
         imageId={"imageDigest": oci_layout["digest"], "imageTag": "latest"})}, put)
 
+    # Then the lab's check: ECR lists the tag with the digest pushed.
+    listing = dict(repo, imageIds=[{"imageTag": "latest"}])
+    stubber.add_client_error("describe_images", expected_params=listing, **THROTTLE)
+    throttled += 1
+    stubber.add_response("describe_images", {"imageDetails": [dict(
+        repo, registryId=ACCOUNT, imageDigest=oci_layout["digest"], imageTags=["latest"])]}, listing)
+
     with stubber:
         result = run_module(ecr_image_push.main, {"images": [{"repository": "customer",
                                                               "source": oci_layout["path"]}]}, capsys)
@@ -188,7 +195,7 @@ def test_ecr_image_push_uploads_through_throttling(monkeypatch, capsys, sleeps, 
         stubber.assert_no_pending_responses()
 
     assert result["changed"] is True
-    assert result["digests"] == {"customer": oci_layout["digest"]}
+    assert result["digests"] == result["listed"] == {"customer": oci_layout["digest"]}
     assert result["images"][0]["layers_uploaded"] == [digest for digest, _data in oci_layout["order"]]
     assert result["bytes_sent"] == sum(len(data) for _digest, data in oci_layout["order"])
     assert len(sleeps) == throttled, "one backoff per throttled call"

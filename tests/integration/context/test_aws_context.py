@@ -3,6 +3,7 @@
 One lab (made by playbooks/lab_environment.yml) serves the whole module; tests
 that hide a resource put it back in `finally`, so they do not depend on order.
 """
+import base64
 import json
 import os
 
@@ -123,12 +124,68 @@ def test_missing_pipeline_role_fails_with_its_name(lab):
     assert "aws_context_pipeline_role_name" in msg
 
 
-def test_bad_input_is_refused_before_any_lookup(lab):
-    result = run_playbook(lab, CONTEXT, extra_vars={
-        "aws_context_subnet_names": ["PublicSubnet1", "PublicSubnet1"]})
+def module_tasks(result):
+    """Actions of the tasks that ran a module (these actions run on the controller, no module)."""
+    play = json.loads(result.stdout[result.stdout.index("{"):])["plays"][0]
+    actions = [task["hosts"]["localhost"].get("action") for task in play["tasks"]]
+    return [a for a in actions if a not in ("ansible.builtin.set_fact", "ansible.builtin.debug",
+                                            "ansible.builtin.validate_argument_spec",
+                                            "cloudlab.microservices.preflight")]
+
+
+def test_one_module_run_and_no_deprecation_warning(lab):
+    # Issue 10 item 7: amazon.aws.iam_role_info warned about deprecated return
+    # values on every run. The context is now one run of our own module.
+    result = run_playbook(lab, CONTEXT, json_output=False)
+    assert result.rc == 0, result
+    assert "deprecat" not in result.output.lower(), result.output
+    assert "[WARNING]" not in result.output, result.output
+    assert module_tasks(run_playbook(lab, CONTEXT)) == ["cloudlab.microservices.lab_context_info"]
+
+
+def test_deploy_role_and_registry(lab):
+    # Names of their own: the lab environment may or may not hold DeployRole.
+    facts = shown_facts(run_playbook(lab, CONTEXT, extra_vars={"aws_context_deploy_role_name": "NoSuchDeployRole"}))
+    registry = lab.client("ecr").get_authorization_token()["authorizationData"][0]["proxyEndpoint"]
+    assert facts["registry"] == registry.split("://", 1)[-1]
+    assert facts["deploy_role_arn"] == ""
+    iam = lab.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"Service": "codedeploy.amazonaws.com"}}]}
+    arn = iam.create_role(RoleName="TestDeployRole", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    try:
+        facts = shown_facts(run_playbook(lab, CONTEXT, extra_vars={"aws_context_deploy_role_name": "TestDeployRole"}))
+    finally:
+        iam.delete_role(RoleName="TestDeployRole")
+    assert facts["deploy_role_arn"] == arn
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ({"aws_context_subnet_names": ["PublicSubnet1", "PublicSubnet1"]},
+     "aws_context_subnet_names names PublicSubnet1 more than once"),
+    ({"aws_context_vpc_name": " "}, "aws_context_vpc_name is empty"),
+    ({"aws_context_pipeline_role_name": "no spaces allowed"}, "aws_context_pipeline_role_name is 'no spaces allowed'"),
+    ({"aws_context_db_instance": "1db"}, "aws_context_db_instance is '1db'"),
+    ({"aws_context_subnet_names": "PublicSubnet1"}, None),
+])
+def test_bad_input_is_refused_before_any_lookup(lab, extra, expected):
+    result = run_playbook(lab, CONTEXT, extra_vars=extra)
+    if expected is None:
+        # A string where a list is expected: the argument spec turns it into a
+        # one-element list, as Ansible does for every role; the lookup then runs.
+        assert result.rc == 0, result
+        return
     msg = failure_message(result)
-    assert "Failed to validate the aws_context variables" in msg
-    ran = [task["task"]["name"]
-           for task in json.loads(result.stdout[result.stdout.index("{"):])["plays"][0]["tasks"]]
-    assert ran[-1].endswith("Refuse malformed lookup names")
-    assert not any("Look up" in name or "caller identity" in name for name in ran)
+    assert "Failed to validate the aws_context role's inputs: " + expected in msg
+    play = json.loads(result.stdout[result.stdout.index("{"):])["plays"][0]
+    assert play["tasks"][-1]["hosts"]["localhost"]["action"] == "cloudlab.microservices.preflight"
+    assert module_tasks(result) == []
+
+
+def test_registry_token_is_never_printed(lab):
+    token = lab.client("ecr").get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    result = run_playbook(lab, CONTEXT, json_output=False, verbosity=3)
+    assert result.rc == 0, result
+    assert "lab_context_info" in result.output
+    assert token not in result.output
+    assert base64.b64decode(token).decode().partition(":")[2] not in result.output

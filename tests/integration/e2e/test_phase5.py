@@ -98,7 +98,7 @@ def test_one_lab_task_alone_runs_only_its_role(lab, converged, archives, workdir
     assert any(name.endswith("fargate_cluster : Read the deployed stack Infra-ECS-Cluster-microservices-serverlesscluster")
                for name in ran), ran
     for step in ("ecr_repos : Create or update one repository per service",
-                 "image_push : Push every archive through the ECR API",
+                 "image_push : Push every image, from its archive or the Docker engine, through the ECR API",
                  "codecommit_repo : Create the repository or update its description",
                  "taskdef_appspec : Register the task definitions that changed"):
         assert not any(name.endswith(step) for name in ran), step

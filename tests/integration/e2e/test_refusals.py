@@ -40,6 +40,14 @@ def _other_branch_with_changes(tmp_path):
     return {"taskdef_appspec_dir": str(folder)}
 
 
+def _corrupt_archive(tmp_path):
+    folder = tmp_path / "corrupt"
+    folder.mkdir()
+    for name in ("customer", "employee"):
+        (folder / ("%s.oci.tar" % name)).write_bytes(os.urandom(4096))
+    return {"image_push_archive_dir": str(folder)}
+
+
 # (id, extra vars or a function of tmp_path giving them, what the message must name)
 BAD_INPUTS = [
     ("uppercase-name", {"microservices": [{"name": "Customer"}]}, r"name 'Customer': a service name must be lower case"),
@@ -67,7 +75,12 @@ BAD_INPUTS = [
     ("push-method", {"image_push_method": "ftp"}, r"value of image_push_method must be one of: .*got: ftp"),
     ("wrong-type", {"ecr_repos_untagged_keep": "many"}, r"ecr_repos_untagged_keep"),
     ("missing-archive", {"image_push_archive_dir": "/nonexistent/images"},
-     r"Failed to find the image archive\(s\) /nonexistent/images/customer\.oci\.tar"),
+     r"service customer: bad image archive: /nonexistent/images/customer\.oci\.tar does not exist.*"
+     r"image_push_archive_dir"),
+    # Issue 10 item 5: random bytes in customer.oci.tar were found after the repositories were created.
+    ("corrupt-archive", _corrupt_archive,
+     r"service customer: bad image archive: .*/corrupt/customer\.oci\.tar is not a readable tar archive.*"
+     r"image_push_archive_dir"),
     ("bad-cluster-name", {"fargate_cluster_requested_name": "my cluster!"}, r"fargate_cluster_requested_name"),
     ("bad-codecommit-name", {"codecommit_repo_name": "deploy ment"}, r"codecommit_repo_name"),
     ("deployment-folder-other-branch", _other_branch_with_changes,

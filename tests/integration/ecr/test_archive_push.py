@@ -1,5 +1,6 @@
 """Method `archive`: images pushed through the ECR API of the local cloud."""
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -20,13 +21,13 @@ def _push(cloud, archives, **extra):
     return run_playbook(cloud, PUSH, extra_vars=extra_vars, verbosity=extra.pop("verbosity", 1), **extra)
 
 
-def _results(result, task_name):
-    """Module results of a task, from the JSON callback."""
+def _results(result, action="cloudlab.microservices.ecr_image_push"):
+    """Results of the tasks that ran this action, from the JSON callback."""
     data = json.loads(result.stdout[result.stdout.index("{"):])
     found = []
     for play in data["plays"]:
         for task in play["tasks"]:
-            if task["task"]["name"].endswith(task_name):
+            if task["hosts"]["localhost"].get("action") == action:
                 found.append(task["hosts"]["localhost"])
     return found
 
@@ -40,7 +41,7 @@ def _manifest_digest(path):
 def test_push_then_push_again_changes_nothing(cloud, archives):
     first = _push(cloud, archives)
     assert first.rc == 0, first
-    pushed = _results(first, "Push every archive through the ECR API")[0]
+    pushed = _results(first)[0]
     assert pushed["changed"] is True
     assert pushed["bytes_sent"] > 0
     for name, path in archives.items():
@@ -53,7 +54,7 @@ def test_push_then_push_again_changes_nothing(cloud, archives):
     second = _push(cloud, archives)
     assert second.rc == 0, second
     assert second.stats()["localhost"]["changed"] == 0, second
-    again = _results(second, "Push every archive through the ECR API")[0]
+    again = _results(second)[0]
     assert again["changed"] is False
     assert again["bytes_sent"] == 0
     assert again["layers_uploaded"] == 0
@@ -63,7 +64,7 @@ def test_check_mode_predicts_and_pushes_nothing(cloud, archives):
     ecr = cloud.client("ecr")
     result = _push(cloud, archives, check=True)
     assert result.rc == 0, result
-    predicted = _results(result, "Push every archive through the ECR API")[0]
+    predicted = _results(result)[0]
     assert predicted["changed"] is True
     assert predicted["bytes_sent"] == sum(os.path.getsize(p) for p in archives.values()) - _tar_overhead(archives)
     assert ecr.describe_repositories()["repositories"] == []
@@ -90,7 +91,7 @@ def test_one_changed_layer_uploads_only_that_layer(cloud, archives, build, tmp_p
 
     result = _push(cloud, changed)
     assert result.rc == 0, result
-    images = {i["repository"]: i for i in _results(result, "Push every archive through the ECR API")[0]["images"]}
+    images = {i["repository"]: i for i in _results(result)[0]["images"]}
     assert images["employee"]["changed"] is False
     assert images["employee"]["layers_uploaded"] == []
     customer = images["customer"]
@@ -127,31 +128,65 @@ def test_small_parts_upload_in_several_parts(cloud, archives):
     assert ecr.describe_images(repositoryName="customer")["imageDetails"][0]["imageDigest"] == digest
 
 
-@pytest.mark.parametrize("damage", ["missing", "corrupt", "not_an_image", "truncated"])
-def test_bad_archive_fails_clearly_and_pushes_nothing(cloud, archives, tmp_path, damage):
-    bad = str(tmp_path / "bad.tar")
-    if damage == "corrupt":
-        with tarfile.open(archives["employee"]) as src, tarfile.open(bad, "w") as dst:
-            for member in src.getmembers():
-                data = src.extractfile(member).read() if member.isfile() else None
-                if data and member.size > 100000:
-                    data = data[:-1] + bytes([data[-1] ^ 1])
-                dst.addfile(member, __import__("io").BytesIO(data) if data is not None else None)
-        expected = "is corrupt"
+def _random_bytes(path):
+    with open(path, "wb") as handle:
+        handle.write(os.urandom(4096))
+
+
+@pytest.mark.parametrize("damage", ["missing", "random_bytes", "not_an_image", "truncated", "default_dir"])
+def test_bad_archive_is_refused_before_any_repository_exists(cloud, archives, tmp_path, damage):
+    """Issue 10 item 5: the preflight reads every archive's index and manifests on the controller."""
+    (tmp_path / "bad").mkdir()
+    bad = str(tmp_path / "bad" / "customer.oci.tar")
+    extra = {}
+    variable = "set the `archive` key of its entry in microservices"
+    if damage == "random_bytes":
+        _random_bytes(bad)
+        expected = "is not a readable tar archive"
     elif damage == "not_an_image":
         with tarfile.open(bad, "w") as dst:
             dst.add(__file__, arcname="hello.py")
         expected = "is not a container image"
     elif damage == "truncated":
-        with open(archives["employee"], "rb") as src:
+        with open(archives["customer"], "rb") as src:
             open(bad, "wb").write(src.read()[:700])
-        expected = "employee"
+        expected = "customer.oci.tar"
+    elif damage == "default_dir":
+        # No `archive` key: <image_push_archive_dir>/customer.oci.tar, random bytes.
+        _random_bytes(bad)
+        expected = "is not a readable tar archive"
+        variable = "set image_push_archive_dir, or the `archive` key of its entry"
+        extra = {"image_push_archive_dir": str(tmp_path / "bad")}
     else:
         expected = "does not exist"
+    services = [{"name": "customer", "archive": bad}, {"name": "employee", "archive": archives["employee"]}]
+    if damage == "default_dir":
+        services[0] = {"name": "customer"}
+    result = run_playbook(cloud, PUSH, extra_vars=dict(extra, microservices=services, image_push_method="archive"))
+    assert result.rc != 0
+    msg = " ".join(result.output.split())
+    line = "Failed to validate the image_push role's inputs: service customer: bad image archive: %s" % bad
+    assert line in msg, msg
+    assert expected in msg and variable in msg and "make images" in msg
+    assert "employee" not in msg.split(line, 1)[1].split('"', 1)[0]
+    # Refused before ecr_repos created anything.
+    assert cloud.client("ecr").describe_repositories()["repositories"] == []
+    assert _results(result, "cloudlab.microservices.ecr_repository") == []
+
+
+def test_corrupt_layer_fails_in_the_module_and_pushes_nothing(cloud, archives, tmp_path):
+    """A flipped bit inside a layer: the index and manifests read fine (preflight), the blob hash does not."""
+    bad = str(tmp_path / "bad.tar")
+    with tarfile.open(archives["employee"]) as src, tarfile.open(bad, "w") as dst:
+        for member in src.getmembers():
+            data = src.extractfile(member).read() if member.isfile() else None
+            if data and member.size > 100000:
+                data = data[:-1] + bytes([data[-1] ^ 1])
+            dst.addfile(member, io.BytesIO(data) if data is not None else None)
     result = _push(cloud, dict(archives, employee=bad))
     assert result.rc != 0
     assert "Failed to read image for repository employee" in result.output
-    assert expected in result.output
+    assert "is corrupt" in result.output
     ecr = cloud.client("ecr")
     # The good archive listed first was not pushed either.
     for name in ("customer", "employee"):

@@ -1,5 +1,5 @@
-"""Method `docker` end to end, and how `auto` chooses: a real Docker engine, the
-local cloud's real registry (user AWS, ECR token), ECR's DescribeImages."""
+"""Method `docker` end to end, and how `auto` chooses: a real Docker engine whose
+images are read through its API and pushed through the local cloud's ECR API."""
 import json
 import os
 import subprocess
@@ -17,20 +17,13 @@ SERVICES = ("customer", "employee")
 @pytest.fixture(scope="module")
 def docker_images(dockerd, build):
     """customer:latest and employee:latest built from examples/ by build.py, once per module."""
-    # The local cloud serves ECR's registry side only with docker-registry.
-    require_binary("docker-registry")
     require_binary("busybox")
     return {name: build.docker_build(name, env=dockerd) for name in SERVICES}
 
 
 @pytest.fixture
 def engine(cloud, dockerd, docker_images):
-    """The engine's environment, with no tag left in the registry's name from an earlier test."""
-    registry = _registry(cloud)
-    listed = _docker(dockerd, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}").split()
-    stale = [ref for ref in listed if ref.startswith(registry + "/") and not ref.endswith(":<none>")]
-    if stale:
-        _docker(dockerd, "image", "rm", *stale)
+    """The engine's environment (DOCKER_HOST, DOCKER_CONFIG), on a clean local cloud."""
     return {k: v for k, v in dockerd.items() if k.startswith("DOCKER_")}
 
 
@@ -40,11 +33,6 @@ def _docker(env, *args):
     return proc.stdout
 
 
-def _registry(cloud):
-    endpoint = cloud.client("ecr").get_authorization_token()["authorizationData"][0]["proxyEndpoint"]
-    return endpoint.split("://", 1)[-1]
-
-
 def _push(cloud, env, method, **kwargs):
     extra_vars = {"microservices": [{"name": n} for n in SERVICES], "image_push_method": method}
     extra_vars.update(kwargs.pop("extra_vars", {}))
@@ -52,21 +40,26 @@ def _push(cloud, env, method, **kwargs):
 
 
 def _tasks(result):
-    """{task name: [host results]} from the JSON callback."""
+    """Host results of every task, in order, from the JSON callback."""
     data = json.loads(result.stdout[result.stdout.index("{"):])
-    found = {}
-    for play in data["plays"]:
-        for task in play["tasks"]:
-            # Role tasks are named "<role> : <name>".
-            name = task["task"]["name"].rpartition(" : ")[2]
-            found.setdefault(name, []).append(task["hosts"]["localhost"])
+    return [task["hosts"]["localhost"] for play in data["plays"] for task in play["tasks"]]
+
+
+def _pushed(result):
+    """The result of the one ecr_image_push run."""
+    (found,) = [r for r in _tasks(result) if r.get("action") == "cloudlab.microservices.ecr_image_push"]
     return found
 
 
+def _module_runs(result):
+    controller = ("ansible.builtin.set_fact", "ansible.builtin.debug", "ansible.builtin.validate_argument_spec",
+                  "ansible.builtin.include_role", "cloudlab.microservices.preflight")
+    return [r.get("action") for r in _tasks(result) if r.get("action") not in controller]
+
+
 def _summary(result):
-    """What push.yml's last task prints: {'uris': ..., 'digests': image_push_digests}."""
-    msg = _tasks(result)["Show what the roles publish"][0]["msg"]
-    return json.loads(msg.split(" ", 1)[1])
+    """What push.yml's last task prints: {'uris': ..., 'registry': ..., 'digests': image_push_digests}."""
+    return json.loads(_tasks(result)[-1]["msg"].split(" ", 1)[1])
 
 
 def _listed(cloud, names=SERVICES):
@@ -82,39 +75,38 @@ def _listed(cloud, names=SERVICES):
     return out
 
 
-def _pushed_by_docker(env, registry, name):
-    """The digest Docker recorded for <registry>/<name> when it pushed."""
-    digests = json.loads(_docker(env, "image", "inspect", "--format", "{{json .RepoDigests}}",
-                                 "%s/%s:latest" % (registry, name)))
-    return [d.split("@", 1)[1] for d in digests if d.startswith("%s/%s@" % (registry, name))]
+def _config_of_latest(cloud, name):
+    """Digest of the config blob of what ECR holds under latest: the image id Docker gave it."""
+    image = cloud.client("ecr").batch_get_image(repositoryName=name, imageIds=[{"imageTag": "latest"}])["images"][0]
+    return json.loads(image["imageManifest"])["config"]["digest"]
 
 
-def _ran(result, task):
-    """Host results of a task that ran (not skipped)."""
-    return [r for r in _tasks(result).get(task, []) if not r.get("skipped")]
+def _image_id(env, ref):
+    return _docker(env, "image", "inspect", "--format", "{{.Id}}", ref).strip()
 
 
 def test_docker_push_then_push_again_changes_nothing(cloud, engine):
-    registry = _registry(cloud)
     first = _push(cloud, engine, "docker")
     assert first.rc == 0, first
-    pushes = _ran(first, "Push the images that ECR does not hold under the tag")[0]["results"]
-    assert sorted(r["item"]["key"] for r in pushes if r["changed"]) == sorted(SERVICES)
+    pushed = _pushed(first)
+    assert pushed["method"] == "docker"
+    assert sorted(i["repository"] for i in pushed["images"] if i["changed"]) == sorted(SERVICES)
+    # One module run pushes both images and checks the listing: the role runs no other module.
+    assert _module_runs(first) == ["cloudlab.microservices.ecr_repository", "cloudlab.microservices.ecr_image_push"]
 
     listed = _listed(cloud)
+    assert pushed["listed"] == listed == pushed["digests"] == _summary(first)["digests"]
     for name in SERVICES:
-        # What docker pushed is what ECR lists under latest ...
-        assert listed[name] in _pushed_by_docker(engine, registry, name)
-    # ... and what the role publishes (its verify step read the same).
-    assert _summary(first)["digests"] == listed
+        # What ECR holds is the engine's image: same config, that is the same image id.
+        assert _config_of_latest(cloud, name) == _image_id(engine, "%s:latest" % name)
 
-    # Same images again, and `auto` sees the engine: nothing to push.
+    # Same images again, and `auto` sees the engine: nothing to read, nothing to push.
     second = _push(cloud, engine, "auto")
     assert second.rc == 0, second
-    assert _ran(second, "Log Docker in to the ECR registry"), "auto did not choose docker with an engine"
-    assert not _ran(second, "Push every archive through the ECR API")
+    again = _pushed(second)
+    assert again["method"] == "docker", "auto did not choose docker with an engine"
     assert second.stats()["localhost"]["changed"] == 0, second
-    assert not _ran(second, "Push the images that ECR does not hold under the tag")
+    assert again["bytes_sent"] == 0 and again["layers_uploaded"] == 0
     assert _summary(second)["digests"] == listed == _listed(cloud)
 
 
@@ -132,42 +124,47 @@ def test_docker_push_of_a_rebuilt_image_pushes_only_that_one(cloud, engine, dock
     result = _push(cloud, engine, "docker", extra_vars={
         "microservices": [{"name": "customer", "image": "customer:v2"}, {"name": "employee"}]})
     assert result.rc == 0, result
-    pushes = _ran(result, "Push the images that ECR does not hold under the tag")[0]["results"]
-    assert [r["item"]["key"] for r in pushes if not r.get("skipped")] == ["customer"]
+    images = {i["repository"]: i for i in _pushed(result)["images"]}
+    assert images["customer"]["changed"] and not images["employee"]["changed"]
+    assert images["employee"]["layers_uploaded"] == []
+    # The busybox layer is shared with v1: only the service's layer and the config go up.
+    assert len(images["customer"]["layers_uploaded"]) == 2, images["customer"]
     after = _listed(cloud)
     assert after["employee"] == before["employee"]
     assert after["customer"] != before["customer"]
-    assert after["customer"] in _pushed_by_docker(engine, _registry(cloud), "customer")
+    assert _config_of_latest(cloud, "customer") == _image_id(engine, "customer:v2")
     assert _summary(result)["digests"] == after
 
 
 def test_docker_check_mode_predicts_the_push_and_pushes_nothing(cloud, engine):
-    registry = _registry(cloud)
-    result = _push(cloud, engine, "docker", check=True)
+    result = _push(cloud, engine, "docker", check=True, diff=True)
     assert result.rc == 0, result
-    predicted = _ran(result, "Predict the pushes")
-    assert predicted, "check mode did not predict the pushes"
-    assert sorted(r["item"]["key"] for r in predicted[0]["results"] if r["changed"]) == sorted(SERVICES)
-    assert result.stats()["localhost"]["changed"] > 0
-    # Nothing reached ECR, the registry or the engine's tags.
+    predicted = _pushed(result)
+    assert sorted(i["repository"] for i in predicted["images"] if i["changed"]) == sorted(SERVICES)
+    assert all(d and d.startswith("sha256:") for d in predicted["digests"].values())
+    assert predicted["diff"]["before"] == {"%s:latest" % n: None for n in SERVICES}
+    # Nothing reached ECR, and the engine's tags are left alone.
     assert cloud.client("ecr").describe_repositories()["repositories"] == []
-    tags = _docker(engine, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}").split()
-    assert not [t for t in tags if t.startswith(registry + "/") and t.endswith(":latest")]
 
-    # Once pushed, check mode predicts nothing.
-    assert _push(cloud, engine, "docker").rc == 0
+    # The prediction is what the push then does; once pushed, check mode predicts nothing.
+    pushed = _push(cloud, engine, "docker")
+    assert pushed.rc == 0, pushed
+    assert _pushed(pushed)["digests"] == predicted["digests"]
     again = _push(cloud, engine, "docker", check=True)
     assert again.rc == 0, again
     assert again.stats()["localhost"]["changed"] == 0, again
 
 
-def test_docker_push_fails_clearly_without_the_local_image(cloud, engine):
+def test_missing_local_image_is_refused_before_any_repository_exists(cloud, engine):
     result = _push(cloud, engine, "docker", extra_vars={
-        "microservices": [{"name": "customer", "image": "nosuchimage:1"}]})
+        "microservices": [{"name": "customer", "image": "nosuchimage:1"}, {"name": "employee"}]})
     assert result.rc != 0
-    assert "Failed to find the local Docker images" in result.output
-    assert "nosuchimage:1" in result.output
-    assert _listed(cloud, ["customer"]) == {"customer": None}
+    msg = " ".join(result.output.split())
+    assert ("Failed to validate the image_push role's inputs: service customer: the Docker image nosuchimage:1 "
+            "is not in the engine at") in msg
+    assert "set the `image` key of its entry in microservices" in msg
+    assert "employee" not in msg.split("nosuchimage:1", 1)[1].split('"', 1)[0]
+    assert cloud.client("ecr").describe_repositories()["repositories"] == []
 
 
 def test_demo_path_without_an_engine_builds_archives_and_auto_pushes_them(cloud, build, tmp_path):
@@ -184,8 +181,7 @@ def test_demo_path_without_an_engine_builds_archives_and_auto_pushes_them(cloud,
     # Entries without `archive`: the role finds <image_push_archive_dir>/<name>.oci.tar.
     result = _push(cloud, no_engine, "auto", extra_vars={"image_push_archive_dir": str(out)})
     assert result.rc == 0, result
-    assert _ran(result, "Push every archive through the ECR API")
-    assert not _ran(result, "Log Docker in to the ECR registry")
+    assert _pushed(result)["method"] == "archive"
     listed = _listed(cloud)
     assert None not in listed.values()
     assert _summary(result)["digests"] == listed

@@ -10,6 +10,10 @@ writes), and the older `docker save` tarball (manifest.json + layer.tar
 files). The result is what a registry needs: a manifest (bytes, media type,
 digest) and the blobs it references, each with a way to stream it.
 
+Used by the ecr_image_push module (to push such an image, or one exported
+from a Docker engine, which is the same format) and by the image_push role's
+preflight (to refuse a corrupt archive before anything changes).
+
 Private to this collection: the module_utils API may change at any time.
 """
 
@@ -134,7 +138,9 @@ class _TarReader(object):
                 if member.isfile():
                     self.members[os.path.normpath(member.name).lstrip("/")] = member
         except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
-            raise ImageSourceError("%s is not a readable tar archive: %s" % (path, exc))
+            # Python 3.12's "r:*" lists each compression it tried on its own line: one line here.
+            lines = [line.strip(" -") for line in str(exc).splitlines() if line.strip(" -")]
+            raise ImageSourceError("%s is not a readable tar archive: %s" % (path, lines[-1] if lines else exc))
 
     def exists(self, name):
         return os.path.normpath(name) in self.members
@@ -315,3 +321,23 @@ def load_image(path, ref=None):
         reader.close()
         raise
     return Image(raw, media_type, blobs, path, closer=reader.close)
+
+
+def default_archive(archive_dir, name):
+    """Where a service's archive is when its entry names none: <archive_dir>/<name>.oci.tar."""
+    return os.path.join(archive_dir, "%s.oci.tar" % name)
+
+
+def check_image(path, ref=None):
+    """Read the index and manifests of the image at ``path`` (not the layers); ImageSourceError if it is none."""
+    load_image(path, ref).close()
+
+
+def config_digest(manifest):
+    """Digest of the config blob a manifest (bytes or text) names, or None (an index, or not JSON)."""
+    try:
+        document = json.loads(manifest if isinstance(manifest, str) else manifest.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    config = document.get("config") if isinstance(document, dict) else None
+    return config.get("digest") if isinstance(config, dict) else None

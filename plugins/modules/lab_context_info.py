@@ -1,0 +1,282 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cloudlab.microservices collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: lab_context_info
+short_description: What the AWS Academy lab account already holds, read in one run
+version_added: 0.2.0
+description:
+  - Reads, and changes nothing, what Phase 5 of the lab builds on; the account and partition
+    (C(GetCallerIdentity)), the region, the VPC and its public subnets by C(Name) tag, the ARNs of the IAM
+    roles C(PipelineRole) and C(DeployRole), the endpoint of the RDS instance C(supplierdb) and the host of
+    the account's ECR registry.
+  - Where the credentials may not read IAM (some lab roles, and Cloud9's managed temporary credentials
+    answer C(AccessDenied) to C(GetRole)), a role's ARN is built from the account as the lab writes it,
+    C(arn:<partition>:iam::<account>:role/<name>), with a warning, instead of failing.
+  - Fails, naming what is missing and the variable of the C(aws_context) role to set, when the VPC, a
+    subnet or C(PipelineRole) is missing, or when a Name tag is shared by several VPCs or subnets. A missing
+    RDS instance gives O(db_instance) an empty endpoint; a missing C(DeployRole) an empty ARN.
+  - Written because amazon.aws has one module per lookup (five module runs where one does), and
+    amazon.aws.iam_role_info warns about deprecated return values on every run and fails where the
+    credentials may not read IAM.
+author:
+  - cloudlab.microservices maintainers (@cloudlab)
+options:
+  vpc_name:
+    description: Value of the C(Name) tag of the VPC.
+    type: str
+    default: LabVPC
+  subnet_names:
+    description: Values of the C(Name) tags of the subnets inside that VPC; RV(subnet_ids) keeps this order.
+    type: list
+    elements: str
+    default: [PublicSubnet1, PublicSubnet2]
+  pipeline_role_name:
+    description: Name of the IAM role whose ARN is RV(pipeline_role_arn); looked up, never created.
+    type: str
+    default: PipelineRole
+  deploy_role_name:
+    description:
+      - Name of the IAM role whose ARN is RV(deploy_role_arn) (the CodeDeploy role of the lab's Phase 8);
+        an empty RV(deploy_role_arn) when it does not exist. An empty string skips the lookup.
+    type: str
+    default: DeployRole
+  db_instance:
+    description: Identifier of the RDS instance whose endpoint address is RV(db_host); an empty string skips it.
+    type: str
+    default: supplierdb
+extends_documentation_fragment:
+  - cloudlab.microservices.attributes
+  - cloudlab.microservices.attributes.actiongroup_aws
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    support: full
+    details: Read-only; runs the same in check mode, so that later roles predict from real ids.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+    details: Changes nothing.
+"""
+
+EXAMPLES = r"""
+- name: Find the lab's account, network, roles, database and registry
+  cloudlab.microservices.lab_context_info:
+  register: lab
+
+- name: Another VPC, no database
+  cloudlab.microservices.lab_context_info:
+    vpc_name: MyVPC
+    subnet_names: [Public-A, Public-B]
+    db_instance: ""
+"""
+
+RETURN = r"""
+account_id:
+  description: Account of the credentials.
+  returned: always
+  type: str
+  sample: "123456789012"
+partition:
+  description: Partition of the account.
+  returned: always
+  type: str
+  sample: aws
+region:
+  description: Region the lookups were made in.
+  returned: always
+  type: str
+  sample: us-east-1
+vpc_id:
+  description: Id of the VPC.
+  returned: always
+  type: str
+  sample: vpc-0123456789abcdef0
+subnet_ids:
+  description: Ids of the subnets, in the order of O(subnet_names).
+  returned: always
+  type: list
+  elements: str
+  sample: [subnet-0123456789abcdef0, subnet-0fedcba9876543210]
+pipeline_role_arn:
+  description: ARN of O(pipeline_role_name).
+  returned: always
+  type: str
+  sample: arn:aws:iam::123456789012:role/PipelineRole
+deploy_role_arn:
+  description: ARN of O(deploy_role_name), or an empty string when it does not exist.
+  returned: always
+  type: str
+  sample: arn:aws:iam::123456789012:role/DeployRole
+db_host:
+  description: Endpoint address of O(db_instance); empty when it is missing or has no endpoint yet.
+  returned: always
+  type: str
+  sample: supplierdb.abcdefghij.us-east-1.rds.amazonaws.com
+registry:
+  description: Host (and port) of the account's ECR registry, as image references use it.
+  returned: always
+  type: str
+  sample: 123456789012.dkr.ecr.us-east-1.amazonaws.com
+iam_readable:
+  description: Whether the credentials could read IAM; when false the role ARNs were built from the account.
+  returned: always
+  type: bool
+"""
+
+from ansible.module_utils.six.moves.urllib.parse import urlparse
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import aws_call
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
+
+DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
+START = "start the AWS Academy lab, or set %s; on the local cloud run `make lab`"
+
+
+@aws_call("read the caller identity (check the credentials in cloudlab_aws_connection)")
+def caller(sts):
+    identity = sts.get_caller_identity(aws_retry=True)
+    return identity["Account"], identity["Arn"].split(":")[1]
+
+
+@aws_call("look up the VPC by its Name tag")
+def find_vpc(ec2, name, region):
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [name]}], aws_retry=True)["Vpcs"]
+    if not vpcs:
+        raise CloudlabError(message="VPC with Name tag '%s' not found in %s: %s"
+                            % (name, region, START % "aws_context_vpc_name"))
+    if len(vpcs) > 1:
+        raise CloudlabError(message="%d VPCs have the Name tag '%s' in %s (%s): rename the extra ones, or set "
+                            "aws_context_vpc_name to a unique name"
+                            % (len(vpcs), name, region, ", ".join(sorted(v["VpcId"] for v in vpcs))))
+    return vpcs[0]["VpcId"]
+
+
+def _name(resource):
+    return dict((t["Key"], t["Value"]) for t in resource.get("Tags") or []).get("Name")
+
+
+@aws_call("look up the subnets by their Name tags")
+def find_subnets(ec2, vpc_id, vpc_name, names, region):
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]},
+                                            {"Name": "tag:Name", "Values": list(names)}], aws_retry=True)["Subnets"]
+    by_name = {}
+    for subnet in subnets:
+        by_name.setdefault(_name(subnet), []).append(subnet["SubnetId"])
+    absent = [n for n in names if n not in by_name]
+    if absent:
+        raise CloudlabError(message="Subnet(s) with Name tag '%s' not found in VPC '%s' (%s) in %s: %s"
+                            % ("', '".join(absent), vpc_name, vpc_id, region, START % "aws_context_subnet_names"))
+    shared = sorted(n for n in names if len(by_name[n]) > 1)
+    if shared:
+        raise CloudlabError(message="Several subnets of VPC '%s' (%s) in %s share the Name tag '%s': rename the "
+                            "extra ones, or set aws_context_subnet_names to unique names"
+                            % (vpc_name, vpc_id, region, "', '".join(shared)))
+    return [by_name[n][0] for n in names]
+
+
+def role_arn(iam, name):
+    """(ARN or None when absent, readable): AccessDenied gives (None, False)."""
+    try:
+        return iam.get_role(RoleName=name, aws_retry=True)["Role"]["Arn"], True
+    except missing_code("NoSuchEntity"):
+        return None, True
+    except missing_code(*DENIED):  # pylint: disable=duplicate-except
+        return None, False
+
+
+@aws_call("look up the RDS instance")
+def db_endpoint(rds, identifier):
+    try:
+        found = rds.describe_db_instances(DBInstanceIdentifier=identifier, aws_retry=True)["DBInstances"]
+    except missing_code("DBInstanceNotFound", "DBInstanceNotFoundFault"):
+        return ""
+    # An instance still being created has no endpoint yet: '' as if absent.
+    return ((found[0] if found else {}).get("Endpoint") or {}).get("Address") or ""
+
+
+def registry_host(ecr):
+    """The registry's host[:port] from GetAuthorizationToken (the token itself is dropped), or None if denied."""
+    try:
+        data = ecr.get_authorization_token(aws_retry=True)["authorizationData"]
+    except missing_code(*DENIED):
+        return None
+    endpoint = data[0]["proxyEndpoint"] if data else ""
+    return urlparse(endpoint if "://" in endpoint else "https://" + endpoint).netloc or None
+
+
+def dns_suffix(partition):
+    return "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+
+
+def lab_context(module):
+    p = module.params
+    region = module.region
+    account, partition = caller(client(module, "sts"))
+    ec2 = client(module, "ec2")
+    vpc_id = find_vpc(ec2, p["vpc_name"], region)
+    subnet_ids = find_subnets(ec2, vpc_id, p["vpc_name"], p["subnet_names"], region)
+
+    iam = client(module, "iam")
+    built = []
+
+    def lookup(name):
+        arn, readable = aws_call("look up IAM role %s" % name)(role_arn)(iam, name)
+        if not readable:
+            built.append(name)
+            return "arn:%s:iam::%s:role/%s" % (partition, account, name)
+        return arn
+
+    pipeline = lookup(p["pipeline_role_name"])
+    if pipeline is None:
+        raise CloudlabError(message="IAM role '%s' not found in account %s: this collection looks it up and never "
+                            "creates it (AWS Academy accounts cannot create roles); %s"
+                            % (p["pipeline_role_name"], account, START % "aws_context_pipeline_role_name"))
+    deploy = (lookup(p["deploy_role_name"]) or "") if p["deploy_role_name"] else ""
+    if built:
+        warn(module, "The credentials may not read IAM (AccessDenied on GetRole): the ARN of %s is built from the "
+                    "account as the lab writes it, arn:%s:iam::%s:role/<name>; if the role has another path or "
+                    "does not exist, later steps that use it fail" % (" and ".join(built), partition, account))
+
+    db_host = db_endpoint(client(module, "rds"), p["db_instance"]) if p["db_instance"] else ""
+
+    registry = aws_call("read the ECR registry address")(registry_host)(client(module, "ecr"))
+    if registry is None:
+        registry = "%s.dkr.ecr.%s.%s" % (account, region, dns_suffix(partition))
+        warn(module, "The credentials may not call ecr:GetAuthorizationToken: the registry host %s is built from "
+                    "the account and region" % registry)
+    return dict(changed=False, account_id=account, partition=partition, region=region, vpc_id=vpc_id,
+                subnet_ids=subnet_ids, pipeline_role_arn=pipeline, deploy_role_arn=deploy, db_host=db_host,
+                registry=registry, iam_readable=not built)
+
+
+def main():
+    argument_spec = dict(
+        vpc_name=dict(type="str", default="LabVPC"),
+        subnet_names=dict(type="list", elements="str", default=["PublicSubnet1", "PublicSubnet2"]),
+        pipeline_role_name=dict(type="str", default="PipelineRole"),
+        deploy_role_name=dict(type="str", default="DeployRole"),
+        db_instance=dict(type="str", default="supplierdb"),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    run(module, lab_context)
+
+
+if __name__ == "__main__":
+    main()
