@@ -98,7 +98,7 @@ def test_bad_input_is_refused_before_any_change(fresh, archives, tmp_path, extra
     assert re.search(message, messages, re.S | re.M), messages
     # One message that names what the user sets: no internal role variable, no dump of a spec.
     assert len(messages.splitlines()) == 1, messages
-    assert "argument_spec" not in result.output and "_services" not in messages, messages
+    assert "argument_spec" not in messages and "_services" not in messages, messages
     assert result.stats()["localhost"]["changed"] == 0, changed_tasks(result)
     assert snapshot(fresh) == EMPTY
     assert sorted(os.listdir(tmp_path)) == before_dir
