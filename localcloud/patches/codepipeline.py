@@ -1,5 +1,8 @@
 """CodePipeline: what moto 5.2.5 answers unlike AWS.
 
+- CreatePipeline checks that the role trusts codepipeline.amazonaws.com; moto reads
+  ``Principal.Service`` as one string only, so the usual trust policy that lists several services
+  (as the lab's PipelineRole does) is refused. Here a string or a list is read, as AWS does.
 - CreatePipeline of a name in use: AWS answers PipelineNameInUseException, moto InvalidStructureException.
 - GetPipeline: AWS fills in ``pipelineType`` (V1) and ``executionMode`` (SUPERSEDED) when the
   declaration left them out; moto returns only what it was sent. A pipeline type other than V1 or V2
@@ -12,8 +15,11 @@
 - EventBridge: a rule whose target is a pipeline ARN starts an execution of that pipeline when an
   event matches, as on AWS (moto's events deliver only to logs, SQS and event buses).
 """
+import json
+
 from moto.codepipeline import exceptions, models
 from moto.core.exceptions import JsonRESTError
+from moto.iam.exceptions import NotFoundException as IAMNotFoundException
 
 
 def _error(code, message):
@@ -63,6 +69,19 @@ def check_declaration(pipeline):
         produced |= stage_outputs
 
 
+def _role_trusts_codepipeline(backend, role_arn):
+    try:
+        role = backend.iam_backend.get_role_by_arn(role_arn)
+    except IAMNotFoundException:
+        return False
+    for statement in json.loads(role.assume_role_policy_document).get("Statement", []):
+        service = (statement.get("Principal") or {}).get("Service") or []
+        services = [service] if isinstance(service, str) else service
+        if statement.get("Effect") == "Allow" and "codepipeline.amazonaws.com" in services:
+            return True
+    return False
+
+
 def _with_defaults(pipeline):
     shown = dict(pipeline)
     shown.setdefault("pipelineType", "V1")
@@ -72,7 +91,6 @@ def _with_defaults(pipeline):
 
 def apply():
     backend_cls = models.CodePipelineBackend
-    original_create = backend_cls.create_pipeline
     original_update = backend_cls.update_pipeline
     original_get = backend_cls.get_pipeline
 
@@ -80,9 +98,20 @@ def apply():
         if pipeline.get("name") in self.pipelines:
             raise _error("PipelineNameInUseException",
                          "Pipeline name %s is already in use in account %s" % (pipeline["name"], self.account_id))
+        if not _role_trusts_codepipeline(self, pipeline.get("roleArn")):
+            raise exceptions.InvalidStructureException(
+                "CodePipeline is not authorized to perform AssumeRole on role %s" % pipeline.get("roleArn"))
+        if len(pipeline.get("stages") or []) < 2:
+            raise exceptions.InvalidStructureException(
+                "Pipeline has only %d stage(s). There should be a minimum of 2 stages in a pipeline"
+                % len(pipeline.get("stages") or []))
         check_declaration(pipeline)
-        created, tags_out = original_create(self, pipeline, tags)
-        return _with_defaults(created), tags_out
+        created = models.CodePipeline(self.account_id, self.region_name, pipeline)
+        if tags:
+            created.validate_tags(tags)
+            created.tags.update(dict((t["key"], t["value"]) for t in tags))
+        self.pipelines[pipeline["name"]] = created
+        return _with_defaults(created.pipeline), sorted(tags or [], key=lambda t: t["key"])
 
     def update_pipeline(self, pipeline):
         check_declaration(pipeline)
