@@ -94,8 +94,17 @@ options:
       tags:
         description: Resource tags of the group. Omitted leaves tags alone.
         type: dict
+  create_application:
+    description:
+      - Create the application (compute platform ECS) when it does not exist, after every check passed, so
+        that a refused input leaves the account untouched. False fails when it does not exist.
+    type: bool
+    default: false
+  application_tags:
+    description: Tags of the application when O(create_application=true). Omitted leaves them alone.
+    type: dict
   purge_tags:
-    description: Remove tags not listed in a group's C(tags).
+    description: Remove tags not listed in a group's C(tags) (and in O(application_tags)).
     type: bool
     default: true
   validate_references:
@@ -150,7 +159,9 @@ deployment_groups:
       deploymentConfigName: CodeDeployDefault.ECSAllAtOnce
       tags: {}
 changes:
-  description: What changed (or would), by group name - created, deleted, or the fields updated.
+  description:
+    - What changed (or would), by group name - created, deleted, or the fields updated; under the application's
+      name, C(application created) or C(application tags) with O(create_application=true).
   returned: always
   type: dict
   sample: {microservices-customer: [blueGreenDeploymentConfiguration]}
@@ -171,6 +182,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
+from ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy import application_arn
 from ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy import desired_group
 from ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy import differences
 from ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy import group_arn
@@ -331,11 +343,16 @@ class Context:
         self.module = module
         self._identity = None
 
-    def arn(self, application, name):
+    def _read(self):
         if self._identity is None:
-            self._identity = aws_client(self.module, "sts").get_caller_identity()
-        partition = self._identity["Arn"].split(":")[1]
-        return group_arn(partition, self.module.region, self._identity["Account"], application, name)
+            self._identity = aws_call("read the caller identity")(aws_client(self.module, "sts").get_caller_identity)()
+        return self._identity["Arn"].split(":")[1], self.module.region, self._identity["Account"]
+
+    def arn(self, application, name):
+        return group_arn(*(self._read() + (application, name)))
+
+    def app_arn(self, application):
+        return application_arn(*(self._read() + (application,)))
 
 
 @aws_call("change the deployment groups")
@@ -398,11 +415,12 @@ def ensure(module):
     if p["state"] == "present":
         check_inputs(module, groups)
     app_exists = application_exists(codedeploy, application)
-    if not app_exists and (p["state"] == "absent" or not module.check_mode):
-        if p["state"] == "absent":
-            return dict(changed=False, deployment_groups={}, changes={})
+    if not app_exists and p["state"] == "absent":
+        return dict(changed=False, deployment_groups={}, changes={})
+    if not app_exists and not (module.check_mode or p["create_application"]):
         raise CloudlabError(message="Failed to find CodeDeploy application %r (application): create it first "
-                                    "(cloudlab.microservices.codedeploy_application)" % application)
+                                    "(cloudlab.microservices.codedeploy_application) or set create_application"
+                                    % application)
     current = read_groups(codedeploy, application, names) if app_exists else {}
 
     if p["state"] == "absent":
@@ -416,7 +434,7 @@ def ensure(module):
             result["diff"] = dict(before=dict((n, normalise_group(current[n])) for n in gone), after={})
         return result
 
-    if not app_exists:
+    if not app_exists and not p["create_application"]:
         module.warn("CodeDeploy application %s does not exist yet: every group would be created with it" % application)
     if p["validate_references"]:
         problems = reference_problems(module, groups)
@@ -426,12 +444,42 @@ def ensure(module):
         elif problems:
             raise CloudlabError(message="Failed to validate deployment_groups against the account, nothing changed: %s"
                                         % "; ".join(problems))
-    changes, after, before_diff, after_diff = apply_present(module, codedeploy, application, groups, current,
-                                                            Context(module))
+    ctx = Context(module)
+    app_change = ensure_application(module, codedeploy, application, app_exists, ctx)
+    changes, after, before_diff, after_diff = apply_present(module, codedeploy, application, groups, current, ctx)
+    if app_change:
+        changes[application] = app_change
     result = dict(changed=bool(changes), deployment_groups=after, changes=changes)
     if module._diff:
         result["diff"] = dict(before=before_diff, after=after_diff)
     return result
+
+
+@aws_call("create or tag the CodeDeploy application")
+def ensure_application(module, codedeploy, application, exists, ctx):
+    """Create the application or keep its tags, when asked; returns what changed (list, empty: nothing)."""
+    p = module.params
+    if not p["create_application"]:
+        return []
+    wanted = p["application_tags"]
+    if not exists:
+        if not module.check_mode:
+            kwargs = dict(applicationName=application, computePlatform="ECS")
+            if wanted:
+                kwargs["tags"] = ansible_dict_to_boto3_tag_list(wanted)
+            codedeploy.create_application(aws_retry=True, **kwargs)
+        return ["application created"]
+    if wanted is None:
+        return []
+    arn = ctx.app_arn(application)
+    to_tag, to_untag = compare_aws_tags(read_tags(codedeploy, arn), wanted, p["purge_tags"])
+    if not (to_tag or to_untag):
+        return []
+    if not module.check_mode and to_untag:
+        codedeploy.untag_resource(ResourceArn=arn, TagKeys=to_untag, aws_retry=True)
+    if not module.check_mode and to_tag:
+        codedeploy.tag_resource(ResourceArn=arn, Tags=ansible_dict_to_boto3_tag_list(to_tag), aws_retry=True)
+    return ["application tags"]
 
 
 def main():
@@ -457,6 +505,8 @@ def main():
         deployment_groups=dict(type="list", elements="dict", required=True, options=group_spec),
         purge_tags=dict(type="bool", default=True),
         validate_references=dict(type="bool", default=True),
+        create_application=dict(type="bool", default=False),
+        application_tags=dict(type="dict"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     run(module, ensure)

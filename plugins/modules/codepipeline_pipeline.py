@@ -48,7 +48,7 @@ options:
         description: ARN of the role CodePipeline acts as (the lab's C(PipelineRole)).
         type: str
       artifact_bucket:
-        description: S3 bucket of the artifact store (must exist).
+        description: S3 bucket of the artifact store (see O(artifact_bucket_create)).
         type: str
       stages:
         description:
@@ -81,6 +81,16 @@ options:
       tags:
         description: Resource tags. Omitted leaves tags alone.
         type: dict
+  artifact_bucket_create:
+    description:
+      - Create each O(pipelines[].artifact_bucket) that does not exist (public access blocked), after every
+        check passed, so that a refused input leaves the account untouched.
+    type: bool
+    default: false
+  artifact_bucket_remove:
+    description: With O(state=absent), also delete each O(pipelines[].artifact_bucket) and the artifacts in it.
+    type: bool
+    default: false
   purge_tags:
     description: Remove tags not listed in a pipeline's C(tags).
     type: bool
@@ -328,6 +338,35 @@ def read_deployment_group(codedeploy, app, group):
         return "CodeDeploy deployment group %r of application %r does not exist" % (group, app)
 
 
+@aws_call("read the artifact bucket")
+def bucket_exists(s3, bucket):
+    try:
+        s3.head_bucket(Bucket=bucket, aws_retry=True)
+        return True
+    except missing_code("404", "NoSuchBucket", "NotFound"):
+        return False
+
+
+@aws_call("create the artifact bucket")
+def create_bucket(s3, bucket, region):
+    kwargs = dict(Bucket=bucket)
+    if region and region != "us-east-1":
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    s3.create_bucket(aws_retry=True, **kwargs)
+    s3.put_public_access_block(Bucket=bucket, aws_retry=True, PublicAccessBlockConfiguration=dict(
+        BlockPublicAcls=True, IgnorePublicAcls=True, BlockPublicPolicy=True, RestrictPublicBuckets=True))
+
+
+@aws_call("delete the artifact bucket")
+def delete_bucket(s3, bucket):
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        keys = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in (page.get("Versions") or []) + (page.get("DeleteMarkers") or [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True}, aws_retry=True)
+    s3.delete_bucket(Bucket=bucket, aws_retry=True)
+
+
 def sync_rules(module, events, name, current_rules, desired_rules):
     """Put, retarget or delete rules; returns True when something changed (or would)."""
     desired_by_name = dict((r["Name"], r) for r in desired_rules)
@@ -385,6 +424,14 @@ def ensure(module):
                                         % "; ".join(problems))
 
     changes, out, before_diff, after_diff = {}, {}, {}, {}
+    buckets = sorted(set(e["artifact_bucket"] for e in entries if e.get("artifact_bucket")))
+    if p["state"] == "present" and p["artifact_bucket_create"]:
+        s3 = aws_client(module, "s3")
+        for bucket in buckets:
+            if not bucket_exists(s3, bucket):
+                changes[bucket] = ["bucket created"]
+                if not module.check_mode:
+                    create_bucket(s3, bucket, account.region)
     for index, entry in enumerate(entries):
         name = entry["name"]
         current, metadata = read_pipeline(codepipeline, name)
@@ -446,6 +493,13 @@ def ensure(module):
         out[name] = dict(arn=arn, version=version, rules=[r["Name"] for r in rules], tags=tags_after)
         before_diff[name] = dict(before, tags=tags_before, rules=sorted(current_rules)) if before else {}
         after_diff[name] = dict(desired, tags=tags_after, rules=sorted(r["Name"] for r in rules))
+    if p["state"] == "absent" and p["artifact_bucket_remove"]:
+        s3 = aws_client(module, "s3")
+        for bucket in buckets:
+            if bucket_exists(s3, bucket):
+                changes[bucket] = ["bucket deleted"]
+                if not module.check_mode:
+                    delete_bucket(s3, bucket)
     result = dict(changed=bool(changes), pipelines=out, changes=changes)
     if module._diff:
         result["diff"] = dict(before=before_diff, after=after_diff)
@@ -469,6 +523,8 @@ def main():
         pipelines=dict(type="list", elements="dict", required=True, options=pipeline_spec),
         purge_tags=dict(type="bool", default=True),
         validate_references=dict(type="bool", default=True),
+        artifact_bucket_create=dict(type="bool", default=False),
+        artifact_bucket_remove=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     run(module, ensure)
