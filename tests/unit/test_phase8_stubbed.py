@@ -1,0 +1,165 @@
+"""Phase 8 modules where the local cloud cannot reach: throttling, and errors only AWS gives.
+
+Each module's main() runs in process against real botocore clients answered by Stubbers, one per
+service; backoff sleeps are recorded, not waited.
+"""
+import copy
+import json
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, ".collections"))
+
+boto3 = pytest.importorskip("boto3")
+Stubber = pytest.importorskip("botocore.stub").Stubber
+testing = pytest.importorskip("ansible.module_utils.testing")
+aws_modules = pytest.importorskip("ansible_collections.amazon.aws.plugins.module_utils.modules")
+aws_cloud = pytest.importorskip("ansible_collections.amazon.aws.plugins.module_utils.cloud")
+group_module = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.codedeploy_deployment_group")
+pipeline_module = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.codepipeline_pipeline")
+_codedeploy = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy")
+_pipeline = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline")
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+THROTTLE = dict(service_error_code="ThrottlingException", service_message="Rate exceeded", http_status_code=400)
+LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/microservicesLB/0a91/%s"
+GROUP = {
+    "name": "microservices-customer", "service_role_arn": "arn:aws:iam::123456789012:role/DeployRole",
+    "cluster": "microservices-serverlesscluster", "service": "customer-microservice",
+    "target_groups": ["customer-tg-two", "customer-tg-one"], "production_listener_arn": LISTENER % "80",
+    "test_listener_arn": LISTENER % "8080", "deployment_config": "CodeDeployDefault.ECSAllAtOnce",
+    "reroute_wait_minutes": 0, "termination_wait_minutes": 5, "auto_rollback_events": ["DEPLOYMENT_FAILURE"],
+}
+
+
+@pytest.fixture
+def sleeps(monkeypatch):
+    recorded = []
+    monkeypatch.setattr(aws_cloud.time, "sleep", recorded.append)
+    return recorded
+
+
+@pytest.fixture
+def stubs(monkeypatch):
+    """{service: Stubber}; module.client(service) gets that service's stubbed client."""
+    clients, stubbers = {}, {}
+
+    def connect(*_args, **kwargs):
+        service = kwargs["resource"]
+        if service not in clients:
+            clients[service] = boto3.client(service, region_name=REGION, aws_access_key_id="AKIDTEST",
+                                            aws_secret_access_key="secret")
+            stubbers[service] = Stubber(clients[service])
+            stubbers[service].activate()
+        return clients[service]
+
+    monkeypatch.setattr(aws_modules, "boto3_conn", connect)
+
+    class Stubs(dict):
+        def __missing__(self, service):
+            connect(resource=service)
+            return stubbers[service]
+
+    stubs = Stubs()
+    yield stubs
+    for stubber in stubbers.values():
+        stubber.assert_no_pending_responses()
+
+
+def run_module(main, args, capsys):
+    with testing.patch_module_args(dict(args, region=REGION)):
+        with pytest.raises(SystemExit):
+            main()
+    return json.loads(capsys.readouterr().out)
+
+
+def _aws_group():
+    info = dict(_codedeploy.desired_group(GROUP), applicationName="microservices",
+                deploymentGroupName=GROUP["name"], deploymentGroupId="0b8c6f2e-1d55-4a55-9f5c-1f4c7b8c9d00",
+                computePlatform="ECS")
+    # What AWS adds: alarms, triggers, a target revision.
+    info.update(alarmConfiguration={"enabled": False, "alarms": []}, triggerConfigurations=[], ec2TagFilters=[])
+    return info
+
+
+def test_group_in_desired_state_rides_out_throttling(stubs, capsys, sleeps):
+    stubs["codedeploy"].add_response("get_application", {"application": {"applicationName": "microservices"}},
+                                     {"applicationName": "microservices"})
+    batch = {"applicationName": "microservices", "deploymentGroupNames": [GROUP["name"]]}
+    for _attempt in range(2):
+        stubs["codedeploy"].add_client_error("batch_get_deployment_groups", expected_params=batch, **THROTTLE)
+    stubs["codedeploy"].add_response("batch_get_deployment_groups", {"deploymentGroupsInfo": [_aws_group()]}, batch)
+    result = run_module(group_module.main, dict(application="microservices", deployment_groups=[GROUP],
+                                                validate_references=False), capsys)
+    assert result.get("failed") is not True, result
+    assert result["changed"] is False
+    assert result["changes"] == {}
+    assert len(sleeps) == 2
+
+
+def test_service_already_in_another_group_is_reported_with_aws_code(stubs, capsys, sleeps):
+    stubs["codedeploy"].add_response("get_application", {"application": {"applicationName": "microservices"}})
+    stubs["codedeploy"].add_response("batch_get_deployment_groups", {"deploymentGroupsInfo": []})
+    stubs["codedeploy"].add_client_error(
+        "create_deployment_group", service_error_code="ECSServiceMappingLimitExceededException",
+        service_message="The ECS service is associated with another deployment group", http_status_code=400)
+    result = run_module(group_module.main, dict(application="microservices", deployment_groups=[GROUP],
+                                                validate_references=False), capsys)
+    assert result["failed"] is True
+    assert result["msg"].startswith("Failed to change the deployment groups")
+    assert result["error"]["code"] == "ECSServiceMappingLimitExceededException"
+    assert sleeps == []
+
+
+def _pipeline_entry():
+    return {"name": "update-customer-microservice", "role_arn": "arn:aws:iam::123456789012:role/PipelineRole",
+            "artifact_bucket": "codepipeline-us-east-1-123456789012-microservices",
+            "stages": _pipeline.lab_stages("customer", "deployment", "dev", "latest", "microservices",
+                                           "microservices-customer"),
+            "change_detection": False}
+
+
+def test_pipeline_update_refused_by_aws_fails_naming_the_pipeline(stubs, capsys, sleeps):
+    entry = _pipeline_entry()
+    stubs["sts"].add_response("get_caller_identity", {"Account": ACCOUNT, "Arn": "arn:aws:iam::%s:user/u" % ACCOUNT,
+                                                      "UserId": "u"})
+    current = copy.deepcopy(_pipeline.declaration(entry))
+    current["stages"][1]["actions"][0]["configuration"]["Image1ContainerName"] = "OTHER"
+    current["version"] = 3
+    for _attempt in range(2):
+        stubs["codepipeline"].add_client_error("get_pipeline", **THROTTLE)
+    stubs["codepipeline"].add_response("get_pipeline", {"pipeline": current, "metadata": {
+        "pipelineArn": "arn:aws:codepipeline:us-east-1:%s:%s" % (ACCOUNT, entry["name"])}})
+    stubs["events"].add_response("list_rule_names_by_target", {"RuleNames": []})
+    stubs["codepipeline"].add_client_error(
+        "update_pipeline", service_error_code="InvalidActionDeclarationException",
+        service_message="ActionConfiguration Map value must satisfy constraint", http_status_code=400)
+    result = run_module(pipeline_module.main, dict(pipelines=[entry], validate_references=False), capsys)
+    assert result["failed"] is True
+    assert result["msg"].startswith("Failed to update pipeline update-customer-microservice")
+    assert result["error"]["code"] == "InvalidActionDeclarationException"
+    assert len(sleeps) == 2
+
+
+def test_pipeline_unchanged_when_aws_adds_its_defaults(stubs, capsys, sleeps):
+    entry = _pipeline_entry()
+    stubs["sts"].add_response("get_caller_identity", {"Account": ACCOUNT, "Arn": "arn:aws:iam::%s:user/u" % ACCOUNT,
+                                                      "UserId": "u"})
+    current = copy.deepcopy(_pipeline.declaration(entry))
+    current["version"] = 7
+    for stage in current["stages"]:
+        for action in stage["actions"]:
+            action.setdefault("inputArtifacts", [])
+            action.setdefault("outputArtifacts", [])
+            action["region"] = REGION
+    stubs["codepipeline"].add_response("get_pipeline", {"pipeline": current, "metadata": {
+        "pipelineArn": "arn:aws:codepipeline:us-east-1:%s:%s" % (ACCOUNT, entry["name"])}})
+    stubs["events"].add_response("list_rule_names_by_target", {"RuleNames": []})
+    result = run_module(pipeline_module.main, dict(pipelines=[entry], validate_references=False), capsys)
+    assert result.get("failed") is not True, result
+    assert result["changed"] is False
+    assert result["pipelines"][entry["name"]]["version"] == 7
