@@ -88,8 +88,7 @@ def normalise(decl):
     out = {
         "name": decl.get("name"),
         "roleArn": decl.get("roleArn"),
-        "artifactStore": dict((k, v) for k, v in (("type", store.get("type")), ("location", store.get("location")),
-                                                   ("encryptionKey", store.get("encryptionKey"))) if v),
+        "artifactStore": dict((k, store.get(k)) for k in ("type", "location", "encryptionKey") if store.get(k)),
         "pipelineType": decl.get("pipelineType") or "V1",
         "executionMode": decl.get("executionMode") or "SUPERSEDED",
         "stages": [],
@@ -132,7 +131,7 @@ def differs(current, desired):
 
 def _source_actions(decl):
     stages = decl.get("stages") or []
-    return [a for a in (stages[0].get("actions") or [])] if stages else []
+    return list(stages[0].get("actions") or []) if stages else []
 
 
 def rule_name(pipeline, action):

@@ -97,7 +97,7 @@ application:
       type: str
       sample: arn:aws:codedeploy:us-east-1:123456789012:application:microservices
 tags:
-  description: Tags after the run.
+  description: Tags after the run (empty when O(tags) is omitted, since they are then neither managed nor read).
   returned: when state is present
   type: dict
 """

@@ -282,8 +282,8 @@ def reference_problems(module, groups):
         names = sorted(set(g["service"] for g in groups if g["cluster"] == cluster))
         services[cluster] = read_services(ecs, cluster, names)
     target_groups = read_target_groups(elbv2, sorted(set(n for g in groups for n in g["target_groups"])))
-    listeners = read_listeners(elbv2, sorted(set(a for g in groups for a in (g["production_listener_arn"],
-                                                                               g["test_listener_arn"]))))
+    listener_arns = set(g["production_listener_arn"] for g in groups) | set(g["test_listener_arn"] for g in groups)
+    listeners = read_listeners(elbv2, sorted(listener_arns))
     for g in groups:
         where = "deployment_groups[%s]" % g["name"]
         service = services[g["cluster"]].get(g["service"])

@@ -22,8 +22,8 @@ description:
   - C(changed) comes from comparing the normalised declaration with GetPipeline's, ignoring what AWS adds
     (version, metadata, defaults such as C(runOrder) 1, pipeline type V1, execution mode SUPERSEDED,
     C(PollForSourceChanges) true, secrets shown as C(****)), and the rules' patterns and targets as data.
-  - With O(validate_references=true), before any change, the module checks what the declarations name:
-    the CodeCommit repository and branch, every file a C(CodeDeployToECS) action takes from a CodeCommit
+  - With O(validate_references=true), before any change, the module checks what the declarations name - the
+    CodeCommit repository and branch, every file a C(CodeDeployToECS) action takes from a CodeCommit
     source (task definition and AppSpec templates), the ECR repositories, the CodeDeploy application and
     deployment group. One bad pipeline stops the run before the first pipeline changes.
 author:
@@ -454,8 +454,9 @@ def ensure(module):
         desired = normalise(decl)
         change = []
         tags_before = read_tags(codepipeline, arn) if current is not None and entry.get("tags") is not None else {}
-        to_tag, to_untag = ({}, []) if entry.get("tags") is None else compare_aws_tags(tags_before, entry["tags"],
-                                                                                    p["purge_tags"])
+        to_tag, to_untag = {}, []
+        if entry.get("tags") is not None:
+            to_tag, to_untag = compare_aws_tags(tags_before, entry["tags"], p["purge_tags"])
         version = (current or {}).get("version")
         if current is None:
             change.append("created")
