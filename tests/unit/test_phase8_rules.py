@@ -196,3 +196,19 @@ def test_pipeline_checks():
     problems = check_pipelines(dict(PIPELINES, pipelines_account_id=""), SERVICES)
     assert any("pipelines_artifact_bucket is empty" in p for p in problems)
     assert check_pipelines(dict(PIPELINES, pipelines_state="absent", pipelines_role_arn=""), SERVICES) == []
+
+
+def test_filters_exposed_to_yaml():
+    deploy = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.filter.deploy")
+    filters = deploy.FilterModule().filters()
+    assert filters["codedeploy_group_names"](SERVICES, "microservices") == {
+        "customer": "microservices-customer", "employee": "microservices-employee"}
+    assert filters["pipeline_names"](SERVICES) == {
+        "customer": "update-customer-microservice", "employee": "update-employee-microservice"}
+    assert filters["artifact_bucket"]("", "us-east-1", "123456789012") == \
+        "codepipeline-us-east-1-123456789012-microservices"
+    assert filters["artifact_bucket"]("mine", "us-east-1", "123456789012") == "mine"
+    assert [g["name"] for g in filters["codedeploy_groups"](SERVICES, CODEDEPLOY)] == [
+        "microservices-customer", "microservices-employee"]
+    assert [p["name"] for p in filters["pipeline_entries"](SERVICES, PIPELINES)] == [
+        "update-customer-microservice", "update-employee-microservice"]
