@@ -16,8 +16,8 @@ description:
   - Creates or deletes a CodeDeploy application of a compute platform (ECS, Server or Lambda) and keeps its
     resource tags.
   - Written because neither amazon.aws nor community.aws has a CodeDeploy module (community.aws issue
-    887 has asked for one since 2021; its pull request 1950, still open, has no check mode for tags and
-    no deployment groups).
+    887 has asked for one since 2021; its pull request 1950, still open, covers applications and
+    deployments but not deployment groups).
   - CodeDeploy cannot change an application's compute platform; a different O(compute_platform) for an
     existing application is an error that names it, nothing is deleted behind the user's back.
   - Deleting an application deletes its deployment groups (CodeDeploy does so).
