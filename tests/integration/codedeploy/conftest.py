@@ -121,3 +121,4 @@ def codedeploy_calls(cloud):
 
 
 PHASE8 = os.path.join("playbooks", "phase8.yml")
+DESTROY = os.path.join("playbooks", "destroy.yml")

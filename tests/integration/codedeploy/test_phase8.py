@@ -7,7 +7,7 @@ import json
 
 from conftest import run_playbook
 
-from .conftest import PHASE8, SERVICES
+from .conftest import DESTROY, PHASE8, SERVICES
 
 APP = "microservices"
 
@@ -115,6 +115,8 @@ def test_phase8_life_cycle(cloud, lab):
     assert after["deploymentConfigName"] == "CodeDeployDefault.ECSLinear10PercentEvery1Minutes"
     assert cloud.client("codepipeline").get_pipeline(name="update-employee-microservice")["pipeline"]["version"] == version
 
-    # Teardown.
-    _recap(run_playbook(cloud, PHASE8, extra_vars=dict(ev, codedeploy_state="absent", pipelines_state="absent")))
+    # Teardown through destroy.yml, Phase 8 only (the services and the load balancer stay).
+    _recap(run_playbook(cloud, DESTROY, tags=["phase8"], extra_vars=dict(ev, confirm=True)))
+    assert cloud.client("ecs").describe_services(cluster="microservices-serverlesscluster", services=[
+        "customer-microservice"])["services"][0]["status"] == "ACTIVE"
     assert _state(cloud) == {"applications": [], "pipelines": [], "rules": [], "buckets": []}
