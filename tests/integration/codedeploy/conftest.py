@@ -105,11 +105,8 @@ def make_lab(cloud, tmp_path, services=SERVICES):
 def lab(cloud, tmp_path):
     """A clean local cloud holding what Phases 5 to 7 leave, and the extra vars that wire it."""
     made = make_lab(cloud, tmp_path)
-    made["extra_vars"] = {
-        # aws_context on main does not publish aws_context_deploy_role_arn yet; extra vars win over it anyway.
-        "aws_context_deploy_role_arn": made["roles"]["DeployRole"],
-        "aws_context_db_instance": "",
-    }
+    # DeployRole reaches codedeploy_service_role_arn through aws_context, as in the lab.
+    made["extra_vars"] = {"aws_context_db_instance": ""}
     return made
 
 
