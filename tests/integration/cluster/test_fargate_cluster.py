@@ -22,6 +22,7 @@ FAILING_TEMPLATE = os.path.join(HERE, "files", "fails-to-create.cfn.yml")
 NAME = "microservices-serverlesscluster"
 STACK = "Infra-ECS-Cluster-" + NAME
 PUBLISH_TASK = "Publish the cluster's name and ARN and the stack's outputs"
+PLAN_TASK = "Choose the cluster's name (the lab's \"-c\" rule) and compare its stack with the template"
 
 
 @pytest.fixture
@@ -51,6 +52,16 @@ def published(result):
             if task["task"]["name"].endswith(" : " + PUBLISH_TASK):
                 return task["hosts"]["localhost"]["ansible_facts"]
     raise AssertionError("publish task did not run:\n%s" % result.output[-4000:])
+
+
+def plan_result(result):
+    """What the role's plan module answered, from the JSON callback."""
+    doc = json.loads(result.stdout[result.stdout.index("{"):])
+    for play in doc["plays"]:
+        for task in play["tasks"]:
+            if task["task"]["name"].endswith(" : " + PLAN_TASK):
+                return task["hosts"]["localhost"]
+    raise AssertionError("plan task did not run:\n%s" % result.output[-4000:])
 
 
 def stacks_named(cloud, name):
@@ -127,7 +138,10 @@ def test_diff_then_update_of_a_parameter(cloud, network):
     preview = run(cloud, network, extra=extra, check=True, diff=True)
     assert preview.rc == 0, preview
     assert changed(preview) > 0
-    assert 'ContainerInsights: \\"enabled\\" -> \\"disabled\\"' in preview.stdout
+    diff = plan_result(preview)["diff"]
+    assert diff["before"]["parameters"]["ContainerInsights"] == "enabled"
+    assert diff["after"]["parameters"]["ContainerInsights"] == "disabled"
+    assert plan_result(preview)["differences"] == ['parameter ContainerInsights: "enabled" -> "disabled"']
     params = {p["ParameterKey"]: p["ParameterValue"]
               for p in cfn.describe_stacks(StackName=STACK)["Stacks"][0]["Parameters"]}
     assert params["ContainerInsights"] == "enabled"
@@ -147,7 +161,8 @@ def test_name_taken_by_a_foreign_cluster_gives_c(cloud, network):
 
     result = run(cloud, network)
     assert result.rc == 0, result
-    assert "using %s-c instead" % NAME in result.stdout
+    warnings = " ".join(plan_result(result)["warnings"])
+    assert "held by a cluster that stack %s does not own (status ACTIVE): using %s-c instead" % (STACK, NAME) in warnings
     facts = published(result)
     assert facts["fargate_cluster_name"] == NAME + "-c"
     assert facts["fargate_cluster_stack_name"] == STACK + "-c"
@@ -161,6 +176,49 @@ def test_name_taken_by_a_foreign_cluster_gives_c(cloud, network):
     assert again.rc == 0, again
     assert changed(again) == 0
     assert published(again)["fargate_cluster_name"] == NAME + "-c"
+
+
+def test_an_inactive_cluster_does_not_hold_the_name(cloud, network):
+    # A cluster deleted moments ago stays listed as INACTIVE for a while (AWS and moto alike).
+    ecs = cloud.client("ecs")
+    ecs.create_cluster(clusterName=NAME)
+    ecs.delete_cluster(cluster=NAME)
+    assert ecs.describe_clusters(clusters=[NAME])["clusters"][0]["status"] == "INACTIVE"
+
+    result = run(cloud, network)
+    assert result.rc == 0, result
+    assert published(result)["fargate_cluster_name"] == NAME
+    assert not plan_result(result).get("warnings")
+    assert ecs.describe_clusters(clusters=[NAME])["clusters"][0]["status"] == "ACTIVE"
+
+
+def test_after_deleting_its_stack_a_rerun_gets_the_name_back(cloud, network):
+    assert published(run(cloud, network))["fargate_cluster_name"] == NAME
+    cfn = cloud.client("cloudformation")
+    cfn.delete_stack(StackName=STACK)
+    # The local cloud deletes the stack's cluster as CloudFormation does.
+    assert cloud.client("ecs").describe_clusters(clusters=[NAME])["clusters"][0]["status"] == "INACTIVE"
+
+    again = run(cloud, network)
+    assert again.rc == 0, again
+    assert published(again)["fargate_cluster_name"] == NAME
+    assert stacks_named(cloud, STACK + "-c") == []
+    assert cfn.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_the_c_cluster_is_kept_when_the_name_frees_up(cloud, network):
+    ecs = cloud.client("ecs")
+    ecs.create_cluster(clusterName=NAME)
+    assert published(run(cloud, network))["fargate_cluster_name"] == NAME + "-c"
+    ecs.delete_cluster(cluster=NAME)
+
+    again = run(cloud, network)
+    assert again.rc == 0, again
+    assert changed(again) == 0
+    assert published(again)["fargate_cluster_name"] == NAME + "-c"
+    warnings = " ".join(plan_result(again)["warnings"])
+    assert "%s is free again" % NAME in warnings and "phase5_destroy.yml" in warnings
+    assert stacks_named(cloud, STACK) == []
 
 
 def test_both_names_taken_is_refused_before_any_change(cloud, network):
@@ -184,7 +242,7 @@ def test_both_names_taken_is_refused_before_any_change(cloud, network):
 def test_bad_input_is_refused_before_any_change(cloud, network, extra, variable):
     result = run(cloud, network, extra=extra)
     assert result.rc != 0
-    assert "Failed to validate %s" % variable in result.stdout
+    assert "Failed to validate the fargate_cluster role's inputs: %s is" % variable in result.stdout
     assert cloud.client("cloudformation").list_stacks()["StackSummaries"] == []
 
 
@@ -194,7 +252,7 @@ def test_failed_create_is_deleted_retried_then_reported(cloud, network):
     assert result.stats()["localhost"]["rescued"] >= 1
     assert "Failed to create stack %s" % STACK in result.stdout
     assert "after deleting it and trying once more" in result.stdout
-    assert "Latest stack events: %s CREATE_IN_PROGRESS" % STACK in result.stdout
+    assert "Latest stack events: AWS::CloudFormation::Stack %s CREATE_IN_PROGRESS" % STACK in result.stdout
     # Two attempts under the same name: the first was deleted before the retry.
     attempts = stacks_named(cloud, STACK)
     assert len(attempts) == 2
