@@ -161,7 +161,7 @@ def test_name_taken_by_a_foreign_cluster_gives_c(cloud, network):
 
     result = run(cloud, network)
     assert result.rc == 0, result
-    warnings = " ".join(plan_result(result)["warnings"])
+    warnings = json.dumps(plan_result(result).get("warnings", []))
     assert "held by a cluster that stack %s does not own (status ACTIVE): using %s-c instead" % (STACK, NAME) in warnings
     facts = published(result)
     assert facts["fargate_cluster_name"] == NAME + "-c"
@@ -216,7 +216,7 @@ def test_the_c_cluster_is_kept_when_the_name_frees_up(cloud, network):
     assert again.rc == 0, again
     assert changed(again) == 0
     assert published(again)["fargate_cluster_name"] == NAME + "-c"
-    warnings = " ".join(plan_result(again)["warnings"])
+    warnings = json.dumps(plan_result(again).get("warnings", []))
     assert "%s is free again" % NAME in warnings and "phase5_destroy.yml" in warnings
     assert stacks_named(cloud, STACK) == []
 
