@@ -105,7 +105,7 @@ attributes:
     description: When the stack would be created or updated, shows its status, parameters and tags before and after.
   idempotent:
     support: full
-    description: Changes nothing; RV(changed) is always false.
+    description: Changes nothing; it never reports a change.
 """
 
 EXAMPLES = r"""
@@ -147,7 +147,7 @@ deploy:
   type: bool
 action:
   description:
-    - C(none) (in sync), C(create), C(update), C(recreate) (a failed create left the stack: delete it, create it
+    - C(none) (in sync), C(create), C(update), C(recreate) (a failed create left the stack, to delete and create
       again) or C(wait) (an operation is in progress, or a delete failed; a deploy now would fail).
   returned: always
   type: str
@@ -185,7 +185,7 @@ tags:
   returned: always
   type: dict
 failed_events:
-  description: The stack's failed events, oldest first, as C(<type> <logical id> <status>: <reason>).
+  description: "The stack's failed events, oldest first, as C(<type> <logical id> <status>: <reason>)."
   returned: when the stack is not CREATE_COMPLETE, UPDATE_COMPLETE or IMPORT_COMPLETE
   type: list
   elements: str

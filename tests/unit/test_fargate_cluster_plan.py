@@ -133,10 +133,10 @@ def test_an_active_cluster_of_another_stack_gives_c_with_a_warning(stubs, capsys
 
 def test_our_own_active_cluster_in_sync_needs_nothing(stubs, capsys, sleeps):
     # Throttled twice on each service, then served: the retry rides it out.
-    for _ in range(2):
+    for _attempt in range(2):
         stubs["ecs"].add_client_error("describe_clusters", expected_params={"clusters": [R, C]}, **THROTTLE)
     describe_clusters(stubs, cluster(R, "ACTIVE"))
-    for _ in range(2):
+    for _attempt in range(2):
         stubs["cloudformation"].add_client_error("describe_stacks", expected_params={"StackName": STACK_R},
                                                  service_error_code="Throttling", service_message="Rate exceeded",
                                                  http_status_code=400)
