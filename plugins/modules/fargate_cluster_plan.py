@@ -206,6 +206,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
 
 CLEAN_EVENTS = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
 ADVICE = ("Check fargate_cluster_vpc_id, fargate_cluster_subnet_ids, fargate_cluster_security_group_ids and "
@@ -312,7 +313,7 @@ def plan(module):
         if name is None:
             raise CloudlabError(message=note)
         if note:
-            module.warn(note[0].upper() + note[1:])
+            warn(module, note[0].upper() + note[1:])
     stack_name = rules.stack_name_for(name, p["stack_name"])
     found = stacks.get(stack_name)
     stack = found["stack"] if found else {}
