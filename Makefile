@@ -16,7 +16,7 @@ PLAYBOOK := $(LOCAL_AWS_ENV) $(BIN)/ansible-playbook -i inventories/local
 .PHONY: docs help setup system-deps cloud cloud-down lab images demo show test pytest lint sanity molecule bench clean
 
 help:
-	@echo "make demo   run Phase 5 end to end on the local cloud (127.0.0.1:$(CLOUD_PORT))"
+	@echo "make demo   run Phases 5 to 8 end to end on the local cloud (127.0.0.1:$(CLOUD_PORT))"
 	@echo "make test   run every test suite (lint, sanity, pytest, molecule)"
 	@echo "make bench  benchmark Phase 5 against the lab's AWS CLI steps"
 	@echo "make cloud / cloud-down   start / stop the local cloud"
@@ -56,7 +56,7 @@ images: setup
 	$(BIN)/python examples/build.py
 
 demo: setup system-deps cloud lab images
-	$(PLAYBOOK) playbooks/phase5.yml $(DEMO_ARGS)
+	$(PLAYBOOK) playbooks/site.yml $(DEMO_ARGS)
 
 test: setup system-deps
 	bash tests/run-all.sh
