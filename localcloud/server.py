@@ -24,6 +24,7 @@ from moto.moto_server.werkzeug_app import (
 )
 
 from localcloud import ecr as ecr_mod
+from localcloud import release as release_mod
 from localcloud.codecommit import CodeCommit
 from localcloud.common import AwsError, aws_error_response, json_response, read_body, signing_scope
 from localcloud.control import port_free, port_in_use_message
@@ -74,6 +75,8 @@ class LocalCloud:
         self.git = GitHttp(self.codecommit)
         self.registry = Registry(self.state_dir, port, registry_port, host="127.0.0.1")
         self.ecr = ecr_mod.Ecr(self.state_dir, self.registry)
+        # Pipeline executions and ECS blue/green deployments (localcloud/release.py).
+        self.release = release_mod.attach(self)
         self.started = time.time()
 
     # -- life cycle ----------------------------------------------------------

@@ -150,6 +150,11 @@ def _deliver_events_to_pipelines():
             backend = models.codepipeline_backends[arn.account][arn.region]
             name = target["Arn"].split(":", 5)[5]
             if name in backend.pipelines:
-                backend.start_pipeline_execution(name, None)
+                backend.start_pipeline_execution(name, None, _event_trigger(self))
 
     rule_cls.send_to_targets = send_to_targets
+
+
+def _event_trigger(rule):
+    """The trigger AWS records for an execution an EventBridge rule started."""
+    return {"triggerType": "CloudWatchEvent", "triggerDetail": rule.arn}

@@ -1,0 +1,665 @@
+"""The release loop: change events, pipeline executions and ECS blue/green deployments.
+
+What AWS does after Phase 8, done by the local cloud (state only: no container runs):
+
+- A push to a CodeCommit branch (through the git server) sends EventBridge the event
+  ``CodeCommit Repository State Change`` (referenceCreated / referenceUpdated); a new digest on an
+  ECR tag (PutImage, or a docker push seen by the ECR side) sends ``ECR Image Action`` (PUSH,
+  SUCCESS). The Phase 8 rules then start the pipeline (patches/codepipeline.py).
+- Each execution runs in one background thread, one execution at a time, in the order started:
+  source actions record their revision (commit id, image digest); a CodeDeployToECS action reads
+  the task definition and AppSpec files of the commit, puts the image URI of the ECR source in
+  place of ``<IMAGE1_NAME>``, registers the revision, puts its ARN in place of ``<TASK_DEFINITION>``
+  and creates a CodeDeploy deployment, which runs here: a replacement task set behind the other
+  target group of the pair, the test and then the production listeners (default actions and rules
+  forwarding to the pair) moved to it, the replacement made PRIMARY, the original task set removed
+  after the termination wait (``LOCALCLOUD_CODEDEPLOY_TERMINATION_SECONDS``, default 3).
+- A broken input fails the Deploy action (and the deployment, when one was made) before any
+  listener moves.
+"""
+import hashlib
+import json
+import logging
+import os
+import queue
+import threading
+import time
+
+import yaml
+from moto.backends import get_backend
+
+from localcloud.codecommit import _git
+from localcloud.patches import pipeline_runs as runs
+from localcloud.patches.pipeline_runs import LOCK, now
+
+LOG = logging.getLogger("localcloud.release")
+LIFECYCLE = ("BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic", "AfterAllowTestTraffic",
+             "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")
+_LOCAL = threading.local()
+
+
+def termination_seconds():
+    try:
+        return max(float(os.environ.get("LOCALCLOUD_CODEDEPLOY_TERMINATION_SECONDS", "3")), 0.0)
+    except ValueError:
+        return 3.0
+
+
+class ActionFailed(Exception):
+    def __init__(self, message, code="JobFailed", external_id=None):
+        super().__init__(message)
+        self.message, self.code, self.external_id = message, code, external_id
+
+
+class DeploymentFailed(Exception):
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _put_event(account, region, source, detail_type, detail, resources=()):
+    backend = get_backend("events")[account][region]
+    backend.put_events([{"Source": source, "DetailType": detail_type, "Detail": json.dumps(detail),
+                         "Resources": list(resources)}])
+
+
+class Release:
+    def __init__(self, cloud):
+        self.cloud = cloud
+        self.jobs = queue.Queue()
+        self.worker = None
+
+    # -- wiring --------------------------------------------------------------
+    def attach(self):
+        runs.set_runner(self.submit)
+        self.cloud.git = _PushEvents(self.cloud.git, self.cloud.codecommit)
+        _watch_ecr_tags()
+        _run_api_deployments(self)
+        return self
+
+    def submit(self, job, *args):
+        """Queue ``job(*args)``, or an execution when called as the runner ``(backend, execution)``."""
+        if not callable(job):
+            job, args = self.run_execution, (job,) + args
+        with LOCK:
+            if self.worker is None or not self.worker.is_alive():
+                self.worker = threading.Thread(target=self._work, name="localcloud-release", daemon=True)
+                self.worker.start()
+        self.jobs.put((job, args))
+
+    def _work(self):
+        while True:
+            job, args = self.jobs.get()
+            try:
+                job(*args)
+            except Exception:  # pylint: disable=broad-except
+                LOG.exception("release job failed")
+
+    # -- executions ----------------------------------------------------------
+    def run_execution(self, backend, execution):
+        decl = execution["declaration"]
+        outputs = {}
+        try:
+            for index, stage in enumerate(decl.get("stages", [])):
+                if index and self._superseded(backend, execution):
+                    return
+                self._set(execution, stages=dict(execution["stages"], **{stage["name"]: "InProgress"}))
+                for order in sorted({a.get("runOrder", 1) for a in stage.get("actions", [])}):
+                    for action in [a for a in stage["actions"] if a.get("runOrder", 1) == order]:
+                        self._run_action(backend, execution, stage["name"], action, outputs)
+                self._set(execution, stages=dict(execution["stages"], **{stage["name"]: "Succeeded"}))
+            self._set(execution, status="Succeeded")
+        except ActionFailed as exc:
+            failed = [name for name, status in execution["stages"].items() if status == "InProgress"]
+            self._set(execution, status="Failed", stages=dict(execution["stages"], **dict((n, "Failed") for n in failed)),
+                      statusSummary=exc.message)
+
+    def _superseded(self, backend, execution):
+        if execution["executionMode"] != "SUPERSEDED":
+            return False
+        with LOCK:
+            newest = runs.executions_of(backend)[execution["pipelineName"]][0]
+        if newest is execution:
+            return False
+        self._set(execution, status="Superseded",
+                  statusSummary="Superseded by execution %s" % newest["pipelineExecutionId"])
+        return True
+
+    @staticmethod
+    def _set(record, **values):
+        with LOCK:
+            record.update(values)
+            if "status" in values or "stages" in values:
+                record["lastUpdateTime"] = now()
+
+    def _run_action(self, backend, execution, stage_name, action, outputs):
+        type_id = action.get("actionTypeId", {})
+        config = dict(action.get("configuration") or {})
+        started = now()
+        record = {
+            "stageName": stage_name, "actionName": action["name"], "actionExecutionId": str(os.urandom(16).hex()),
+            "startTime": started, "lastUpdateTime": started, "status": "InProgress", "account": backend.account_id,
+            "input": {"actionTypeId": type_id, "configuration": config, "resolvedConfiguration": config,
+                      "region": backend.region_name,
+                      "inputArtifacts": [{"name": a["name"], "s3location": self._location(execution, a["name"])}
+                                         for a in action.get("inputArtifacts", [])]},
+        }
+        if action.get("roleArn"):
+            record["input"]["roleArn"] = action["roleArn"]
+        with LOCK:
+            execution["actions"].append(record)
+        handler = {"CodeCommit": self._source_codecommit, "ECR": self._source_ecr,
+                   "CodeDeployToECS": self._deploy_ecs}.get(type_id.get("provider"))
+        try:
+            if handler is None:
+                raise ActionFailed("The local cloud does not run actions of provider %s" % type_id.get("provider"))
+            try:
+                result = handler(backend, execution, action, config, outputs)
+            except ActionFailed:
+                raise
+            except Exception as exc:  # pylint: disable=broad-except
+                LOG.exception("action %s failed unexpectedly", action["name"])
+                raise ActionFailed("InternalError: the local cloud could not run this action: %s" % exc)
+        except ActionFailed as exc:
+            result = {"externalExecutionSummary": exc.message, "errorDetails": {"code": exc.code, "message": exc.message}}
+            if exc.external_id:
+                result["externalExecutionId"] = exc.external_id
+            self._set(record, status="Failed", summary=exc.message, errorDetails={"code": exc.code, "message": exc.message},
+                      output={"executionResult": result}, lastUpdateTime=now())
+            raise
+        for artifact in action.get("outputArtifacts", []):
+            outputs[artifact["name"]] = result
+        output = {"outputArtifacts": [{"name": a["name"], "s3location": self._location(execution, a["name"])}
+                                      for a in action.get("outputArtifacts", [])],
+                  "executionResult": {"externalExecutionId": result.get("externalId", ""),
+                                      "externalExecutionSummary": result.get("summary", "")},
+                  "outputVariables": result.get("variables", {})}
+        values = {"status": "Succeeded", "output": output, "summary": result.get("summary", ""), "lastUpdateTime": now()}
+        if result.get("revision"):
+            values["revision"] = result["revision"]
+        self._set(record, **values)
+
+    @staticmethod
+    def _location(execution, artifact):
+        store = execution["declaration"].get("artifactStore") or {}
+        return {"bucket": store.get("location", ""),
+                "key": "%s/%s/%s" % (execution["pipelineName"][:20], artifact[:20], execution["pipelineExecutionId"][:7])}
+
+    def _record_revision(self, execution, action, artifact_names, revision_id, summary, url):
+        created = now()
+        with LOCK:
+            execution["sourceRevisions"].append({"actionName": action["name"], "revisionId": revision_id,
+                                                 "revisionSummary": summary, "revisionUrl": url})
+            for name in artifact_names:
+                execution["artifactRevisions"].append({"name": name, "revisionId": revision_id,
+                                                       "revisionSummary": summary, "created": created,
+                                                       "revisionUrl": url})
+        return {"revisionId": revision_id, "revisionChangeId": revision_id, "created": created}
+
+    @staticmethod
+    def _override(execution, action, kind):
+        for item in execution.get("sourceOverrides") or []:
+            if item.get("actionName") == action["name"] and item.get("revisionType") == kind:
+                return item.get("revisionValue")
+        return None
+
+    # -- sources -------------------------------------------------------------
+    def _source_codecommit(self, backend, execution, action, config, outputs):
+        repo, branch = config.get("RepositoryName"), config.get("BranchName")
+        codecommit = self.cloud.codecommit
+        if not codecommit.exists(repo):
+            raise ActionFailed("The repository %s does not exist in account %s" % (repo, backend.account_id))
+        git_dir = codecommit.git_dir(repo)
+        commit = self._override(execution, action, "COMMIT_ID")
+        if commit is None:
+            proc = _git(git_dir, "rev-parse", "--verify", "-q", "refs/heads/%s^{commit}" % branch, check=False)
+            if proc.returncode:
+                raise ActionFailed("The branch %s does not exist in repository %s" % (branch, repo))
+            commit = proc.stdout.decode().strip()
+        message = _git(git_dir, "log", "-1", "--format=%s", commit, check=False).stdout.decode().strip()
+        url = "https://%s.console.aws.amazon.com/codesuite/codecommit/repositories/%s/commit/%s" % (
+            backend.region_name, repo, commit)
+        revision = self._record_revision(execution, action, [a["name"] for a in action.get("outputArtifacts", [])],
+                                         commit, message, url)
+        return {"kind": "commit", "repository": repo, "commit": commit, "git_dir": git_dir, "revision": revision,
+                "externalId": commit, "summary": message,
+                "variables": {"CommitId": commit, "BranchName": branch, "RepositoryName": repo,
+                              "CommitMessage": message}}
+
+    def _source_ecr(self, backend, execution, action, config, outputs):
+        name, tag = config.get("RepositoryName"), config.get("ImageTag") or "latest"
+        region, account = backend.region_name, backend.account_id
+        self.cloud.ecr.sync_repository(region, name)
+        ecr = get_backend("ecr")[account][region]
+        repository = ecr.repositories.get(name)
+        if repository is None:
+            raise ActionFailed("The repository with name '%s' does not exist in the registry with id '%s'"
+                               % (name, account))
+        digest = self._override(execution, action, "IMAGE_DIGEST")
+        if digest is None:
+            image = next((i for i in repository.images if tag in i.image_tags), None)
+            if image is None:
+                raise ActionFailed("The image tag '%s' does not exist in the repository '%s'" % (tag, name))
+            digest = image.get_image_digest()
+        uri = self.cloud.ecr.rewrite_uris(repository.uri.encode()).decode()
+        image_uri = "%s@%s" % (uri, digest)
+        url = "https://%s.console.aws.amazon.com/ecr/repositories/private/%s/%s/_/image/%s/details" % (
+            region, account, name, digest)
+        revision = self._record_revision(execution, action, [a["name"] for a in action.get("outputArtifacts", [])],
+                                         digest, "Image tag: %s" % tag, url)
+        return {"kind": "image", "repository": name, "digest": digest, "uri": image_uri, "revision": revision,
+                "externalId": digest, "summary": "Image tag: %s" % tag,
+                "variables": {"ImageDigest": digest, "ImageTag": tag, "ImageURI": image_uri, "RegistryId": account,
+                              "RepositoryName": name}}
+
+    # -- CodeDeployToECS -----------------------------------------------------
+    @staticmethod
+    def _read(outputs, config, artifact_key, path_key, default, what):
+        artifact = config.get(artifact_key)
+        source = outputs.get(artifact)
+        path = config.get(path_key) or default
+        if not source or source.get("kind") != "commit":
+            raise ActionFailed("Exception while trying to read the %s artifact file from: %s." % (what, artifact))
+        proc = _git(source["git_dir"], "show", "%s:%s" % (source["commit"], path), check=False)
+        if proc.returncode:
+            raise ActionFailed("Exception while trying to read the %s artifact file from: %s. The file %s does not "
+                               "exist in the artifact." % (what, artifact, path))
+        return proc.stdout.decode("utf-8", "replace"), path
+
+    def _deploy_ecs(self, backend, execution, action, config, outputs):
+        region, account = backend.region_name, backend.account_id
+        text, taskdef_path = self._read(outputs, config, "TaskDefinitionTemplateArtifact",
+                                        "TaskDefinitionTemplatePath", "taskdef.json", "task definition")
+        for number in range(1, 6):
+            artifact = config.get("Image%dArtifactName" % number)
+            if not artifact:
+                continue
+            placeholder = "<%s>" % (config.get("Image%dContainerName" % number) or "IMAGE%d_NAME" % number)
+            image = outputs.get(artifact)
+            if not image or image.get("kind") != "image":
+                raise ActionFailed("Exception while trying to read the image artifact file from: %s." % artifact)
+            if placeholder not in text:
+                raise ActionFailed("Invalid action configuration: The task definition %s does not contain the "
+                                   "placeholder %s for the image of artifact %s." % (taskdef_path, placeholder, artifact))
+            text = text.replace(placeholder, image["uri"])
+        try:
+            taskdef = json.loads(text)
+        except ValueError as exc:
+            raise ActionFailed("Exception while trying to parse the task definition artifact file %s: %s"
+                               % (taskdef_path, exc))
+        if not isinstance(taskdef, dict) or not taskdef.get("family") or not taskdef.get("containerDefinitions"):
+            raise ActionFailed("Invalid task definition %s: family and containerDefinitions are required."
+                               % taskdef_path)
+        ecs = get_backend("ecs")[account][region]
+        keys = {"family": "family", "containerDefinitions": "container_definitions", "volumes": "volumes",
+                "networkMode": "network_mode", "tags": "tags", "placementConstraints": "placement_constraints",
+                "requiresCompatibilities": "requires_compatibilities", "cpu": "cpu", "memory": "memory",
+                "taskRoleArn": "task_role_arn", "executionRoleArn": "execution_role_arn",
+                "proxyConfiguration": "proxy_configuration", "runtimePlatform": "runtime_platform",
+                "ipcMode": "ipc_mode", "pidMode": "pid_mode", "ephemeralStorage": "ephemeral_storage"}
+        kwargs = dict((attr, taskdef[key]) for key, attr in keys.items() if key in taskdef)
+        for key in ("cpu", "memory"):
+            if key in kwargs:
+                kwargs[key] = str(kwargs[key])
+        try:
+            registered = ecs.register_task_definition(**kwargs)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise ActionFailed("Exception while trying to register the task definition %s: %s"
+                               % (taskdef_path, getattr(exc, "message", exc)))
+        arn = registered.arn
+        appspec, appspec_path = self._read(outputs, config, "AppSpecTemplateArtifact", "AppSpecTemplatePath",
+                                           "appspec.yaml", "AppSpec")
+        if "<TASK_DEFINITION>" not in appspec:
+            raise ActionFailed("Invalid action configuration: The AppSpec file %s does not contain the placeholder "
+                               "<TASK_DEFINITION>." % appspec_path)
+        appspec = appspec.replace("<TASK_DEFINITION>", arn)
+        codedeploy = get_backend("codedeploy")[account][region]
+        revision = {"revisionType": "AppSpecContent",
+                    "appSpecContent": {"content": appspec, "sha256": hashlib.sha256(appspec.encode()).hexdigest()}}
+        _LOCAL.from_pipeline = True
+        try:
+            deployment_id = codedeploy.create_deployment(config.get("ApplicationName"),
+                                                         config.get("DeploymentGroupName"), revision)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise ActionFailed(getattr(exc, "message", str(exc)))
+        finally:
+            _LOCAL.from_pipeline = False
+        deployment = codedeploy.deployments[deployment_id]
+        with LOCK:
+            deployment.creator = "user"
+            deployment.description = "Deployment by CodePipeline %s execution %s" % (
+                execution["pipelineName"], execution["pipelineExecutionId"])
+        self.run_deployment(account, region, deployment_id)
+        if deployment.status != "Succeeded":
+            error = getattr(deployment, "localcloud_error", None) or {}
+            raise ActionFailed(("Deployment %s failed. %s" % (deployment_id, error.get("message", ""))).strip(),
+                               external_id=deployment_id)
+        return {"externalId": deployment_id, "summary": "Deployment %s succeeded" % deployment_id,
+                "variables": {"TaskDefinitionArn": arn}}
+
+    # -- the ECS blue/green deployment ---------------------------------------
+    def run_deployment(self, account, region, deployment_id):
+        codedeploy = get_backend("codedeploy")[account][region]
+        deployment = codedeploy.deployments[deployment_id]
+        group = deployment.deployment_group
+        services = group.ecs_services or [{}]
+        target = {"deploymentId": deployment_id,
+                  "targetId": "%s:%s" % (services[0].get("clusterName"), services[0].get("serviceName")),
+                  "targetArn": "", "lastUpdatedAt": now(), "status": "InProgress", "taskSetsInfo": [],
+                  "lifecycleEvents": [{"lifecycleEventName": name, "status": "Pending"} for name in LIFECYCLE]}
+        with LOCK:
+            deployment.localcloud_target = target
+            deployment.status = "InProgress"
+            deployment.start_time = now()
+            deployment.deployment_overview = dict(deployment.deployment_overview, InProgress=1)
+        undo = []
+        try:
+            try:
+                _BlueGreen(self, account, region, deployment, target, undo).run()
+            except DeploymentFailed:
+                raise
+            except Exception as exc:  # pylint: disable=broad-except
+                LOG.exception("deployment %s failed unexpectedly", deployment_id)
+                raise DeploymentFailed("INTERNAL_ERROR", "The local cloud could not run this deployment: %s" % exc)
+        except DeploymentFailed as exc:
+            for step in reversed(undo):
+                step()
+            with LOCK:
+                target["status"] = "Failed"
+                target["lastUpdatedAt"] = now()
+                for event in target["lifecycleEvents"]:
+                    if event["status"] in ("Pending", "InProgress"):
+                        event["status"] = "Failed" if event["status"] == "InProgress" else "Skipped"
+                deployment.status = "Failed"
+                deployment.localcloud_error = {"code": exc.code, "message": exc.message}
+                deployment.complete_time = now()
+                deployment.deployment_overview = dict(deployment.deployment_overview, InProgress=0, Failed=1)
+            return
+        with LOCK:
+            target["status"] = "Succeeded"
+            target["lastUpdatedAt"] = now()
+            deployment.status = "Succeeded"
+            deployment.complete_time = now()
+            deployment.deployment_overview = dict(deployment.deployment_overview, InProgress=0, Succeeded=1)
+
+
+class _BlueGreen:
+    """One ECS blue/green deployment, step by step, with the lifecycle events AWS shows."""
+
+    def __init__(self, release, account, region, deployment, target, undo):
+        self.release, self.deployment, self.target, self.undo = release, deployment, target, undo
+        self.ecs = get_backend("ecs")[account][region]
+        self.elbv2 = get_backend("elbv2")[account][region]
+
+    def event(self, name, status):
+        with LOCK:
+            for event in self.target["lifecycleEvents"]:
+                if event["lifecycleEventName"] == name:
+                    event["status"] = status
+                    event["startTime" if status == "InProgress" else "endTime"] = now()
+            self.target["lastUpdatedAt"] = now()
+
+    def step(self, name, work=None):
+        self.event(name, "InProgress")
+        if work is not None:
+            try:
+                work()
+            except DeploymentFailed:
+                self.event(name, "Failed")
+                raise
+        self.event(name, "Succeeded")
+
+    def _appspec(self):
+        content = ((self.deployment.revision or {}).get("appSpecContent") or {}).get("content")
+        if content is None:
+            raise DeploymentFailed("INVALID_REVISION", "The deployment has no AppSpec content; the local cloud runs "
+                                   "ECS deployments of revision type AppSpecContent only.")
+        try:
+            spec = yaml.safe_load(content)
+            props = spec["Resources"][0]["TargetService"]["Properties"]
+            return props, props["LoadBalancerInfo"]
+        except (yaml.YAMLError, KeyError, IndexError, TypeError) as exc:
+            raise DeploymentFailed("INVALID_REVISION", "The AppSpec file is not valid: missing %s" % exc)
+
+    def _target_group_arn(self, name):
+        for group in self.elbv2.target_groups.values():
+            if group.name == name:
+                return group.arn
+        raise DeploymentFailed("ELASTIC_LOAD_BALANCING_INVALID", "The target group %s does not exist." % name)
+
+    def run(self):
+        group = self.deployment.deployment_group
+        props, lb_info = self._appspec()
+        ecs_service = (group.ecs_services or [{}])[0]
+        cluster, name = ecs_service.get("clusterName"), ecs_service.get("serviceName")
+        service = self.ecs.services.get("%s:%s" % (cluster, name))
+        if service is None or service.status != "ACTIVE":
+            raise DeploymentFailed("INVALID_ECS_SERVICE", "The ECS service %s in cluster %s does not exist or is not "
+                                   "ACTIVE." % (name, cluster))
+        self.target["targetArn"] = service.arn
+        pairs = (group.load_balancer_info or {}).get("targetGroupPairInfoList") or []
+        if not pairs:
+            raise DeploymentFailed("MISSING_ELB_INFORMATION", "The deployment group has no target group pair.")
+        pair = pairs[0]
+        arns = [self._target_group_arn(t["name"]) for t in pair.get("targetGroups", [])]
+        original = next((t for t in service.task_sets if t.status == "PRIMARY"), None)
+        current = (original.load_balancers if original else service.load_balancers) or [{}]
+        blue_tg = current[0].get("targetGroupArn")
+        green_tg = next((a for a in arns if a != blue_tg), None)
+        taskdef_arn = props.get("TaskDefinition")
+        try:
+            taskdef = self.ecs.describe_task_definition(taskdef_arn)
+        except Exception:  # pylint: disable=broad-except
+            raise DeploymentFailed("ECS_UPDATE_ERROR", "The ECS service cannot be updated due to an unexpected error: "
+                                   "Unable to describe task definition %s. (Service: AmazonECS; Status Code: 400; "
+                                   "Error Code: ClientException)" % taskdef_arn)
+        container = lb_info.get("ContainerName")
+        self.step("BeforeInstall")
+        replacement = {}
+
+        def install():
+            names = [c.get("name") for c in taskdef.container_definitions]
+            if container not in names:
+                raise DeploymentFailed("ECS_UPDATE_ERROR", "The ECS service cannot be updated due to an unexpected "
+                                       "error: The container %s does not exist in the task definition. (Service: "
+                                       "AmazonECS; Status Code: 400; Error Code: InvalidParameterException)" % container)
+            network = props.get("NetworkConfiguration")
+            network = _lower_keys(network) if network else getattr(original, "network_configuration", None)
+            launch = props.get("LaunchType") or getattr(original, "launch_type", None) or "FARGATE"
+            task_set = self.ecs.create_task_set(
+                name, cluster, taskdef_arn, external_id=self.deployment.deployment_id,
+                network_configuration=network, launch_type=launch,
+                load_balancers=[{"targetGroupArn": green_tg, "containerName": container,
+                                 "containerPort": int(lb_info.get("ContainerPort") or 0)}],
+                platform_version=props.get("PlatformVersion") or getattr(original, "platform_version", None))
+            # No scale given above: moto would start tasks (state only here); the scale AWS shows is set after.
+            task_set.scale = {"value": 100.0, "unit": "PERCENT"}
+            task_set.status = "ACTIVE"
+            replacement["task_set"] = task_set
+            self.undo.append(lambda: self.ecs.delete_task_set(cluster, name, task_set.task_set_arn))
+            self._task_sets(original, blue_tg, task_set, green_tg, 0.0)
+
+        self.step("Install", install)
+        self.step("AfterInstall")
+        routes = pair.get("testTrafficRoute", {}).get("listenerArns", [])
+        self.step("AllowTestTraffic", lambda: self._move(routes, arns, green_tg))
+        self.step("AfterAllowTestTraffic")
+        self.step("BeforeAllowTraffic")
+
+        def allow():
+            self._move(pair.get("prodTrafficRoute", {}).get("listenerArns", []), arns, green_tg)
+            self.ecs.update_service_primary_task_set(cluster, name, replacement["task_set"].task_set_arn)
+            self._task_sets(original, blue_tg, replacement["task_set"], green_tg, 100.0)
+
+        self.step("AllowTraffic", allow)
+        self.step("AfterAllowTraffic")
+        with LOCK:
+            self.deployment.instance_termination_wait_time_started = True
+        time.sleep(termination_seconds())
+        if original is not None and original in service.task_sets:
+            self.ecs.delete_task_set(cluster, name, original.task_set_arn)
+
+    def _task_sets(self, blue, blue_tg, green, green_tg, green_weight):
+        infos = []
+        for label, task_set, tg, weight in (("Blue", blue, blue_tg, 100.0 - green_weight),
+                                            ("Green", green, green_tg, green_weight)):
+            if task_set is None:
+                continue
+            infos.append({"identifer": task_set.id if hasattr(task_set, "id") else task_set.task_set_arn,
+                          "desiredCount": 1, "pendingCount": 0, "runningCount": 0,
+                          "status": "PRIMARY" if weight == 100.0 else "ACTIVE", "trafficWeight": weight,
+                          "targetGroup": {"name": tg.split("/")[-2] if tg else ""}, "taskSetLabel": label})
+        with LOCK:
+            self.target["taskSetsInfo"] = infos
+
+    def _move(self, listener_arns, pair_arns, green_tg):
+        """Forward actions of these listeners (default and rules) to either of the pair: to ``green_tg``."""
+        for listener_arn in listener_arns:
+            try:
+                listener = self.elbv2.describe_listeners(None, [listener_arn])[0]
+            except Exception:  # pylint: disable=broad-except
+                raise DeploymentFailed("ELASTIC_LOAD_BALANCING_INVALID", "The listener %s does not exist." % listener_arn)
+            for rule in list(listener.rules.values()):
+                before = [dict(a.data) for a in rule.actions]
+                after = _retarget(before, pair_arns, green_tg)
+                if after == before:
+                    continue
+                if getattr(rule, "is_default", False):
+                    self.elbv2.modify_listener(listener_arn, actions=after)
+                    self.undo.append(lambda arn=listener_arn, old=before: self.elbv2.modify_listener(arn, actions=old))
+                else:
+                    self.elbv2.modify_rule(rule.arn, [], after)
+                    self.undo.append(lambda arn=rule.arn, old=before: self.elbv2.modify_rule(arn, [], old))
+            before = [dict(a.data) for a in listener.default_actions]
+            after = _retarget(before, pair_arns, green_tg)
+            if after != before and [dict(a.data) for a in listener.default_actions] == before:
+                self.elbv2.modify_listener(listener_arn, actions=after)
+                self.undo.append(lambda arn=listener_arn, old=before: self.elbv2.modify_listener(arn, actions=old))
+
+
+def _retarget(actions, pair_arns, green_tg):
+    out = []
+    for action in actions:
+        action = json.loads(json.dumps(action))
+        if action.get("Type") == "forward":
+            if action.get("TargetGroupArn") in pair_arns:
+                action["TargetGroupArn"] = green_tg
+            for group in (action.get("ForwardConfig") or {}).get("TargetGroups", []):
+                if group.get("TargetGroupArn") in pair_arns:
+                    group["TargetGroupArn"] = green_tg
+        out.append(action)
+    return out
+
+
+def _lower_keys(value):
+    """AppSpec's NetworkConfiguration (AwsvpcConfiguration, Subnets...) as ECS's API spells it."""
+    if isinstance(value, dict):
+        return dict((k[:1].lower() + k[1:], _lower_keys(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_lower_keys(v) for v in value]
+    return value
+
+
+# -- change events -----------------------------------------------------------
+class _PushEvents:
+    """The git server, sending EventBridge the CodeCommit event of each branch a push changed."""
+
+    def __init__(self, git, codecommit):
+        self.git, self.codecommit = git, codecommit
+
+    def _refs(self, name):
+        if not self.codecommit.exists(name):
+            return {}
+        out = _git(self.codecommit.git_dir(name), "for-each-ref", "--format=%(objectname) %(refname)",
+                   "refs/heads", check=False).stdout.decode()
+        return dict(reversed(line.split(" ", 1)) for line in out.splitlines() if line)
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        name = path.split("/")[3] if path.count("/") >= 3 else ""
+        pushing = path.endswith("/git-receive-pack") and environ.get("REQUEST_METHOD") == "POST"
+        before = self._refs(name) if pushing else None
+        answer = self.git(environ, start_response)
+        if pushing:
+            try:
+                self._send(name, before, self._refs(name))
+            except Exception:  # pylint: disable=broad-except
+                LOG.exception("could not send the CodeCommit events of a push to %s", name)
+        return answer
+
+    def _send(self, name, before, after):
+        meta = self.codecommit._load(name)  # pylint: disable=protected-access
+        region = meta.get("region") or "us-east-1"
+        from localcloud.common import ACCOUNT_ID  # pylint: disable=import-outside-toplevel
+        arn = "arn:aws:codecommit:%s:%s:%s" % (region, ACCOUNT_ID, name)
+        for ref, commit in sorted(after.items()):
+            if before.get(ref) == commit:
+                continue
+            detail = {"callerUserArn": "arn:aws:iam::%s:user/localcloud" % ACCOUNT_ID,
+                      "commitId": commit, "event": "referenceUpdated" if ref in before else "referenceCreated",
+                      "referenceFullName": ref, "referenceName": ref[len("refs/heads/"):],
+                      "referenceType": "branch", "repositoryId": meta.get("repositoryId"), "repositoryName": name}
+            if ref in before:
+                detail["oldCommitId"] = before[ref]
+            _put_event(ACCOUNT_ID, region, "aws.codecommit", "CodeCommit Repository State Change", detail, [arn])
+
+
+_WATCHED = []
+
+
+def _watch_ecr_tags():
+    """ECR's backend sends ``ECR Image Action`` when a tag gets a new digest (PutImage or a docker push)."""
+    if _WATCHED:
+        return
+    from moto.ecr import models as ecr_models  # pylint: disable=import-outside-toplevel
+    original = ecr_models.ECRBackend.put_image
+
+    def put_image(self, repository_name, image_manifest, image_tag, *args, **kwargs):
+        repository = self.repositories.get(repository_name)
+        old = None
+        if repository is not None and image_tag:
+            old = next((i.get_image_digest() for i in repository.images if image_tag in i.image_tags), None)
+        image = original(self, repository_name, image_manifest, image_tag, *args, **kwargs)
+        digest = image.get_image_digest()
+        if image_tag and digest != old:
+            try:
+                _put_event(self.account_id, self.region_name, "aws.ecr", "ECR Image Action",
+                           {"result": "SUCCESS", "repository-name": repository_name, "image-digest": digest,
+                            "action-type": "PUSH", "image-tag": image_tag})
+            except Exception:  # pylint: disable=broad-except
+                LOG.exception("could not send the ECR event of %s:%s", repository_name, image_tag)
+        return image
+
+    ecr_models.ECRBackend.put_image = put_image
+    _WATCHED.append(True)
+
+
+def _run_api_deployments(release):
+    """A CreateDeployment of an ECS application through the API runs too (the pipeline runs its own)."""
+    if len(_WATCHED) > 1:
+        return
+    from moto.codedeploy import models as cd_models  # pylint: disable=import-outside-toplevel
+    original = cd_models.CodeDeployBackend.create_deployment
+
+    def create_deployment(self, application_name, deployment_group_name, revision, *args, **kwargs):
+        deployment_id = original(self, application_name, deployment_group_name, revision, *args, **kwargs)
+        platform = self.applications[application_name].compute_platform
+        if platform == "ECS" and not getattr(_LOCAL, "from_pipeline", False) and _RELEASES:
+            _RELEASES[0].submit(_RELEASES[0].run_deployment, self.account_id, self.region_name, deployment_id)
+        return deployment_id
+
+    cd_models.CodeDeployBackend.create_deployment = create_deployment
+    _WATCHED.append(True)
+    _RELEASES.append(release)
+
+
+_RELEASES = []
+
+
+def attach(cloud):
+    """Wire the release loop into a LocalCloud (server.py)."""
+    release = Release(cloud)
+    release.attach()
+    _RELEASES[:] = [release]
+    return release
+

@@ -1,0 +1,163 @@
+"""The release loop on the local cloud: a change starts the pipeline, CodeDeploy moves the traffic.
+
+State only (no Docker): what the CodePipeline, CodeDeploy, ECS and ELBv2 APIs answer after a push
+to dev or a new latest image, as on AWS.
+"""
+import json
+
+from .conftest import APP, CLUSTER, taskdef, traffic, wait_execution
+
+EMPLOYEE = "update-employee-microservice"
+CUSTOMER = "update-customer-microservice"
+
+
+def _task_sets(cloud, svc):
+    service = cloud.client("ecs").describe_services(cluster=CLUSTER, services=["%s-microservice" % svc])["services"][0]
+    return service, service["taskSets"]
+
+
+def _deployment(cloud, execution_id, pipeline):
+    actions = cloud.client("codepipeline").list_action_executions(
+        pipelineName=pipeline, filter={"pipelineExecutionId": execution_id})["actionExecutionDetails"]
+    deploy = [a for a in actions if a["actionName"] == "Deploy"][0]
+    return actions, deploy
+
+
+def test_push_to_dev_deploys(lab):
+    cloud = lab["cloud"]
+    assert traffic(cloud, lab, "employee") == {"production": ["employee-tg-two"], "test": ["employee-tg-one"]}
+    commit = lab["deployment"].push({"README.md": "release 2\n"}, "a change on dev")
+
+    execution, summaries = wait_execution(cloud, EMPLOYEE)
+    assert execution["status"] == "Succeeded", execution
+    assert execution["trigger"]["triggerType"] == "CloudWatchEvent"
+    revisions = dict((r["name"], r["revisionId"]) for r in execution["artifactRevisions"])
+    assert revisions == {"SourceArtifact": commit, "image-employee": lab["digests"]["employee"]}
+    assert dict((r["actionName"], r["revisionId"]) for r in summaries[0]["sourceRevisions"]) == {
+        "Source": commit, "Image": lab["digests"]["employee"]}
+
+    actions, deploy = _deployment(cloud, execution["pipelineExecutionId"], EMPLOYEE)
+    assert sorted((a["stageName"], a["actionName"], a["status"]) for a in actions) == [
+        ("Deploy", "Deploy", "Succeeded"), ("Source", "Image", "Succeeded"), ("Source", "Source", "Succeeded")]
+    deployment_id = deploy["output"]["executionResult"]["externalExecutionId"]
+    codedeploy = cloud.client("codedeploy")
+    info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+    assert info["status"] == "Succeeded"
+    assert info["deploymentGroupName"] == "%s-employee" % APP
+    content = info["revision"]["appSpecContent"]["content"]
+    assert "<TASK_DEFINITION>" not in content
+
+    # The new revision: the taskdef of the commit, with the image of the source.
+    arn = deploy["output"]["outputVariables"]["TaskDefinitionArn"]
+    assert arn in content
+    registered = cloud.client("ecs").describe_task_definition(taskDefinition=arn)["taskDefinition"]
+    assert registered["revision"] == 2
+    image = registered["containerDefinitions"][0]["image"]
+    assert image.endswith("/employee@%s" % lab["digests"]["employee"])
+
+    # Blue/green: one task set, the new one, behind tg-one; both listeners on tg-one.
+    service, task_sets = _task_sets(cloud, "employee")
+    assert [(t["status"], t["taskDefinition"]) for t in task_sets] == [("PRIMARY", arn)]
+    assert task_sets[0]["loadBalancers"][0]["targetGroupArn"] == lab["target_groups"]["employee"]["one"]["arn"]
+    assert service["taskDefinition"] == arn
+    assert traffic(cloud, lab, "employee") == {"production": ["employee-tg-one"], "test": ["employee-tg-one"]}
+    # The push started customer's pipeline too (same repository and branch): its default route moved the same way.
+    customer, _ = wait_execution(cloud, CUSTOMER)
+    assert customer["status"] == "Succeeded", customer
+    assert traffic(cloud, lab, "customer") == {"production": ["customer-tg-one"], "test": ["customer-tg-one"]}
+
+    targets = codedeploy.list_deployment_targets(deploymentId=deployment_id)["targetIds"]
+    assert targets == ["%s:employee-microservice" % CLUSTER]
+    target = codedeploy.batch_get_deployment_targets(deploymentId=deployment_id, targetIds=targets)[
+        "deploymentTargets"][0]["ecsTarget"]
+    assert target["status"] == "Succeeded"
+    assert [(e["lifecycleEventName"], e["status"]) for e in target["lifecycleEvents"]] == [
+        (name, "Succeeded") for name in ("BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic",
+                                         "AfterAllowTestTraffic", "BeforeAllowTraffic", "AllowTraffic",
+                                         "AfterAllowTraffic")]
+
+    state = cloud.client("codepipeline").get_pipeline_state(name=EMPLOYEE)
+    assert [(s["stageName"], s["latestExecution"]["status"]) for s in state["stageStates"]] == [
+        ("Source", "Succeeded"), ("Deploy", "Succeeded")]
+    source_state = state["stageStates"][0]["actionStates"][0]
+    assert source_state["currentRevision"]["revisionId"] == commit
+
+
+def test_new_latest_deploys_and_releases_alternate(lab):
+    cloud = lab["cloud"]
+    from .conftest import push_image  # pylint: disable=import-outside-toplevel
+    digest = push_image(cloud, "customer", "2")
+    execution, _ = wait_execution(cloud, CUSTOMER)
+    assert execution["status"] == "Succeeded", execution
+    assert dict((r["name"], r["revisionId"]) for r in execution["artifactRevisions"])["image-customer"] == digest
+    assert cloud.client("codepipeline").list_pipeline_executions(pipelineName=EMPLOYEE)[
+        "pipelineExecutionSummaries"] == []
+    # customer is the listeners' default route: the default actions moved.
+    assert traffic(cloud, lab, "customer") == {"production": ["customer-tg-one"], "test": ["customer-tg-one"]}
+    listener = cloud.client("elbv2").describe_listeners(ListenerArns=[lab["listeners"]["production"]])["Listeners"][0]
+    assert listener["DefaultActions"][0]["TargetGroupArn"] == lab["target_groups"]["customer"]["one"]["arn"]
+
+    # A second release goes back to tg-two.
+    digest = push_image(cloud, "customer", "3")
+    execution, summaries = wait_execution(cloud, CUSTOMER, count=2)
+    assert execution["status"] == "Succeeded", execution
+    assert len(summaries) == 2
+    assert traffic(cloud, lab, "customer") == {"production": ["customer-tg-two"], "test": ["customer-tg-two"]}
+    _, task_sets = _task_sets(cloud, "customer")
+    assert len(task_sets) == 1
+    assert task_sets[0]["loadBalancers"][0]["targetGroupArn"] == lab["target_groups"]["customer"]["two"]["arn"]
+    image = cloud.client("ecs").describe_task_definition(taskDefinition=task_sets[0]["taskDefinition"])[
+        "taskDefinition"]["containerDefinitions"][0]["image"]
+    assert image.endswith("@" + digest)
+
+
+def _broken_release(lab, files, message):
+    cloud = lab["cloud"]
+    before_traffic = traffic(cloud, lab, "employee")
+    _, before_sets = _task_sets(cloud, "employee")
+    lab["deployment"].push(files, "broken")
+    execution, _ = wait_execution(cloud, EMPLOYEE)
+    wait_execution(cloud, CUSTOMER)
+    assert execution["status"] == "Failed"
+    actions, deploy = _deployment(cloud, execution["pipelineExecutionId"], EMPLOYEE)
+    assert deploy["status"] == "Failed"
+    assert message in deploy["output"]["executionResult"]["errorDetails"]["message"]
+    state = cloud.client("codepipeline").get_pipeline_state(name=EMPLOYEE)
+    assert state["stageStates"][1]["latestExecution"]["status"] == "Failed"
+    assert message in state["stageStates"][1]["actionStates"][0]["latestExecution"]["errorDetails"]["message"]
+    assert traffic(cloud, lab, "employee") == before_traffic
+    _, after_sets = _task_sets(cloud, "employee")
+    assert [t["id"] for t in after_sets] == [t["id"] for t in before_sets]
+    return deploy
+
+
+def test_taskdef_without_placeholder_fails_at_deploy(lab):
+    deploy = _broken_release(lab, {"taskdef-employee.json": json.dumps(taskdef("employee", image="employee:latest"))},
+                             "does not contain the placeholder <IMAGE1_NAME>")
+    assert "externalExecutionId" not in deploy["output"]["executionResult"]
+
+
+def test_appspec_container_not_in_taskdef_fails_the_deployment(lab):
+    from .conftest import appspec  # pylint: disable=import-outside-toplevel
+    deploy = _broken_release(lab, {"appspec-employee.yaml": appspec("nosuchcontainer")},
+                             "The container nosuchcontainer does not exist in the task definition")
+    deployment_id = deploy["output"]["executionResult"]["externalExecutionId"]
+    info = lab["cloud"].client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+    assert info["status"] == "Failed"
+    assert info["errorInformation"]["code"] == "ECS_UPDATE_ERROR"
+
+
+def test_start_pipeline_execution_and_missing_image(lab):
+    cloud = lab["cloud"]
+    cloud.client("ecr").batch_delete_image(repositoryName="employee", imageIds=[{"imageTag": "latest"}])
+    pipelines = cloud.client("codepipeline")
+    execution_id = pipelines.start_pipeline_execution(name=EMPLOYEE)["pipelineExecutionId"]
+    execution, _ = wait_execution(cloud, EMPLOYEE)
+    assert execution["pipelineExecutionId"] == execution_id
+    assert execution["trigger"]["triggerType"] == "StartPipelineExecution"
+    assert execution["status"] == "Failed"
+    actions = pipelines.list_action_executions(pipelineName=EMPLOYEE)["actionExecutionDetails"]
+    image = [a for a in actions if a["actionName"] == "Image"][0]
+    assert image["status"] == "Failed"
+    assert "The image tag 'latest' does not exist" in image["output"]["executionResult"]["errorDetails"]["message"]
+    assert traffic(cloud, lab, "employee") == {"production": ["employee-tg-two"], "test": ["employee-tg-one"]}
