@@ -1,0 +1,91 @@
+"""After a release, a rerun of Phases 6 to 8 changes nothing: the roles take either target group of a
+pair as converged, so they never move traffic back behind CodeDeploy's back.
+
+The account is made by the playbooks themselves (lab_environment.yml, then phases 6 to 8 in one run);
+Phase 5's cluster, task definitions, images and deployment files are made with boto3.
+"""
+import json
+import os
+
+import pytest
+
+from conftest import run_playbook
+
+from .conftest import SERVICES, Deployment, appspec, push_image, taskdef, traffic, wait_execution
+
+PLAYS = os.path.join("tests", "integration", "release", "plays", "phases6to8.yml")
+CLUSTER = "microservices-serverlesscluster"
+
+
+def _failed(result):
+    doc = json.loads(result.stdout[result.stdout.index("{"):])
+    return [(task["task"]["name"], task["hosts"]["localhost"].get("msg")) for play in doc["plays"]
+            for task in play["tasks"] if task["hosts"].get("localhost", {}).get("failed")]
+
+
+def _changed_tasks(result):
+    doc = json.loads(result.stdout[result.stdout.index("{"):])
+    return [task["task"]["name"] for play in doc["plays"] for task in play["tasks"]
+            if task["hosts"].get("localhost", {}).get("changed")]
+
+
+@pytest.mark.slow
+def test_rerun_after_a_release_changes_nothing(release_cloud, tmp_path):
+    cloud = release_cloud
+    cloud.reset()
+    assert run_playbook(cloud, "playbooks/lab_environment.yml", json_output=False).rc == 0
+    ecs = cloud.client("ecs")
+    ecs.create_cluster(clusterName=CLUSTER)
+    role = cloud.client("iam").get_role(RoleName="PipelineRole")["Role"]["Arn"]
+    for svc in SERVICES:
+        cloud.client("ecr").create_repository(repositoryName=svc)
+        push_image(cloud, svc, "1")
+        definition = taskdef(svc, image="%s:latest" % svc)
+        ecs.register_task_definition(family=definition["family"], networkMode="awsvpc", cpu="512", memory="1024",
+                                     requiresCompatibilities=["FARGATE"], executionRoleArn=role,
+                                     containerDefinitions=definition["containerDefinitions"])
+    cloud.client("codecommit").create_repository(repositoryName="deployment")
+    work = tmp_path / "deployment"
+    work.mkdir()
+    deployment = Deployment(cloud, work)
+    deployment.git("init", "-q", "-b", "dev")
+    deployment.git("remote", "add", "origin", "%s/v1/repos/deployment" % cloud.endpoint)
+    files = {}
+    for svc in SERVICES:
+        files["taskdef-%s.json" % svc] = json.dumps(taskdef(svc), indent=2)
+        files["appspec-%s.yaml" % svc] = appspec(svc)
+    deployment.push(files, "lab deployment files")
+
+    # As in the Phase 8 tests: aws_context does not publish the deploy role's ARN yet; extra vars win anyway.
+    extra = {"aws_context_deploy_role_arn": cloud.client("iam").get_role(RoleName="DeployRole")["Role"]["Arn"],
+             "aws_context_db_instance": ""}
+    first = run_playbook(cloud, PLAYS, extra_vars=extra)
+    assert first.rc == 0, _failed(first)
+    assert _changed_tasks(first), "the first run changed nothing: the rerun check below would prove nothing"
+    listeners = dict((listener["Port"], listener["ListenerArn"]) for listener in cloud.client("elbv2").describe_listeners(
+        LoadBalancerArn=cloud.client("elbv2").describe_load_balancers(Names=["microservicesLB"])[
+            "LoadBalancers"][0]["LoadBalancerArn"])["Listeners"])
+    groups = dict((g["TargetGroupName"], g["TargetGroupArn"])
+                  for g in cloud.client("elbv2").describe_target_groups()["TargetGroups"])
+    made = {"listeners": {"production": listeners[80], "test": listeners[8080]},
+            "target_groups": dict((s, dict((w, {"name": "%s-tg-%s" % (s, w), "arn": groups["%s-tg-%s" % (s, w)]})
+                                           for w in ("one", "two"))) for s in SERVICES)}
+    assert traffic(cloud, made, "employee") == {"production": ["employee-tg-two"], "test": ["employee-tg-one"]}
+
+    # The release: a new latest image of each service.
+    for svc in SERVICES:
+        push_image(cloud, svc, "2")
+        execution, _ = wait_execution(cloud, "update-%s-microservice" % svc)
+        assert execution["status"] == "Succeeded", execution
+    for svc in SERVICES:
+        assert traffic(cloud, made, svc) == {"production": ["%s-tg-one" % svc], "test": ["%s-tg-one" % svc]}
+
+    again = run_playbook(cloud, PLAYS, extra_vars=extra)
+    assert again.rc == 0, _failed(again)
+    assert _changed_tasks(again) == []
+    for svc in SERVICES:
+        summaries = cloud.client("codepipeline").list_pipeline_executions(
+            pipelineName="update-%s-microservice" % svc)["pipelineExecutionSummaries"]
+        assert [s["status"] for s in summaries] == ["Succeeded"], "the rerun started a pipeline"
+    for svc in SERVICES:
+        assert traffic(cloud, made, svc) == {"production": ["%s-tg-one" % svc], "test": ["%s-tg-one" % svc]}
