@@ -13,13 +13,14 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 LOCAL_AWS_ENV := AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_SESSION_TOKEN=test AWS_DEFAULT_REGION=us-east-1
 PLAYBOOK := $(LOCAL_AWS_ENV) $(BIN)/ansible-playbook -i inventories/local
 
-.PHONY: docs help setup system-deps cloud cloud-down lab images demo show test pytest lint sanity molecule bench clean
+.PHONY: docs help setup system-deps cloud cloud-down lab images demo release show test pytest lint sanity molecule bench clean
 
 help:
 	@echo "make demo   run Phases 5 to 8 end to end on the local cloud (127.0.0.1:$(CLOUD_PORT))"
 	@echo "make test   run every test suite (lint, sanity, pytest, molecule)"
 	@echo "make bench  benchmark Phase 5 against the lab's AWS CLI steps"
 	@echo "make cloud / cloud-down   start / stop the local cloud"
+	@echo "make release SERVICE=employee   a new version as latest, its pipeline followed (after Phases 5 to 8)"
 
 ## Python dependencies, pinned in requirements.txt, in .venv.
 setup: $(VENV)/.installed .collections/ansible_collections/cloudlab/microservices
@@ -57,6 +58,12 @@ images: setup
 
 demo: setup system-deps cloud lab images
 	$(PLAYBOOK) playbooks/site.yml $(DEMO_ARGS)
+
+## One release on the local cloud (Phases 5 to 8 done): a new image of a sample
+## service as latest, the pipeline it starts followed, traffic before and after.
+SERVICE ?= employee
+release: setup
+	$(LOCAL_AWS_ENV) $(BIN)/python -m localcloud.release_cli --service $(SERVICE)
 
 test: setup system-deps
 	bash tests/run-all.sh

@@ -68,6 +68,7 @@ class Release:
         self.cloud = cloud
         self.jobs = queue.Queue()
         self.worker = None
+        self.current = None  # the action record the worker runs
 
     # -- wiring --------------------------------------------------------------
     def attach(self):
@@ -148,6 +149,7 @@ class Release:
             record["input"]["roleArn"] = action["roleArn"]
         with LOCK:
             execution["actions"].append(record)
+        self.current = record
         handler = {"CodeCommit": self._source_codecommit, "ECR": self._source_ecr,
                    "CodeDeployToECS": self._deploy_ecs}.get(type_id.get("provider"))
         try:
@@ -324,6 +326,9 @@ class Release:
             raise ActionFailed(getattr(exc, "message", str(exc)))
         finally:
             _LOCAL.from_pipeline = False
+        # As on AWS, the action shows its deployment while it runs.
+        self._set(self.current, output={"executionResult": {
+            "externalExecutionId": deployment_id, "externalExecutionSummary": "Deployment %s in progress" % deployment_id}})
         deployment = codedeploy.deployments[deployment_id]
         with LOCK:
             deployment.creator = "user"

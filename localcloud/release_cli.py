@@ -1,0 +1,185 @@
+"""`make release SERVICE=employee`: one release of a sample service on the local cloud, followed to the end.
+
+Builds a new version of examples/<service> (the sample's files plus ``www/version.txt``), pushes it as
+``latest`` through the ECR API (as image_push's ``archive`` method does), and follows what that push
+starts: the service's pipeline (the Phase 8 rule on the ECR tag), its actions, and the CodeDeploy
+deployment's lifecycle events; prints where the production and test listeners sent the service's
+traffic before and after. Needs Phases 5 to 8 done on the cloud at LOCALCLOUD_ENDPOINT.
+
+    python -m localcloud.release_cli --service employee [--endpoint http://127.0.0.1:4566]
+"""
+import argparse
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import boto3
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PART = 4 * 1024 * 1024
+
+
+def _build_module():
+    spec = importlib.util.spec_from_file_location("cloudlab_examples_build", os.path.join(ROOT, "examples", "build.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Cloud:
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
+        self.clients = {}
+
+    def __getattr__(self, service):
+        if service not in self.clients:
+            self.clients[service] = boto3.client(
+                service.replace("_", "-"), endpoint_url=self.endpoint, region_name=os.environ.get(
+                    "AWS_DEFAULT_REGION", "us-east-1"),
+                aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+                aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+                aws_session_token=os.environ.get("AWS_SESSION_TOKEN", "test"))
+        return self.clients[service]
+
+
+def image_of(service, version, busybox=None):
+    """(manifest bytes, {digest: blob}) of the sample service with ``www/version.txt`` = version."""
+    build = _build_module()
+    with tempfile.TemporaryDirectory(prefix="release-%s-" % service) as work:
+        shutil.copytree(os.path.join(ROOT, "examples", service), work, dirs_exist_ok=True)
+        with open(os.path.join(work, "www", "version.txt"), "w") as handle:
+            handle.write("%s %s\n" % (service, version))
+        files = build.service_files(work)
+    with open(busybox or build.BUSYBOX, "rb") as handle:
+        base = build.layer_from_files({"/bin/busybox": (handle.read(), 0o755)})
+    entrypoint = ["/bin/busybox", "httpd", "-f", "-v", "-p", str(build.PORT), "-h", "/www"]
+    return build.oci_image([base, build.layer_from_files(files)], service, entrypoint)
+
+
+def push(cloud, repository, manifest, blobs, tag="latest"):
+    """Upload what the repository lacks, then PutImage; returns the image digest."""
+    digests = sorted(blobs)
+    known = cloud.ecr.batch_check_layer_availability(repositoryName=repository, layerDigests=digests)["layers"]
+    have = set(layer["layerDigest"] for layer in known if layer.get("layerAvailability") == "AVAILABLE")
+    for digest in digests:
+        if digest in have:
+            continue
+        data = blobs[digest]
+        upload = cloud.ecr.initiate_layer_upload(repositoryName=repository)["uploadId"]
+        for first in range(0, len(data), PART):
+            chunk = data[first:first + PART]
+            cloud.ecr.upload_layer_part(repositoryName=repository, uploadId=upload, partFirstByte=first,
+                                        partLastByte=first + len(chunk) - 1, layerPartBlob=chunk)
+        cloud.ecr.complete_layer_upload(repositoryName=repository, uploadId=upload, layerDigests=[digest])
+    image = cloud.ecr.put_image(repositoryName=repository, imageManifest=manifest.decode("utf-8"), imageTag=tag,
+                                imageManifestMediaType="application/vnd.oci.image.manifest.v1+json")["image"]
+    return image["imageId"]["imageDigest"]
+
+
+def traffic(cloud, service):
+    """{listener port: [target group names of the service's pair it forwards to]} on microservicesLB."""
+    elbv2 = cloud.elbv2
+    groups = dict((g["TargetGroupArn"], g["TargetGroupName"]) for g in elbv2.describe_target_groups()["TargetGroups"]
+                  if g["TargetGroupName"] in ("%s-tg-one" % service, "%s-tg-two" % service))
+    balancers = elbv2.describe_load_balancers(Names=["microservicesLB"])["LoadBalancers"]
+    out = {}
+    for listener in elbv2.describe_listeners(LoadBalancerArn=balancers[0]["LoadBalancerArn"])["Listeners"]:
+        names = set()
+        for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
+            for action in rule["Actions"]:
+                if action.get("TargetGroupArn") in groups:
+                    names.add(groups[action["TargetGroupArn"]])
+        out[listener["Port"]] = sorted(names)
+    return out
+
+
+def _show_traffic(title, where):
+    print("%s: %s" % (title, ", ".join("listener :%d -> %s" % (port, "/".join(names) or "-")
+                                        for port, names in sorted(where.items()))))
+
+
+def follow(cloud, pipeline, known, out=sys.stdout, timeout=300):
+    """Print the new execution's progress until it ends; returns (status, message)."""
+    deadline = time.time() + timeout
+    execution_id = None
+    while execution_id is None:
+        summaries = cloud.codepipeline.list_pipeline_executions(pipelineName=pipeline)["pipelineExecutionSummaries"]
+        fresh = [s for s in summaries if s["pipelineExecutionId"] not in known]
+        if fresh:
+            execution_id = fresh[-1]["pipelineExecutionId"]
+            print("execution %s started (%s)" % (execution_id, fresh[-1]["trigger"]["triggerType"]), file=out)
+        elif time.time() > deadline:
+            return "Unknown", "no execution of %s started" % pipeline
+        else:
+            time.sleep(0.2)
+    seen = {}
+    while True:
+        execution = cloud.codepipeline.get_pipeline_execution(
+            pipelineName=pipeline, pipelineExecutionId=execution_id)["pipelineExecution"]
+        actions = cloud.codepipeline.list_action_executions(
+            pipelineName=pipeline, filter={"pipelineExecutionId": execution_id})["actionExecutionDetails"]
+        for action in reversed(actions):
+            key = "%s.%s" % (action["stageName"], action["actionName"])
+            result = (action.get("output") or {}).get("executionResult") or {}
+            line = "  %-15s %-10s %s" % (key, action["status"], result.get("externalExecutionSummary", ""))
+            if seen.get(key) != line:
+                seen[key] = line
+                print(line.rstrip(), file=out)
+            deployment = result.get("externalExecutionId", "")
+            if action["actionName"] == "Deploy" and deployment:
+                _show_lifecycle(cloud, deployment, seen, out)
+        if execution["status"] != "InProgress":
+            return execution["status"], execution.get("statusSummary", "")
+        if time.time() > deadline:
+            return "InProgress", "still running after %ss" % timeout
+        time.sleep(0.2)
+
+
+def _show_lifecycle(cloud, deployment_id, seen, out):
+    """The deployment's lifecycle events, printed when they changed since the last time."""
+    targets = cloud.codedeploy.list_deployment_targets(deploymentId=deployment_id)["targetIds"]
+    if not targets:
+        return
+    target = cloud.codedeploy.batch_get_deployment_targets(deploymentId=deployment_id, targetIds=targets)[
+        "deploymentTargets"][0]["ecsTarget"]
+    events = " ".join("%s:%s" % (e["lifecycleEventName"], e["status"]) for e in target["lifecycleEvents"])
+    line = "    deployment %s (%s): %s" % (deployment_id, target["targetId"], events)
+    if seen.get(deployment_id) != line:
+        seen[deployment_id] = line
+        print(line, file=out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--service", required=True, help="a sample service: customer or employee")
+    parser.add_argument("--endpoint", default=os.environ.get("LOCALCLOUD_ENDPOINT", "http://127.0.0.1:4566"))
+    parser.add_argument("--version", help="the version the new image says it is (default: next release number)")
+    parser.add_argument("--busybox", help="busybox-static to put in the image (default /bin/busybox)")
+    args = parser.parse_args(argv)
+    if not os.path.isdir(os.path.join(ROOT, "examples", args.service)):
+        parser.error("--service %s: no sample service examples/%s (customer or employee)" % (args.service, args.service))
+    cloud = Cloud(args.endpoint)
+    pipeline = "update-%s-microservice" % args.service
+    try:
+        known = set(s["pipelineExecutionId"] for s in cloud.codepipeline.list_pipeline_executions(
+            pipelineName=pipeline)["pipelineExecutionSummaries"])
+    except cloud.codepipeline.exceptions.PipelineNotFoundException:
+        print("no pipeline %s on %s: run Phases 5 to 8 first (playbooks/site.yml)" % (pipeline, args.endpoint),
+              file=sys.stderr)
+        return 2
+    version = args.version or str(len(known) + 1)
+    _show_traffic("before", traffic(cloud, args.service))
+    manifest, blobs = image_of(args.service, version, args.busybox)
+    digest = push(cloud, args.service, manifest, blobs)
+    print("pushed %s:latest = %s (version %s)" % (args.service, digest, version))
+    status, message = follow(cloud, pipeline, known)
+    print("execution %s%s" % (status, (": " + message) if message else ""))
+    _show_traffic("after", traffic(cloud, args.service))
+    return 0 if status == "Succeeded" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
