@@ -4,8 +4,9 @@ State only (no Docker): what the CodePipeline, CodeDeploy, ECS and ELBv2 APIs an
 to dev or a new latest image, as on AWS.
 """
 import json
+import time
 
-from .conftest import APP, CLUSTER, taskdef, traffic, wait_execution
+from .conftest import APP, CLUSTER, appspec, push_image, taskdef, traffic, wait_execution
 
 EMPLOYEE = "update-employee-microservice"
 CUSTOMER = "update-customer-microservice"
@@ -85,7 +86,6 @@ def test_push_to_dev_deploys(lab):
 
 def test_new_latest_deploys_and_releases_alternate(lab):
     cloud = lab["cloud"]
-    from .conftest import push_image  # pylint: disable=import-outside-toplevel
     digest = push_image(cloud, "customer", "2")
     execution, _ = wait_execution(cloud, CUSTOMER)
     assert execution["status"] == "Succeeded", execution
@@ -138,7 +138,6 @@ def test_taskdef_without_placeholder_fails_at_deploy(lab):
 
 
 def test_appspec_container_not_in_taskdef_fails_the_deployment(lab):
-    from .conftest import appspec  # pylint: disable=import-outside-toplevel
     deploy = _broken_release(lab, {"appspec-employee.yaml": appspec("nosuchcontainer")},
                              "The container nosuchcontainer does not exist in the task definition")
     deployment_id = deploy["output"]["executionResult"]["externalExecutionId"]
@@ -161,3 +160,30 @@ def test_start_pipeline_execution_and_missing_image(lab):
     assert image["status"] == "Failed"
     assert "The image tag 'latest' does not exist" in image["output"]["executionResult"]["errorDetails"]["message"]
     assert traffic(cloud, lab, "employee") == {"production": ["employee-tg-two"], "test": ["employee-tg-one"]}
+
+
+def test_create_deployment_through_the_api_runs(lab):
+    """CreateDeployment of an ECS application, without a pipeline: the same blue/green deployment."""
+    cloud = lab["cloud"]
+    definition = taskdef("employee", image="employee@%s" % lab["digests"]["employee"])
+    arn = cloud.client("ecs").register_task_definition(
+        family=definition["family"], networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="512",
+        memory="1024", containerDefinitions=definition["containerDefinitions"])["taskDefinition"]["taskDefinitionArn"]
+    codedeploy = cloud.client("codedeploy")
+    deployment_id = codedeploy.create_deployment(
+        applicationName=APP, deploymentGroupName="%s-employee" % APP,
+        revision={"revisionType": "AppSpecContent",
+                  "appSpecContent": {"content": appspec("employee").replace("<TASK_DEFINITION>", arn)}})["deploymentId"]
+    statuses = []
+    for _ in range(200):
+        status = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"]
+        if not statuses or statuses[-1] != status:
+            statuses.append(status)
+        if status in ("Succeeded", "Failed"):
+            break
+        time.sleep(0.1)
+    assert statuses[-1] == "Succeeded"
+    assert set(statuses) <= {"Created", "InProgress", "Succeeded"}
+    assert traffic(cloud, lab, "employee") == {"production": ["employee-tg-one"], "test": ["employee-tg-one"]}
+    _, task_sets = _task_sets(cloud, "employee")
+    assert [(t["status"], t["taskDefinition"]) for t in task_sets] == [("PRIMARY", arn)]
