@@ -56,9 +56,7 @@ def test_rerun_after_a_release_changes_nothing(release_cloud, tmp_path):
         files["appspec-%s.yaml" % svc] = appspec(svc)
     deployment.push(files, "lab deployment files")
 
-    # As in the Phase 8 tests: aws_context does not publish the deploy role's ARN yet; extra vars win anyway.
-    extra = {"aws_context_deploy_role_arn": cloud.client("iam").get_role(RoleName="DeployRole")["Role"]["Arn"],
-             "aws_context_db_instance": ""}
+    extra = {"aws_context_db_instance": ""}
     first = run_playbook(cloud, PLAYS, extra_vars=extra)
     assert first.rc == 0, _failed(first)
     assert _changed_tasks(first), "the first run changed nothing: the rerun check below would prove nothing"
