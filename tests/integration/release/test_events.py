@@ -34,8 +34,8 @@ def test_push_and_image_events(release_cloud, tmp_path):
     created, updated = sorted(_received(cloud, commits), key=lambda e: e["detail"]["event"])
     assert created["detail-type"] == "CodeCommit Repository State Change"
     assert created["resources"] == ["arn:aws:codecommit:us-east-1:123456789012:deployment"]
-    assert dict((k, created["detail"][k]) for k in ("event", "referenceType", "referenceName", "commitId",
-                                                     "repositoryName")) == {
+    keys = ("event", "referenceType", "referenceName", "commitId", "repositoryName")
+    assert dict((k, created["detail"][k]) for k in keys) == {
         "event": "referenceCreated", "referenceType": "branch", "referenceName": "dev", "commitId": first,
         "repositoryName": "deployment"}
     assert (updated["detail"]["event"], updated["detail"]["commitId"], updated["detail"]["oldCommitId"]) == (

@@ -63,7 +63,7 @@ def test_push_to_dev_deploys(lab):
     assert service["taskDefinition"] == arn
     assert traffic(cloud, lab, "employee") == {"production": ["employee-tg-one"], "test": ["employee-tg-one"]}
     # The push started customer's pipeline too (same repository and branch): its default route moved the same way.
-    customer, _ = wait_execution(cloud, CUSTOMER)
+    customer = wait_execution(cloud, CUSTOMER)[0]
     assert customer["status"] == "Succeeded", customer
     assert traffic(cloud, lab, "customer") == {"production": ["customer-tg-one"], "test": ["customer-tg-one"]}
 
@@ -87,7 +87,7 @@ def test_push_to_dev_deploys(lab):
 def test_new_latest_deploys_and_releases_alternate(lab):
     cloud = lab["cloud"]
     digest = push_image(cloud, "customer", "2")
-    execution, _ = wait_execution(cloud, CUSTOMER)
+    execution = wait_execution(cloud, CUSTOMER)[0]
     assert execution["status"] == "Succeeded", execution
     assert dict((r["name"], r["revisionId"]) for r in execution["artifactRevisions"])["image-customer"] == digest
     assert cloud.client("codepipeline").list_pipeline_executions(pipelineName=EMPLOYEE)[
@@ -103,7 +103,7 @@ def test_new_latest_deploys_and_releases_alternate(lab):
     assert execution["status"] == "Succeeded", execution
     assert len(summaries) == 2
     assert traffic(cloud, lab, "customer") == {"production": ["customer-tg-two"], "test": ["customer-tg-two"]}
-    _, task_sets = _task_sets(cloud, "customer")
+    task_sets = _task_sets(cloud, "customer")[1]
     assert len(task_sets) == 1
     assert task_sets[0]["loadBalancers"][0]["targetGroupArn"] == lab["target_groups"]["customer"]["two"]["arn"]
     image = cloud.client("ecs").describe_task_definition(taskDefinition=task_sets[0]["taskDefinition"])[
@@ -114,9 +114,9 @@ def test_new_latest_deploys_and_releases_alternate(lab):
 def _broken_release(lab, files, message):
     cloud = lab["cloud"]
     before_traffic = traffic(cloud, lab, "employee")
-    _, before_sets = _task_sets(cloud, "employee")
+    before_sets = _task_sets(cloud, "employee")[1]
     lab["deployment"].push(files, "broken")
-    execution, _ = wait_execution(cloud, EMPLOYEE)
+    execution = wait_execution(cloud, EMPLOYEE)[0]
     wait_execution(cloud, CUSTOMER)
     assert execution["status"] == "Failed"
     actions, deploy = _deployment(cloud, execution["pipelineExecutionId"], EMPLOYEE)
@@ -126,7 +126,7 @@ def _broken_release(lab, files, message):
     assert state["stageStates"][1]["latestExecution"]["status"] == "Failed"
     assert message in state["stageStates"][1]["actionStates"][0]["latestExecution"]["errorDetails"]["message"]
     assert traffic(cloud, lab, "employee") == before_traffic
-    _, after_sets = _task_sets(cloud, "employee")
+    after_sets = _task_sets(cloud, "employee")[1]
     assert [t["id"] for t in after_sets] == [t["id"] for t in before_sets]
     return deploy
 
@@ -151,7 +151,7 @@ def test_start_pipeline_execution_and_missing_image(lab):
     cloud.client("ecr").batch_delete_image(repositoryName="employee", imageIds=[{"imageTag": "latest"}])
     pipelines = cloud.client("codepipeline")
     execution_id = pipelines.start_pipeline_execution(name=EMPLOYEE)["pipelineExecutionId"]
-    execution, _ = wait_execution(cloud, EMPLOYEE)
+    execution = wait_execution(cloud, EMPLOYEE)[0]
     assert execution["pipelineExecutionId"] == execution_id
     assert execution["trigger"]["triggerType"] == "StartPipelineExecution"
     assert execution["status"] == "Failed"
@@ -175,7 +175,7 @@ def test_create_deployment_through_the_api_runs(lab):
         revision={"revisionType": "AppSpecContent",
                   "appSpecContent": {"content": appspec("employee").replace("<TASK_DEFINITION>", arn)}})["deploymentId"]
     statuses = []
-    for _ in range(200):
+    for _attempt in range(200):
         status = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"]
         if not statuses or statuses[-1] != status:
             statuses.append(status)
@@ -185,5 +185,5 @@ def test_create_deployment_through_the_api_runs(lab):
     assert statuses[-1] == "Succeeded"
     assert set(statuses) <= {"Created", "InProgress", "Succeeded"}
     assert traffic(cloud, lab, "employee") == {"production": ["employee-tg-one"], "test": ["employee-tg-one"]}
-    _, task_sets = _task_sets(cloud, "employee")
+    task_sets = _task_sets(cloud, "employee")[1]
     assert [(t["status"], t["taskDefinition"]) for t in task_sets] == [("PRIMARY", arn)]

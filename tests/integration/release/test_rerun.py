@@ -73,7 +73,7 @@ def test_rerun_after_a_release_changes_nothing(release_cloud, tmp_path):
     # The release: a new latest image of each service.
     for svc in SERVICES:
         push_image(cloud, svc, "2")
-        execution, _ = wait_execution(cloud, "update-%s-microservice" % svc)
+        execution = wait_execution(cloud, "update-%s-microservice" % svc)[0]
         assert execution["status"] == "Succeeded", execution
     for svc in SERVICES:
         assert traffic(cloud, made, svc) == {"production": ["%s-tg-one" % svc], "test": ["%s-tg-one" % svc]}
