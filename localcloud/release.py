@@ -100,10 +100,12 @@ class Release:
     def run_execution(self, backend, execution):
         decl = execution["declaration"]
         outputs = {}
+        # On AWS a newer execution overtakes one still waiting for a stage; here executions wait in the
+        # queue, so one that a newer execution of its pipeline has joined there never starts.
+        if self._superseded(backend, execution):
+            return
         try:
-            for index, stage in enumerate(decl.get("stages", [])):
-                if index and self._superseded(backend, execution):
-                    return
+            for stage in decl.get("stages", []):
                 self._set(execution, stages=dict(execution["stages"], **{stage["name"]: "InProgress"}))
                 for order in sorted({a.get("runOrder", 1) for a in stage.get("actions", [])}):
                     for action in [a for a in stage["actions"] if a.get("runOrder", 1) == order]:
