@@ -28,7 +28,8 @@ import time
 import yaml
 from moto.backends import get_backend
 
-from localcloud.codecommit import _git
+from localcloud.codecommit import _git  # pylint: disable=protected-access
+from localcloud.common import ACCOUNT_ID
 from localcloud.patches import pipeline_runs as runs
 from localcloud.patches.pipeline_runs import LOCK, now
 
@@ -72,16 +73,14 @@ class Release:
 
     # -- wiring --------------------------------------------------------------
     def attach(self):
-        runs.set_runner(self.submit)
+        runs.set_runner(lambda backend, execution: self.submit(self.run_execution, backend, execution))
         self.cloud.git = _PushEvents(self.cloud.git, self.cloud.codecommit)
         _watch_ecr_tags()
         _run_api_deployments(self)
         return self
 
     def submit(self, job, *args):
-        """Queue ``job(*args)``, or an execution when called as the runner ``(backend, execution)``."""
-        if not callable(job):
-            job, args = self.run_execution, (job,) + args
+        """Queue ``job(*args)`` for the worker thread, which runs one job at a time in order."""
         with LOCK:
             if self.worker is None or not self.worker.is_alive():
                 self.worker = threading.Thread(target=self._work, name="localcloud-release", daemon=True)
@@ -597,15 +596,17 @@ class _PushEvents:
     def _send(self, name, before, after):
         meta = self.codecommit._load(name)  # pylint: disable=protected-access
         region = meta.get("region") or "us-east-1"
-        from localcloud.common import ACCOUNT_ID  # pylint: disable=import-outside-toplevel
         arn = "arn:aws:codecommit:%s:%s:%s" % (region, ACCOUNT_ID, name)
-        for ref, commit in sorted(after.items()):
+        for ref in sorted(set(before) | set(after)):
+            commit = after.get(ref)
             if before.get(ref) == commit:
                 continue
-            detail = {"callerUserArn": "arn:aws:iam::%s:user/localcloud" % ACCOUNT_ID,
-                      "commitId": commit, "event": "referenceUpdated" if ref in before else "referenceCreated",
+            event = "referenceDeleted" if commit is None else "referenceUpdated" if ref in before else "referenceCreated"
+            detail = {"callerUserArn": "arn:aws:iam::%s:user/localcloud" % ACCOUNT_ID, "event": event,
                       "referenceFullName": ref, "referenceName": ref[len("refs/heads/"):],
                       "referenceType": "branch", "repositoryId": meta.get("repositoryId"), "repositoryName": name}
+            if commit is not None:
+                detail["commitId"] = commit
             if ref in before:
                 detail["oldCommitId"] = before[ref]
             _put_event(ACCOUNT_ID, region, "aws.codecommit", "CodeCommit Repository State Change", detail, [arn])

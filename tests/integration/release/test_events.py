@@ -40,6 +40,13 @@ def test_push_and_image_events(release_cloud, tmp_path):
         "repositoryName": "deployment"}
     assert (updated["detail"]["event"], updated["detail"]["commitId"], updated["detail"]["oldCommitId"]) == (
         "referenceUpdated", second, first)
+    repo.git("push", "-q", "origin", "dev:feature")
+    repo.git("push", "-q", "origin", ":feature")
+    (made, deleted) = sorted(_received(cloud, commits), key=lambda e: e["detail"]["event"])
+    assert (made["detail"]["event"], made["detail"]["referenceName"], made["detail"]["commitId"]) == (
+        "referenceCreated", "feature", second)
+    assert (deleted["detail"]["event"], deleted["detail"]["oldCommitId"]) == ("referenceDeleted", second)
+    assert "commitId" not in deleted["detail"]
 
     cloud.client("ecr").create_repository(repositoryName="employee")
     digest = push_image(cloud, "employee", "1")
