@@ -117,9 +117,13 @@ class PlaybookResult:
         self.stderr = proc.stderr
         self.output = proc.stdout + proc.stderr
 
+    def data(self):
+        """The JSON callback's document."""
+        return json.loads(self.stdout[self.stdout.index("{"):])
+
     def stats(self):
         """Per-host recap {host: {ok, changed, failed, ...}} from the JSON callback."""
-        return json.loads(self.stdout[self.stdout.index("{"):])["stats"]
+        return self.data()["stats"]
 
     def __repr__(self):
         return "<PlaybookResult rc=%s>\n%s" % (self.rc, self.output[-6000:])
@@ -148,6 +152,38 @@ def run_playbook(cloud, playbook, extra_vars=None, check=False, diff=False,
     proc = subprocess.run(cmd, cwd=cwd, env=run_env, capture_output=True, text=True,
                           timeout=timeout, check=False)
     return PlaybookResult(proc)
+
+
+def changed_tasks(result):
+    """Names of the tasks that reported a change, for a readable failure."""
+    return [task["task"]["name"] for play in result.data()["plays"] for task in play["tasks"]
+            if task["hosts"].get("localhost", {}).get("changed")]
+
+
+def failure_messages(result):
+    """Every `msg` of a failed task (loop items included), joined: what the learner reads."""
+    try:
+        data = result.data()
+    except ValueError:
+        return result.output
+    out = []
+    for play in data["plays"]:
+        for task in play["tasks"]:
+            host = task["hosts"].get("localhost", {})
+            for res in [host] + host.get("results", []):
+                if res.get("failed"):
+                    out.append("%s: %s" % (task["task"]["name"], res.get("msg", "")))
+    return "\n".join(out) or result.output
+
+
+def shown_summary(result, key):
+    """The `<key>` dict a playbook's summary task shows last (phase5_summary, phase6_summary...)."""
+    for play in result.data()["plays"]:
+        for task in play["tasks"]:
+            msg = task["hosts"].get("localhost", {}).get("msg")
+            if isinstance(msg, dict) and key in msg:
+                return msg[key]
+    raise AssertionError("the playbook showed no %s:\n%s" % (key, result.output[-3000:]))
 
 
 @pytest.fixture

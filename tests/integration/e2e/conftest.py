@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, require_binary, run_playbook
+from conftest import ROOT, changed_tasks, failure_messages, require_binary, run_playbook, shown_summary  # noqa: F401  (re-exported for the suite)
 
 PHASE5 = "playbooks/phase5.yml"
 DESTROY = "playbooks/phase5_destroy.yml"
@@ -76,38 +76,12 @@ def snapshot(cloud):
             "task_definitions": taskdefs, "codecommit": codecommit}
 
 
+
+
+
 def summary(result):
-    """The `phase5_summary` that phase5.yml shows last (JSON callback output)."""
-    data = json.loads(result.stdout[result.stdout.index("{"):])
-    for play in data["plays"]:
-        for task in play["tasks"]:
-            msg = task["hosts"].get("localhost", {}).get("msg")
-            if isinstance(msg, dict) and "phase5_summary" in msg:
-                return msg["phase5_summary"]
-    raise AssertionError("phase5.yml showed no summary:\n%s" % result.output[-3000:])
-
-
-def changed_tasks(result):
-    """Names of the tasks that reported a change, for a readable failure."""
-    data = json.loads(result.stdout[result.stdout.index("{"):])
-    return [task["task"]["name"] for play in data["plays"] for task in play["tasks"]
-            if task["hosts"].get("localhost", {}).get("changed")]
-
-
-def failure_messages(result):
-    """Every `msg` of a failed task, joined (what the learner reads)."""
-    try:
-        data = json.loads(result.stdout[result.stdout.index("{"):])
-    except ValueError:
-        return result.output
-    out = []
-    for play in data["plays"]:
-        for task in play["tasks"]:
-            host = task["hosts"].get("localhost", {})
-            for res in [host] + host.get("results", []):
-                if res.get("failed"):
-                    out.append("%s: %s" % (task["task"]["name"], res.get("msg", "")))
-    return "\n".join(out) or result.output
+    """The `phase5_summary` that phase5.yml shows last."""
+    return shown_summary(result, "phase5_summary")
 
 
 def git(*args, cwd=None):

@@ -1,9 +1,8 @@
 """Fixtures of the load balancer suite: the lab's starting point, and what to read back from the cloud."""
-import json
 
 import pytest
 
-from conftest import require_binary, run_playbook
+from conftest import changed_tasks, failure_messages, require_binary, run_playbook, shown_summary  # noqa: F401  (re-exported for the suite)
 
 PHASE6 = "playbooks/phase6.yml"
 LAB = "playbooks/lab_environment.yml"
@@ -27,36 +26,12 @@ def phase6(cloud, **kwargs):
     return run_playbook(cloud, PHASE6, **kwargs)
 
 
+
+
+
 def summary(result):
     """The `phase6_summary` that phase6.yml shows last."""
-    data = json.loads(result.stdout[result.stdout.index("{"):])
-    for play in data["plays"]:
-        for task in play["tasks"]:
-            msg = task["hosts"].get("localhost", {}).get("msg")
-            if isinstance(msg, dict) and "phase6_summary" in msg:
-                return msg["phase6_summary"]
-    raise AssertionError("phase6.yml showed no summary:\n%s" % result.output[-3000:])
-
-
-def changed_tasks(result):
-    data = json.loads(result.stdout[result.stdout.index("{"):])
-    return [task["task"]["name"] for play in data["plays"] for task in play["tasks"]
-            if task["hosts"].get("localhost", {}).get("changed")]
-
-
-def failure_messages(result):
-    try:
-        data = json.loads(result.stdout[result.stdout.index("{"):])
-    except ValueError:
-        return result.output
-    out = []
-    for play in data["plays"]:
-        for task in play["tasks"]:
-            host = task["hosts"].get("localhost", {})
-            for res in [host] + host.get("results", []):
-                if res.get("failed"):
-                    out.append("%s: %s" % (task["task"]["name"], res.get("msg", "")))
-    return "\n".join(out) or result.output
+    return shown_summary(result, "phase6_summary")
 
 
 def state(cloud):

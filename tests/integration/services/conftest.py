@@ -4,7 +4,6 @@ Phase 5 (the cluster, the task definitions) and Phase 6 (security group, target 
 balancer with its listeners) are made here directly with boto3, the lab's names and values, so that
 these tests depend on neither role.
 """
-import json
 
 import pytest
 
@@ -97,7 +96,7 @@ def lab7(local_cloud):
 
 def task_results(result, name_part):
     """Every host result of the tasks whose name contains `name_part`, from the JSON callback."""
-    doc = json.loads(result.stdout[result.stdout.index("{"):])
+    doc = result.data()
     return [task["hosts"]["localhost"] for play in doc["plays"] for task in play["tasks"]
             if name_part in task["task"]["name"] and "localhost" in task["hosts"]]
 
