@@ -13,7 +13,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 LOCAL_AWS_ENV := AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_SESSION_TOKEN=test AWS_DEFAULT_REGION=us-east-1
 PLAYBOOK := $(LOCAL_AWS_ENV) $(BIN)/ansible-playbook -i inventories/local
 
-.PHONY: docs help setup system-deps cloud cloud-down lab images demo release show test pytest lint sanity molecule bench clean
+.PHONY: docs docsite docs-lint artifact ee changelog-lint release-notes python-check help setup system-deps cloud cloud-down lab images demo release show test pytest lint sanity molecule bench clean
 
 help:
 	@echo "make demo   run Phases 5 to 8 end to end on the local cloud (127.0.0.1:$(CLOUD_PORT))"
@@ -21,9 +21,27 @@ help:
 	@echo "make bench  benchmark Phase 5 against the lab's AWS CLI steps"
 	@echo "make cloud / cloud-down   start / stop the local cloud"
 	@echo "make release SERVICE=employee   a new version as latest, its pipeline followed (after Phases 5 to 8)"
+	@echo "make docsite   HTML docs of every module, role and playbook in build/docsite/html"
+	@echo "make artifact  the collection tarball in build/ (ansible-galaxy collection build)"
+	@echo "make release-notes   CHANGELOG.rst and changelogs/changelog.yaml for galaxy.yml's version"
 
 ## Python dependencies, pinned in requirements.txt, in .venv.
-setup: $(VENV)/.installed .collections/ansible_collections/cloudlab/microservices
+setup: python-check $(VENV)/.installed .collections/ansible_collections/cloudlab/microservices
+
+# ansible-core 2.19 needs Python 3.11 or later on the controller. The venv's
+# Python once it exists, else the one that would make it ($(PYTHON)).
+MIN_PYTHON := 3.11
+python-check:
+	@py="$(PYTHON)"; if [ -x $(BIN)/python ]; then py=$(BIN)/python; fi; \
+	ver="$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)"; \
+	if [ -z "$$ver" ] || ! printf '%s\n%s\n' "$(MIN_PYTHON)" "$$ver" | sort -C -V; then \
+	  echo "setup: Python $(MIN_PYTHON) or later is needed (ansible-core 2.19); $$py is $${ver:-not found}." >&2; \
+	  echo "  Use another one: make setup PYTHON=python3.11" >&2; \
+	  echo "  Cloud9 / Amazon Linux 2023: sudo dnf install -y python3.11, then make setup PYTHON=python3.11" >&2; \
+	  echo "  Debian / Ubuntu: sudo apt-get install python3.11-venv; macOS: brew install python@3.11" >&2; \
+	  if [ -x $(BIN)/python ]; then echo "  (remove $(VENV) first: it was made with $$py)" >&2; fi; \
+	  exit 1; \
+	fi
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -87,6 +105,29 @@ bench: setup system-deps
 ## Role READMEs from meta/argument_specs.yml.
 docs: setup
 	$(BIN)/python tests/gen_role_docs.py
+
+## The docsite as Ansible's collections make theirs (antsibull-docs, Sphinx).
+docsite: setup
+	bash docs/docs.sh site
+
+docs-lint: setup
+	bash docs/docs.sh lint
+
+## The collection tarball, as Galaxy gets it (galaxy.yml's build_ignore applies).
+artifact: setup
+	$(BIN)/ansible-galaxy collection build --force --output-path build
+
+## The build context of the execution environment (no container engine needed).
+ee: setup
+	$(BIN)/ansible-builder create -f docs/execution-environment.yml -c build/ee --output-filename Containerfile
+
+## Changelog: fragments linted; release notes for galaxy.yml's version.
+changelog-lint: setup
+	$(BIN)/antsibull-changelog lint
+
+# The version is galaxy.yml's unless VERSION=x.y.z is given.
+release-notes: setup changelog-lint
+	$(BIN)/antsibull-changelog release $(if $(VERSION),--version $(VERSION),)
 
 clean: cloud-down
 	rm -rf .collections .cache build

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test suite, in order, stopping at the first that fails:
-# ansible-lint, cfn-lint, ansible-test sanity, pytest, molecule.
+# ansible-lint, cfn-lint, the docs linter of Ansible's collections, the
+# changelog linter, ansible-test sanity, pytest, molecule.
 # `make test` runs this after setting up .venv and the system packages.
 set -uo pipefail
 
@@ -49,6 +50,8 @@ pytest_all() {
 
 step ansible-lint "$BIN/ansible-lint" --profile production
 step cfn-lint cfn_lint
+step docs-lint bash docs/docs.sh lint
+step changelog-lint "$BIN/antsibull-changelog" lint
 step sanity bash tests/sanity.sh
 step pytest pytest_all
 step molecule bash tests/molecule.sh

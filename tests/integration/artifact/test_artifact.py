@@ -51,7 +51,7 @@ FORBIDDEN_TOP = {".cache", ".venv", ".collections", ".localcloud", ".ci", ".aws"
                  "localcloud", "bench", "examples"}
 FORBIDDEN_ANYWHERE = {".ansible", ".pytest_cache", "__pycache__", ".git"}
 FORBIDDEN_NAMES = ["*.pyc", "*.tar.gz", "*.retry", "*.log", ".env", "*.pem", "*.key", "credentials",
-                   "Makefile", "requirements.txt", "requirements.in", ".gitignore"]
+                   "Makefile", "requirements.txt", "requirements.in", ".gitignore", "docs.sh", "docsite.py"]
 # Content that must ship, as prefixes of the checkout's tracked files.
 CONTENT = ("plugins/", "roles/", "playbooks/", "meta/", "extensions/", "changelogs/", "docs/docsite/")
 
@@ -99,7 +99,8 @@ def test_tarball_ships_the_content(built):
     assert wanted, "no content found in the checkout"
     missing = sorted(set(wanted) - set(members))
     assert not missing, "the tarball lacks %s" % missing
-    for name in ("MANIFEST.json", "FILES.json", "README.md", "meta/runtime.yml", "playbooks/phase5.yml"):
+    for name in ("MANIFEST.json", "FILES.json", "README.md", "meta/runtime.yml", "playbooks/phase5.yml",
+                 "meta/execution-environment.yml", "meta/ee-requirements.txt", "bindep.txt"):
         assert name in members
 
 

@@ -1,0 +1,147 @@
+"""Pages of the docsite that antsibull-docs does not make from plugin docs.
+
+Called by docs/docs.sh on a staged copy of the collection, before
+`antsibull-docs collection` and Sphinx run:
+
+  docsite.py playbooks TREE   one extra-docs page per playbooks/*.yml (header
+                              comment, plays, tags, variables with a default)
+                              and docs/docsite/extra-docs.yml listing them
+  docsite.py landing TREE DIR the collection's README.md as the landing page:
+                              DIR/readme.html and DIR/index.rst
+"""
+import json
+import os
+import re
+import sys
+
+import yaml
+from markdown_it import MarkdownIt
+
+LABEL = "ansible_collections.cloudlab.microservices.docsite.%s"
+
+
+def header_comment(text):
+    """The comment block at the top of a YAML file, without the '#'."""
+    lines = []
+    for line in text.splitlines():
+        if line.strip() == "---" and not lines:
+            continue
+        if not line.startswith("#"):
+            break
+        lines.append(line[2:] if line.startswith("# ") else line[1:])
+    return lines
+
+
+def comment_to_rst(lines):
+    """Paragraphs stay prose; indented lines (commands) become code blocks."""
+    out, code = [], False
+    for line in lines:
+        indented = line.startswith("  ") and bool(line.strip())
+        if indented and not code:
+            out += ["", ".. code-block:: console", ""]
+            code = True
+        elif not indented and code and line.strip():
+            out.append("")
+            code = False
+        # Markdown's `code` is rst's ``code``.
+        out.append("  " + line.strip() if indented else re.sub(r"(?<!`)`([^`]+)`(?!`)", r"``\1``", line))
+    return out
+
+
+def tags_of(tasks):
+    found = []
+    for task in tasks or []:
+        for tag in task.get("tags") or []:
+            if tag not in found:
+                found.append(tag)
+        for key in ("block", "rescue", "always"):
+            for tag in tags_of(task.get(key)):
+                if tag not in found:
+                    found.append(tag)
+    return found
+
+
+def playbook_page(name, text):
+    plays = yaml.safe_load(text) or []
+    fqcn = "cloudlab.microservices.%s" % name
+    title = "%s playbook" % fqcn
+    out = [".. _%s:" % (LABEL % ("playbook_" + name)), "", title, "=" * len(title), ""]
+    out += comment_to_rst(header_comment(text))
+    out += ["", "Run it", "------", "", ".. code-block:: console", "",
+            "  ansible-playbook -i inventories/local %s" % fqcn, ""]
+    for play in plays:
+        if "import_playbook" in play:
+            out += ["Imports ``%s``." % play["import_playbook"], ""]
+            continue
+        heading = play.get("name", "Play")
+        out += [heading, "-" * len(heading), "", "Hosts: ``%s``" % play.get("hosts"), ""]
+        tags = [t for t in tags_of(play.get("pre_tasks")) + tags_of(play.get("tasks"))
+                + tags_of(play.get("post_tasks")) if t != "always"]
+        if tags:
+            out += ["Tags: %s" % ", ".join("``%s``" % t for t in dict.fromkeys(tags)), ""]
+        steps = [t.get("name") for key in ("pre_tasks", "tasks", "post_tasks") for t in play.get(key) or []]
+        if steps:
+            out += ["Steps:", ""] + ["#. %s" % s for s in steps if s] + [""]
+        defaults = {k: v for k, v in (play.get("vars") or {}).items()
+                    if not k.startswith("_") and "{{" not in str(v)}
+        if defaults:
+            out += [".. list-table:: Variables with a default (``-e`` overrides them)", "   :header-rows: 1", "",
+                    "   * - variable", "     - default"]
+            for key, value in sorted(defaults.items()):
+                out += ["   * - ``%s``" % key, "     - ``%s``" % json.dumps(value)]
+            out.append("")
+    return "\n".join(out) + "\n"
+
+
+def playbooks(tree):
+    src = os.path.join(tree, "playbooks")
+    rst = os.path.join(tree, "docs", "docsite", "rst")
+    os.makedirs(rst, exist_ok=True)
+    names = sorted(f[:-4] for f in os.listdir(src) if f.endswith(".yml"))
+    for name in names:
+        with open(os.path.join(src, name + ".yml"), encoding="utf-8") as handle:
+            page = playbook_page(name, handle.read())
+        with open(os.path.join(rst, "playbook_%s.rst" % name), "w", encoding="utf-8") as handle:
+            handle.write(page)
+    extra = {"sections": [{"title": "Playbooks", "toctree": ["playbook_%s" % n for n in names]}]}
+    with open(os.path.join(tree, "docs", "docsite", "extra-docs.yml"), "w", encoding="utf-8") as handle:
+        handle.write("---\n" + yaml.safe_dump(extra, sort_keys=False))
+    return names
+
+
+def readme_html(markdown):
+    """README.md as HTML, its first heading left to the page title, links to
+    role READMEs and playbooks aimed at their pages in the docsite."""
+    markdown = re.sub(r"\A# [^\n]*\n", "", markdown)
+    markdown = re.sub(r"\]\(roles/([a-z_]+)/README\.md\)",
+                      r"](collections/cloudlab/microservices/\1_role.html)", markdown)
+    html = MarkdownIt("commonmark").enable("table").render(markdown)
+    # The theme's styles for Sphinx's own code blocks and tables.
+    html = re.sub(r"<pre><code[^>]*>", '<div class="highlight"><pre>', html).replace("</code></pre>", "</pre></div>")
+    return html.replace("<table>", '<table class="docutils align-default">')
+
+
+def landing(tree, dest):
+    with open(os.path.join(tree, "README.md"), encoding="utf-8") as handle:
+        html = readme_html(handle.read())
+    with open(os.path.join(dest, "readme.html"), "w", encoding="utf-8") as handle:
+        handle.write('<div class="cloudlab-readme">\n%s</div>\n' % html)
+    index = ["cloudlab.microservices", "=" * 22, "",
+             ".. raw:: html", "   :file: readme.html", "",
+             ".. toctree::", "   :caption: Reference", "   :maxdepth: 2", "",
+             "   collections/cloudlab/microservices/index", ""]
+    with open(os.path.join(dest, "index.rst"), "w", encoding="utf-8") as handle:
+        handle.write("\n".join(index))
+
+
+def main(argv):
+    if len(argv) == 2 and argv[0] == "playbooks":
+        print("docsite.py: playbook pages: %s" % ", ".join(playbooks(argv[1])))
+    elif len(argv) == 3 and argv[0] == "landing":
+        landing(argv[1], argv[2])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
