@@ -6,7 +6,7 @@
 # package manager's locks: wait for them up to SYSTEM_DEPS_LOCK_WAIT seconds
 # (default 300), saying once who holds them, then fail naming the holder.
 set -uo pipefail
-want=(git jq docker.io docker-registry busybox-static skopeo)
+want=(git jq docker.io docker-registry busybox-static skopeo chromium make)
 # For tests: the package list, the lock files and apt-get itself can be replaced.
 [ -n "${SYSTEM_DEPS_PACKAGES:-}" ] && read -r -a want <<<"$SYSTEM_DEPS_PACKAGES"
 read -r -a lock_files <<<"${SYSTEM_DEPS_LOCK_FILES:-/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock}"
