@@ -9,7 +9,7 @@ import re
 import pytest
 
 from conftest import run_playbook
-from e2e.conftest import PHASE5, archives, lab, phase5_vars  # noqa: F401  (archives, lab: fixtures)
+from e2e.conftest import PHASE5, archives, lab, phase5_vars  # noqa: F401 pylint: disable=unused-import (fixtures)
 
 pytestmark = pytest.mark.slow
 

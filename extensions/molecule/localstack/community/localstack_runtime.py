@@ -58,7 +58,7 @@ def stop(state_dir):
         pid = int(handle.read())
     try:
         os.killpg(pid, signal.SIGTERM)
-        for _ in range(100):
+        for _attempt in range(100):
             os.kill(pid, 0)
             time.sleep(0.1)
         os.killpg(pid, signal.SIGKILL)
