@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from conftest import BIN, ROOT, run_playbook
-from e2e.conftest import archives, failure_messages, phase5_vars, summary  # noqa: F401 pylint: disable=unused-import (archives: fixture)
+# archives: a fixture, used as one.
+from e2e.conftest import archives, failure_messages, phase5_vars, summary  # noqa: F401  # pylint: disable=unused-import
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,8 @@ import re
 import pytest
 
 from conftest import run_playbook
-from e2e.conftest import PHASE5, archives, lab, phase5_vars  # noqa: F401 pylint: disable=unused-import (fixtures)
+# archives, lab: fixtures, used as such.
+from e2e.conftest import PHASE5, archives, lab, phase5_vars  # noqa: F401  # pylint: disable=unused-import
 
 pytestmark = pytest.mark.slow
 
