@@ -217,6 +217,11 @@ def registry_host(ecr):
         data = ecr.get_authorization_token(aws_retry=True)["authorizationData"]
     except missing_code(*DENIED):
         return None
+    except missing_code("InternalFailure", "NotImplemented") as e:
+        # An endpoint without ECR (LocalStack's community runtime answers 501): no registry to read.
+        if e.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 501:
+            raise
+        return None
     endpoint = data[0]["proxyEndpoint"] if data else ""
     return urlparse(endpoint if "://" in endpoint else "https://" + endpoint).netloc or None
 
@@ -259,7 +264,7 @@ def lab_context(module):
     registry = aws_call("read the ECR registry address")(registry_host)(client(module, "ecr"))
     if registry is None:
         registry = "%s.dkr.ecr.%s.%s" % (account, region, dns_suffix(partition))
-        warn(module, "The credentials may not call ecr:GetAuthorizationToken: the registry host %s is built from "
+        warn(module, "The credentials may not call ecr:GetAuthorizationToken (or the endpoint has no ECR): the registry host %s is built from "
                     "the account and region" % registry)
     return dict(changed=False, account_id=account, partition=partition, region=region, vpc_id=vpc_id,
                 subnet_ids=subnet_ids, pipeline_role_arn=pipeline, deploy_role_arn=deploy, db_host=db_host,
