@@ -214,7 +214,9 @@ def db_endpoint(rds, identifier):
 def registry_host(ecr):
     """The registry's host[:port] from GetAuthorizationToken (the token itself is dropped), or None if denied."""
     try:
-        data = ecr.get_authorization_token(aws_retry=True)["authorizationData"]
+        # Not through the retry decorator: it retries InternalFailure for minutes, which is how an
+        # endpoint without ECR answers (501). botocore's own retries still cover throttling.
+        data = ecr.get_authorization_token()["authorizationData"]
     except missing_code(*DENIED):
         return None
     except missing_code("InternalFailure", "NotImplemented") as e:
