@@ -258,16 +258,16 @@ def lab_context(module):
     deploy = (lookup(p["deploy_role_name"]) or "") if p["deploy_role_name"] else ""
     if built:
         warn(module, "The credentials may not read IAM (AccessDenied on GetRole): the ARN of %s is built from the "
-                    "account as the lab writes it, arn:%s:iam::%s:role/<name>; if the role has another path or "
-                    "does not exist, later steps that use it fail" % (" and ".join(built), partition, account))
+             "account as the lab writes it, arn:%s:iam::%s:role/<name>; if the role has another path or "
+             "does not exist, later steps that use it fail" % (" and ".join(built), partition, account))
 
     db_host = db_endpoint(client(module, "rds"), p["db_instance"]) if p["db_instance"] else ""
 
     registry = aws_call("read the ECR registry address")(registry_host)(client(module, "ecr"))
     if registry is None:
         registry = "%s.dkr.ecr.%s.%s" % (account, region, dns_suffix(partition))
-        warn(module, "The credentials may not call ecr:GetAuthorizationToken (or the endpoint has no ECR): the registry host %s is built from "
-                    "the account and region" % registry)
+        warn(module, "The credentials may not call ecr:GetAuthorizationToken (or the endpoint has no ECR): "
+             "the registry host %s is built from the account and region" % registry)
     return dict(changed=False, account_id=account, partition=partition, region=region, vpc_id=vpc_id,
                 subnet_ids=subnet_ids, pipeline_role_arn=pipeline, deploy_role_arn=deploy, db_host=db_host,
                 registry=registry, iam_readable=not built)
