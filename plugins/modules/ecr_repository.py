@@ -427,9 +427,9 @@ def manage(module):
     else:
         policy = desired_policy(module)
         if policy and opens_to_everyone(policy):
+            which = ("y" if len(names) == 1 else "ies", ", ".join(names))
             warn(module, "The policy of ECR repositor%s %s grants ECR actions to Principal '*': any AWS account "
-                        "can then pull, push and delete their images"
-                        % ("y" if len(names) == 1 else "ies", ", ".join(names)))
+                 "can then pull, push and delete their images" % which)
         lifecycle = _parse(module, "lifecycle_policy")
         found = dict((name, ensure_present(module, ecr, name, policy, lifecycle)) for name in names)
     uris = dict((name, r["repository"].get("repositoryUri", "")) for name, r in found.items())
