@@ -1,6 +1,6 @@
 """What a person reads: phase5.yml run as the README says, with the
-collection's ansible.cfg (Ansible's default output through the diy callback,
-ok and skipped results of the read-only steps left out).
+collection's ansible.cfg (Ansible's default callback, skipped tasks left out),
+and no deprecation warning on a run of a user who did nothing wrong.
 
 A first run shows what changed in each lab task; a converged rerun fits in
 MAX_LINES lines and ends with the summary before the recap."""
@@ -61,6 +61,7 @@ def test_converged_rerun_is_short_and_ends_with_the_summary(runs):
     lines = again.output.splitlines()
     assert len(lines) <= MAX_LINES, "%d lines:\n%s" % (len(lines), again.output)
     assert changed_banners(again.stdout) == []
+    assert "DEPRECATION" not in again.output, again.output
     assert re.search(r"localhost\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=0", again.stdout)
     # The last task shown, right before the recap, is the summary.
     shown = [line for line in again.stdout.splitlines() if line.startswith("TASK [")]
