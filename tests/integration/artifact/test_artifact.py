@@ -18,9 +18,9 @@ import uuid
 import pytest
 import yaml
 
-from conftest import BIN, ROOT, run_playbook
+from conftest import BIN, ROOT, failure_messages, run_playbook
 # archives: a fixture, used as one.
-from e2e.conftest import archives, failure_messages, phase5_vars, summary  # noqa: F401  # pylint: disable=unused-import
+from e2e.conftest import archives, phase5_vars, summary  # noqa: F401  # pylint: disable=unused-import
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, changed_tasks, failure_messages, require_binary, run_playbook, shown_summary  # noqa: F401  (re-exported for the suite)
+from conftest import ROOT, require_binary, run_playbook, shown_summary
 
 PHASE5 = "playbooks/phase5.yml"
 DESTROY = "playbooks/phase5_destroy.yml"
@@ -74,9 +74,6 @@ def snapshot(cloud):
     codecommit = sorted(r["repositoryName"] for r in cloud.client("codecommit").list_repositories()["repositories"])
     return {"ecr": repos, "images": images, "stacks": stacks, "clusters": clusters,
             "task_definitions": taskdefs, "codecommit": codecommit}
-
-
-
 
 
 def summary(result):

@@ -11,7 +11,9 @@ import pytest
 
 from conftest import run_playbook
 
-from .conftest import DESTROY, PHASE5, failure_messages, phase5_vars, snapshot, summary
+from conftest import failure_messages
+
+from .conftest import DESTROY, PHASE5, phase5_vars, snapshot, summary
 
 pytestmark = pytest.mark.slow
 

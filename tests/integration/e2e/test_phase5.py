@@ -5,10 +5,9 @@ import os
 
 import pytest
 
-from conftest import run_playbook
+from conftest import changed_tasks, failure_messages, run_playbook
 
-from .conftest import (DESTROY, FAMILIES, PHASE5, SERVICES, changed_tasks, clone_url, dev_commits,
-                       failure_messages, git, phase5_vars, snapshot, summary)
+from .conftest import DESTROY, FAMILIES, PHASE5, SERVICES, clone_url, dev_commits, git, phase5_vars, snapshot, summary
 
 pytestmark = pytest.mark.slow
 

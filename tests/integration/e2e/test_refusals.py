@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from conftest import LocalCloud, free_port, run_playbook
+from conftest import LocalCloud, changed_tasks, failure_messages, free_port, run_playbook
 
-from .conftest import PHASE5, changed_tasks, failure_messages, git, phase5_vars, snapshot
+from .conftest import PHASE5, git, phase5_vars, snapshot
 
 pytestmark = pytest.mark.slow
 

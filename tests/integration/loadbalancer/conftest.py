@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import changed_tasks, failure_messages, require_binary, run_playbook, shown_summary  # noqa: F401  (re-exported for the suite)
+from conftest import require_binary, run_playbook, shown_summary
 
 PHASE6 = "playbooks/phase6.yml"
 LAB = "playbooks/lab_environment.yml"
@@ -24,9 +24,6 @@ def lab(local_cloud):
 
 def phase6(cloud, **kwargs):
     return run_playbook(cloud, PHASE6, **kwargs)
-
-
-
 
 
 def summary(result):

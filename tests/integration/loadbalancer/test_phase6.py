@@ -6,7 +6,9 @@ each run of phase6.yml costs seconds, and the sequence is the life of the load b
 """
 import pytest
 
-from .conftest import SERVICES, changed_tasks, failure_messages, phase6, state, summary
+from conftest import changed_tasks, failure_messages
+
+from .conftest import SERVICES, phase6, state, summary
 
 THIRD = SERVICES + [{"name": "inventory", "health_check_path": "/health", "path_pattern": "/inventory/*"}]
 
