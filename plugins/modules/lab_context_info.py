@@ -52,6 +52,16 @@ options:
     description: Identifier of the RDS instance whose endpoint address is RV(db_host); an empty string skips it.
     type: str
     default: supplierdb
+  required_services:
+    description:
+      - Services the run needs. With an O(endpoint_url) set (the local cloud, LocalStack), each is asked first
+        with one cheap read-only call, and the module fails before any other lookup, naming the services the
+        endpoint lacks and the two ways on (the local cloud, or LocalStack with an auth token). Without
+        O(endpoint_url) (AWS itself) nothing is asked.
+    type: list
+    elements: str
+    default: []
+    choices: [sts, ec2, iam, s3, events, logs, cloudformation, ecr, ecs, codecommit, rds, elbv2, codedeploy, codepipeline]
 extends_documentation_fragment:
   - cloudlab.microservices.attributes
   - cloudlab.microservices.attributes.actiongroup_aws
@@ -144,6 +154,9 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
+from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import PROBES
+from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import missing_message
+from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import probe
 
 DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
 START = "start the AWS Academy lab, or set %s; on the local cloud run `make lab`"
@@ -235,6 +248,10 @@ def dns_suffix(partition):
 def lab_context(module):
     p = module.params
     region = module.region
+    if p["required_services"] and p.get("endpoint_url"):
+        missing = dict((s, r) for s, r in ((s, probe(module, s)) for s in p["required_services"]) if r is not None)
+        if missing:
+            raise CloudlabError(message=missing_message(missing, p["endpoint_url"]))
     account, partition = caller(client(module, "sts"))
     ec2 = client(module, "ec2")
     vpc_id = find_vpc(ec2, p["vpc_name"], region)
@@ -280,6 +297,7 @@ def main():
         pipeline_role_name=dict(type="str", default="PipelineRole"),
         deploy_role_name=dict(type="str", default="DeployRole"),
         db_instance=dict(type="str", default="supplierdb"),
+        required_services=dict(type="list", elements="str", default=[], choices=sorted(PROBES)),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     run(module, lab_context)

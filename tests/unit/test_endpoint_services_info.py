@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from conftest import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
-mod = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.endpoint_services_info")
+mod = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint")
 
 
 def error(status, code, message=""):
