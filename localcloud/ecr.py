@@ -61,6 +61,7 @@ class Ecr:
         self.uploads_dir = os.path.join(self.root, "uploads")
         self.registry = registry
         self._lock = threading.RLock()
+        self.lock = self._lock  # for the server's calls into moto's ECR backend
         self._uploads = {}
         # (region, repository, tag) -> registry digest last copied into moto, so
         # that a later PutImage through the API is not undone by an old push.

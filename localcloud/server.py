@@ -143,7 +143,10 @@ class LocalCloud:
             captured["status"], captured["headers"] = status, headers
             return lambda data: None
 
-        body = b"".join(self.moto(environ, capture))
+        # moto's ECR backend is not safe under concurrent calls (a dict changing size while another request
+        # iterates it): ECR requests to moto take the layer store's lock, as the intercepted operations do.
+        with self.ecr.lock:
+            body = b"".join(self.moto(environ, capture))
         if captured["status"].startswith("200"):
             if operation == "DeleteRepository":
                 self.registry.forget_repository(params.get("repositoryName", ""))
