@@ -16,6 +16,11 @@
 - ``aws_call(description)``: a decorator for the small functions that wrap
   one boto3 call: a botocore error becomes a ``CloudlabError`` that says
   "Failed to <description>".
+- ``each(func, items, label, what)``: ``func(item)`` for every item on a few
+  threads (boto3 clients are thread-safe, sessions are not: make the client
+  before), the results in the items' order; a failure is raised after every
+  call has ended, the first one in the items' order, naming its item. Workers
+  never call ``fail_json`` or ``warn``: they return what the main thread reports.
 - ``warn(module, message)``: a warning the user reads, without the deprecation
   warning amazon.aws 10's ``AnsibleAWSModule.warn`` brings on ansible-core
   2.19 (it passes ``warnings`` to ``exit_json``, which core deprecates).
@@ -28,6 +33,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
 
 try:
     import botocore
@@ -38,6 +44,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+MAX_WORKERS = 8
 RETRY = AWSRetry.jittered_backoff(catch_extra_error_codes=["ThrottlingException"])
 
 
@@ -73,6 +80,33 @@ def aws_call(description):
         return wrapper
 
     return decorate
+
+
+def each(func, items, label, what, workers=MAX_WORKERS):
+    """[func(item) for item in items], run on at most ``workers`` threads, in the items' order.
+
+    Every call runs to its end; then the first failure in the items' order is raised.
+    A CloudlabError is raised as it is (its message names the item); a botocore error
+    becomes CloudlabError("Failed to <what> <label(item)>").
+    """
+    items = list(items)
+    if len(items) < 2 or workers < 2:
+        calls = [_named(func, label, what, item) for item in items]
+        return [call() for call in calls]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        futures = [pool.submit(_named(func, label, what, item)) for item in items]
+    return [future.result() for future in futures]
+
+
+def _named(func, label, what, item):
+    def call():
+        try:
+            return func(item)
+        except AnsibleAWSError:
+            raise
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            raise CloudlabError(message="Failed to %s %s" % (what, label(item)), exception=e) from e
+    return call
 
 
 def warn(module, message):

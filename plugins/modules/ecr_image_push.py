@@ -233,6 +233,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import aws_call
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import each
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
 from ansible_collections.cloudlab.microservices.plugins.module_utils._docker_engine import Engine
@@ -472,18 +473,17 @@ def push(module, ecr, item):
         raise CloudlabError(message="Failed to read image %s for repository %s: %s" % (item.source, repository, e))
 
 
-@aws_call("read the images ECR lists")
 def listed_digests(ecr, items, extra):
-    out = {}
-    for item in items:
-        repository, tag = item.spec["repository"], item.spec["tag"]
+    def one(item):
         try:
-            found = ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}],
+            found = ecr.describe_images(repositoryName=item.spec["repository"], imageIds=[{"imageTag": item.spec["tag"]}],
                                         aws_retry=True, **extra)["imageDetails"]
         except missing_code("ImageNotFoundException", "RepositoryNotFoundException"):
             found = []
-        out[repository] = found[0]["imageDigest"] if found else None
-    return out
+        return found[0]["imageDigest"] if found else None
+
+    listed = each(one, items, lambda item: item.spec["repository"], "read the images ECR lists in repository")
+    return dict((item.spec["repository"], digest) for item, digest in zip(items, listed))
 
 
 def verify(module, ecr, items):
@@ -517,8 +517,9 @@ def push_all(module):
     method = choose_method(p["method"], engine) if p["method"] != "archive" else "archive"
     items = prepare(module, ecr, method, engine, wanted)
     try:
-        for item in items:
-            push(module, ecr, item)
+        # One image per worker: each fills its own item.result, read below in the images' order.
+        each(lambda item: push(module, ecr, item), items, lambda item: item.spec["repository"],
+             "push the image of ECR repository")
     finally:
         for item in items:
             item.close()

@@ -202,6 +202,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import aws_call
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import each
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
@@ -423,7 +424,8 @@ def manage(module):
     names = [p["name"]] if p["name"] else list(p["repositories"])
     ecr = client(module, "ecr")
     if p["state"] == "absent":
-        found = dict((name, ensure_absent(module, ecr, name)) for name in names)
+        found = dict(zip(names, each(lambda name: ensure_absent(module, ecr, name), names, str,
+                                     "delete ECR repository")))
     else:
         policy = desired_policy(module)
         if policy and opens_to_everyone(policy):
@@ -431,7 +433,8 @@ def manage(module):
             warn(module, "The policy of ECR repositor%s %s grants ECR actions to Principal '*': any AWS account "
                  "can then pull, push and delete their images" % which)
         lifecycle = _parse(module, "lifecycle_policy")
-        found = dict((name, ensure_present(module, ecr, name, policy, lifecycle)) for name in names)
+        found = dict(zip(names, each(lambda name: ensure_present(module, ecr, name, policy, lifecycle), names, str,
+                                     "update ECR repository")))
     uris = dict((name, r["repository"].get("repositoryUri", "")) for name, r in found.items())
     result = dict(changed=any(r["changed"] for r in found.values()), uris=uris)
     if p["state"] == "present":

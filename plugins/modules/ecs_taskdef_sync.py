@@ -137,6 +137,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import aws_call
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import each
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
 from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import differs
 from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import normalise
@@ -251,8 +252,10 @@ def ensure_present(module):
     wanted = validate(module)
     client = aws_client(module, "ecs")
     entries, before, after = [], {}, {}
-    for td in wanted:
-        entry, diff = sync_one(module, client, td)
+    # One family per worker; merged here in the order given.
+    synced = each(lambda td: sync_one(module, client, td), wanted, lambda td: td["family"],
+                  "sync task definition family")
+    for entry, diff in synced:
         entries.append(entry)
         before.update(diff["before"])
         after.update(diff["after"])
@@ -268,13 +271,14 @@ def ensure_present(module):
 def ensure_absent(module):
     families = module.params["families"] or []
     client = aws_client(module, "ecs")
-    gone = {}
-    for family in families:
+    def one(family):
         arns = _active_revisions(client, family)
         if not module.check_mode:
             for arn in arns:
                 _deregister(client, arn)
-        gone[family] = arns
+        return arns
+
+    gone = dict(zip(families, each(one, families, str, "deregister task definition family")))
     result = dict(changed=any(gone.values()), deregistered=gone)
     if module._diff:
         result["diff"] = dict(before=dict((f, a) for f, a in gone.items() if a),
