@@ -271,6 +271,7 @@ def ensure_present(module):
 def ensure_absent(module):
     families = module.params["families"] or []
     client = aws_client(module, "ecs")
+
     def one(family):
         arns = _active_revisions(client, family)
         if not module.check_mode:
