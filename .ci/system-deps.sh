@@ -43,7 +43,9 @@ describe() {
 }
 
 wait_for_locks() {
-  local start=$SECONDS holder said=""
+  # Microseconds from EPOCHREALTIME: SECONDS counts whole seconds and would
+  # end the wait up to a second early.
+  local start=${EPOCHREALTIME/./} holder said=""
   while :; do
     holder=$(lock_holder)
     [ -z "$holder" ] && return 0
@@ -52,7 +54,7 @@ wait_for_locks() {
       echo "system-deps: waiting up to ${lock_wait}s for the package manager's lock $2, held by $(describe "$1")" >&2
       said=1
     fi
-    if (( SECONDS - start >= lock_wait )); then
+    if (( ${EPOCHREALTIME/./} - start >= lock_wait * 1000000 )); then
       echo "system-deps: the package manager's lock $2 is still held by $(describe "$1") after ${lock_wait}s; let it finish (or stop it), then run make again (SYSTEM_DEPS_LOCK_WAIT=<seconds> waits longer)" >&2
       return 1
     fi
