@@ -194,6 +194,24 @@ def playbook(cloud):
     return _run
 
 
+@pytest.fixture
+def sleeps(monkeypatch):
+    """Backoff sleeps of amazon.aws's retry loop, recorded instead of waited."""
+    aws_cloud = pytest.importorskip("ansible_collections.amazon.aws.plugins.module_utils.cloud")
+    recorded = []
+    monkeypatch.setattr(aws_cloud.time, "sleep", recorded.append)
+    return recorded
+
+
+def run_aws_module(main, args, capsys, region="us-east-1"):
+    """Run a module's main() in this process with `args`; its JSON result (unit tests with stubbed clients)."""
+    from ansible.module_utils import testing
+    with testing.patch_module_args(dict(args, region=region)):
+        with pytest.raises(SystemExit):
+            main()
+    return json.loads(capsys.readouterr().out)
+
+
 def require_binary(name):
     """Skip (outside CI) or fail (in CI) when a system binary is missing."""
     if shutil.which(name):

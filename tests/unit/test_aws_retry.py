@@ -12,14 +12,14 @@ import sys
 
 import pytest
 
+from conftest import run_aws_module
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
 boto3 = pytest.importorskip("boto3")
 Stubber = pytest.importorskip("botocore.stub").Stubber
-testing = pytest.importorskip("ansible.module_utils.testing")
 aws_modules = pytest.importorskip("ansible_collections.amazon.aws.plugins.module_utils.modules")
-aws_cloud = pytest.importorskip("ansible_collections.amazon.aws.plugins.module_utils.cloud")
 ecs_taskdef_sync = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.ecs_taskdef_sync")
 ecr_image_push = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.ecr_image_push")
 
@@ -27,14 +27,6 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 THROTTLE = dict(service_error_code="ThrottlingException", service_message="Rate exceeded",
                 http_status_code=400)
-
-
-@pytest.fixture
-def sleeps(monkeypatch):
-    """Backoff sleeps, recorded (amazon.aws's retry loop calls time.sleep)."""
-    recorded = []
-    monkeypatch.setattr(aws_cloud.time, "sleep", recorded.append)
-    return recorded
 
 
 def stubbed(service, monkeypatch):
@@ -46,13 +38,6 @@ def stubbed(service, monkeypatch):
     # in the retry decorator; only the connection is replaced.
     monkeypatch.setattr(aws_modules, "boto3_conn", lambda *args, **kwargs: client)
     return stubber
-
-
-def run_module(main, args, capsys):
-    with testing.patch_module_args(dict(args, region=REGION)):
-        with pytest.raises(SystemExit):
-            main()
-    return json.loads(capsys.readouterr().out)
 
 
 TASKDEF = {
@@ -82,7 +67,7 @@ def test_ecs_taskdef_sync_registers_through_throttling(monkeypatch, capsys, slee
     stubber.add_response("register_task_definition", {"taskDefinition": registered}, TASKDEF)
 
     with stubber:
-        result = run_module(ecs_taskdef_sync.main, {"task_definitions": [TASKDEF]}, capsys)
+        result = run_aws_module(ecs_taskdef_sync.main, {"task_definitions": [TASKDEF]}, capsys)
         assert not result.get("failed"), result.get("msg")
         stubber.assert_no_pending_responses()
 
@@ -98,7 +83,7 @@ def test_ecs_taskdef_sync_gives_up_on_endless_throttling(monkeypatch, capsys, sl
         stubber.add_client_error("describe_task_definition", **THROTTLE)
 
     with stubber:
-        result = run_module(ecs_taskdef_sync.main, {"task_definitions": [TASKDEF]}, capsys)
+        result = run_aws_module(ecs_taskdef_sync.main, {"task_definitions": [TASKDEF]}, capsys)
 
     assert result["failed"] is True
     assert result["msg"].startswith("Failed to describe task definition family customer-microservice")
@@ -189,8 +174,8 @@ def test_ecr_image_push_uploads_through_throttling(monkeypatch, capsys, sleeps, 
         repo, registryId=ACCOUNT, imageDigest=oci_layout["digest"], imageTags=["latest"])]}, listing)
 
     with stubber:
-        result = run_module(ecr_image_push.main, {"images": [{"repository": "customer",
-                                                              "source": oci_layout["path"]}]}, capsys)
+        result = run_aws_module(ecr_image_push.main, {"images": [{"repository": "customer",
+                                                                  "source": oci_layout["path"]}]}, capsys)
         assert not result.get("failed"), result.get("msg")
         stubber.assert_no_pending_responses()
 

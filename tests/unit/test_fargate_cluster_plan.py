@@ -11,6 +11,8 @@ import sys
 
 import pytest
 
+from conftest import run_aws_module
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
@@ -18,7 +20,6 @@ boto3 = pytest.importorskip("boto3")
 Stubber = pytest.importorskip("botocore.stub").Stubber
 testing = pytest.importorskip("ansible.module_utils.testing")
 aws_modules = pytest.importorskip("ansible_collections.amazon.aws.plugins.module_utils.modules")
-aws_cloud = pytest.importorskip("ansible_collections.amazon.aws.plugins.module_utils.cloud")
 plan_module = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.fargate_cluster_plan")
 
 REGION = "us-east-1"
@@ -32,13 +33,6 @@ ARGS = {"template_body": TEMPLATE_TEXT, "vpc_id": "vpc-0123456789abcdef0",
         "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}
 THROTTLE = dict(service_error_code="ThrottlingException", service_message="Rate exceeded", http_status_code=400)
 NO_STACK = dict(service_error_code="ValidationError", http_status_code=400)
-
-
-@pytest.fixture
-def sleeps(monkeypatch):
-    recorded = []
-    monkeypatch.setattr(aws_cloud.time, "sleep", recorded.append)
-    return recorded
 
 
 @pytest.fixture
@@ -59,10 +53,7 @@ def stubs(monkeypatch):
 
 
 def run_module(args, capsys):
-    with testing.patch_module_args(dict(ARGS, region=REGION, **args)):
-        with pytest.raises(SystemExit):
-            plan_module.main()
-    return json.loads(capsys.readouterr().out)
+    return run_aws_module(plan_module.main, dict(ARGS, **args), capsys, region=REGION)
 
 
 def cluster(name, status):

@@ -4,20 +4,19 @@ Each module's main() runs in process against real botocore clients answered by S
 service; backoff sleeps are recorded, not waited.
 """
 import copy
-import json
 import os
 import sys
 
 import pytest
+
+from conftest import run_aws_module
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
 boto3 = pytest.importorskip("boto3")
 Stubber = pytest.importorskip("botocore.stub").Stubber
-testing = pytest.importorskip("ansible.module_utils.testing")
 aws_modules = pytest.importorskip("ansible_collections.amazon.aws.plugins.module_utils.modules")
-aws_cloud = pytest.importorskip("ansible_collections.amazon.aws.plugins.module_utils.cloud")
 group_module = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.codedeploy_deployment_group")
 pipeline_module = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.codepipeline_pipeline")
 _codedeploy = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy")
@@ -34,13 +33,6 @@ GROUP = {
     "test_listener_arn": LISTENER % "8080", "deployment_config": "CodeDeployDefault.ECSAllAtOnce",
     "reroute_wait_minutes": 0, "termination_wait_minutes": 5, "auto_rollback_events": ["DEPLOYMENT_FAILURE"],
 }
-
-
-@pytest.fixture
-def sleeps(monkeypatch):
-    recorded = []
-    monkeypatch.setattr(aws_cloud.time, "sleep", recorded.append)
-    return recorded
 
 
 @pytest.fixture
@@ -70,13 +62,6 @@ def stubs(monkeypatch):
         stubber.assert_no_pending_responses()
 
 
-def run_module(main, args, capsys):
-    with testing.patch_module_args(dict(args, region=REGION)):
-        with pytest.raises(SystemExit):
-            main()
-    return json.loads(capsys.readouterr().out)
-
-
 def _aws_group():
     info = dict(_codedeploy.desired_group(GROUP), applicationName="microservices",
                 deploymentGroupName=GROUP["name"], deploymentGroupId="0b8c6f2e-1d55-4a55-9f5c-1f4c7b8c9d00",
@@ -93,8 +78,8 @@ def test_group_in_desired_state_rides_out_throttling(stubs, capsys, sleeps):
     for _attempt in range(2):
         stubs["codedeploy"].add_client_error("batch_get_deployment_groups", expected_params=batch, **THROTTLE)
     stubs["codedeploy"].add_response("batch_get_deployment_groups", {"deploymentGroupsInfo": [_aws_group()]}, batch)
-    result = run_module(group_module.main, dict(application="microservices", deployment_groups=[GROUP],
-                                                validate_references=False), capsys)
+    result = run_aws_module(group_module.main, dict(application="microservices", deployment_groups=[GROUP],
+                                                    validate_references=False), capsys)
     assert result.get("failed") is not True, result
     assert result["changed"] is False
     assert result["changes"] == {}
@@ -107,8 +92,8 @@ def test_service_already_in_another_group_is_reported_with_aws_code(stubs, capsy
     stubs["codedeploy"].add_client_error(
         "create_deployment_group", service_error_code="ECSServiceMappingLimitExceededException",
         service_message="The ECS service is associated with another deployment group", http_status_code=400)
-    result = run_module(group_module.main, dict(application="microservices", deployment_groups=[GROUP],
-                                                validate_references=False), capsys)
+    result = run_aws_module(group_module.main, dict(application="microservices", deployment_groups=[GROUP],
+                                                    validate_references=False), capsys)
     assert result["failed"] is True
     assert result["msg"].startswith("Failed to change the deployment groups")
     assert result["error"]["code"] == "ECSServiceMappingLimitExceededException"
@@ -138,7 +123,7 @@ def test_pipeline_update_refused_by_aws_fails_naming_the_pipeline(stubs, capsys,
     stubs["codepipeline"].add_client_error(
         "update_pipeline", service_error_code="InvalidActionDeclarationException",
         service_message="ActionConfiguration Map value must satisfy constraint", http_status_code=400)
-    result = run_module(pipeline_module.main, dict(pipelines=[entry], validate_references=False), capsys)
+    result = run_aws_module(pipeline_module.main, dict(pipelines=[entry], validate_references=False), capsys)
     assert result["failed"] is True
     assert result["msg"].startswith("Failed to update pipeline update-customer-microservice")
     assert result["error"]["code"] == "InvalidActionDeclarationException"
@@ -159,7 +144,7 @@ def test_pipeline_unchanged_when_aws_adds_its_defaults(stubs, capsys, sleeps):
     stubs["codepipeline"].add_response("get_pipeline", {"pipeline": current, "metadata": {
         "pipelineArn": "arn:aws:codepipeline:us-east-1:%s:%s" % (ACCOUNT, entry["name"])}})
     stubs["events"].add_response("list_rule_names_by_target", {"RuleNames": []})
-    result = run_module(pipeline_module.main, dict(pipelines=[entry], validate_references=False), capsys)
+    result = run_aws_module(pipeline_module.main, dict(pipelines=[entry], validate_references=False), capsys)
     assert result.get("failed") is not True, result
     assert result["changed"] is False
     assert result["pipelines"][entry["name"]]["version"] == 7
