@@ -203,6 +203,39 @@ def sleeps(monkeypatch):
     return recorded
 
 
+@pytest.fixture
+def stubs(monkeypatch):
+    """{service: Stubber}: the clients a module makes answer from botocore Stubbers (unit tests).
+
+    amazon.aws's `boto3_conn` is patched, not `_aws.client()`: AnsibleAWSModule.client() still wraps
+    the stubbed client in our retry decorator, so throttling is retried as it is against AWS.
+    `stubs[service]` (or the module asking for that service) makes the service's client and
+    its Stubber, active, once. At teardown every stubbed answer must have been used.
+    """
+    boto3 = pytest.importorskip("boto3")
+    stubber_class = pytest.importorskip("botocore.stub").Stubber
+    aws_modules = pytest.importorskip("ansible_collections.amazon.aws.plugins.module_utils.modules")
+
+    class Stubs(dict):
+        def __missing__(self, service):
+            client = boto3.client(service, region_name=AWS_ENV["AWS_DEFAULT_REGION"],
+                                  aws_access_key_id="AKIDTEST", aws_secret_access_key="secret")
+            stubber = self[service] = stubber_class(client)
+            stubber.activate()
+            return stubber
+
+    stubbers = Stubs()
+    monkeypatch.setattr(aws_modules, "boto3_conn", lambda *_args, **kwargs: stubbers[kwargs["resource"]].client)
+    yield stubbers
+    unused = {}
+    for service, stubber in stubbers.items():
+        try:
+            stubber.assert_no_pending_responses()
+        except AssertionError as e:
+            unused[service] = str(e)
+    assert not unused, "stubbed answers the module never asked for: %s" % unused
+
+
 def run_aws_module(main, args, capsys, region="us-east-1"):
     """Run a module's main() in this process with `args`; its JSON result (unit tests with stubbed clients)."""
     from ansible.module_utils import testing

@@ -1,7 +1,7 @@
 """Phase 8 modules where the local cloud cannot reach: throttling, and errors only AWS gives.
 
 Each module's main() runs in process against real botocore clients answered by Stubbers, one per
-service; backoff sleeps are recorded, not waited.
+service (the `stubs` fixture); backoff sleeps are recorded, not waited.
 """
 import copy
 import os
@@ -14,9 +14,6 @@ from conftest import run_aws_module
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
-boto3 = pytest.importorskip("boto3")
-Stubber = pytest.importorskip("botocore.stub").Stubber
-aws_modules = pytest.importorskip("ansible_collections.amazon.aws.plugins.module_utils.modules")
 group_module = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.codedeploy_deployment_group")
 pipeline_module = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.codepipeline_pipeline")
 _codedeploy = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy")
@@ -33,33 +30,6 @@ GROUP = {
     "test_listener_arn": LISTENER % "8080", "deployment_config": "CodeDeployDefault.ECSAllAtOnce",
     "reroute_wait_minutes": 0, "termination_wait_minutes": 5, "auto_rollback_events": ["DEPLOYMENT_FAILURE"],
 }
-
-
-@pytest.fixture
-def stubs(monkeypatch):
-    """{service: Stubber}; module.client(service) gets that service's stubbed client."""
-    clients, stubbers = {}, {}
-
-    def connect(*_args, **kwargs):
-        service = kwargs["resource"]
-        if service not in clients:
-            clients[service] = boto3.client(service, region_name=REGION, aws_access_key_id="AKIDTEST",
-                                            aws_secret_access_key="secret")
-            stubbers[service] = Stubber(clients[service])
-            stubbers[service].activate()
-        return clients[service]
-
-    monkeypatch.setattr(aws_modules, "boto3_conn", connect)
-
-    class Stubs(dict):
-        def __missing__(self, service):
-            connect(resource=service)
-            return stubbers[service]
-
-    stubs = Stubs()
-    yield stubs
-    for stubber in stubbers.values():
-        stubber.assert_no_pending_responses()
 
 
 def _aws_group():
