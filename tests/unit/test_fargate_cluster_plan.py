@@ -1,4 +1,5 @@
-"""Module fargate_cluster_plan where the local cloud cannot go: answers stubbed with botocore's Stubber.
+"""Module fargate_cluster_plan where the local cloud cannot go: answers stubbed with botocore's Stubber
+(the `stubs` fixture).
 
 The local cloud covers the usual paths (tests/integration/cluster); here:
 AWS's own shapes (an INACTIVE cluster that DescribeClusters still lists,
@@ -16,10 +17,6 @@ from conftest import run_aws_module
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
-boto3 = pytest.importorskip("boto3")
-Stubber = pytest.importorskip("botocore.stub").Stubber
-testing = pytest.importorskip("ansible.module_utils.testing")
-aws_modules = pytest.importorskip("ansible_collections.amazon.aws.plugins.module_utils.modules")
 plan_module = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.fargate_cluster_plan")
 
 REGION = "us-east-1"
@@ -33,23 +30,6 @@ ARGS = {"template_body": TEMPLATE_TEXT, "vpc_id": "vpc-0123456789abcdef0",
         "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}
 THROTTLE = dict(service_error_code="ThrottlingException", service_message="Rate exceeded", http_status_code=400)
 NO_STACK = dict(service_error_code="ValidationError", http_status_code=400)
-
-
-@pytest.fixture
-def stubs(monkeypatch):
-    """Stubbers of the cloudformation and ecs clients the module makes."""
-    clients = {}
-    stubbers = {}
-    for service in ("cloudformation", "ecs"):
-        clients[service] = boto3.client(service, region_name=REGION, aws_access_key_id="AKIDTEST",
-                                        aws_secret_access_key="secret")
-        stubbers[service] = Stubber(clients[service])
-    monkeypatch.setattr(aws_modules, "boto3_conn", lambda *a, **kw: clients[kw["resource"]])
-    for stubber in stubbers.values():
-        stubber.activate()
-    yield stubbers
-    for stubber in stubbers.values():
-        stubber.assert_no_pending_responses()
 
 
 def run_module(args, capsys):
@@ -152,10 +132,7 @@ def test_a_changed_subnet_is_an_update_with_a_diff(stubs, capsys):
     no_stack(stubs, STACK_C)
     stubs["cloudformation"].add_response("get_template", {"TemplateBody": TEMPLATE_TEXT},
                                          {"StackName": STACK_R, "TemplateStage": "Original"})
-    with testing.patch_module_args(dict(ARGS, region=REGION, _ansible_diff=True)):
-        with pytest.raises(SystemExit):
-            plan_module.main()
-    out = json.loads(capsys.readouterr().out)
+    out = run_module({"_ansible_diff": True}, capsys)
     assert out["action"] == "update"
     assert out["differences"] == ['parameter SubnetIds: ["subnet-0123456789abcdef0"] -> '
                                   '["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]']
