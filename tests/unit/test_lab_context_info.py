@@ -3,9 +3,8 @@
 The local cloud answers every GetRole; AWS Academy lab roles and Cloud9's
 managed temporary credentials answer AccessDenied. The module then builds the
 role ARNs as the lab writes them, with a warning. Each test runs the module's
-main() in process against real botocore clients answered by Stubbers.
+main() in process against real botocore clients answered by Stubbers (the `stubs` fixture).
 """
-import contextlib
 import datetime
 import json
 import os
@@ -13,13 +12,11 @@ import sys
 
 import pytest
 
+from conftest import run_aws_module
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
-boto3 = pytest.importorskip("boto3")
-Stubber = pytest.importorskip("botocore.stub").Stubber
-testing = pytest.importorskip("ansible.module_utils.testing")
-aws_modules = pytest.importorskip("ansible_collections.amazon.aws.plugins.module_utils.modules")
 lab_context_info = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.lab_context_info")
 
 REGION = "us-east-1"
@@ -37,16 +34,6 @@ def no_earlier_warnings(monkeypatch):
     from ansible.module_utils.common import warnings as ansible_warnings
     monkeypatch.setattr(ansible_warnings, "_global_warnings", {})
     monkeypatch.setattr(ansible_warnings, "_global_deprecations", {})
-
-
-@pytest.fixture
-def stubs(monkeypatch):
-    """{service: Stubber}; the module's clients are these, whatever service it asks for."""
-    clients = dict((name, boto3.client(name, region_name=REGION, aws_access_key_id="AKIDTEST",
-                                       aws_secret_access_key="secret"))
-                   for name in ("sts", "ec2", "iam", "rds", "ecr"))
-    monkeypatch.setattr(aws_modules, "boto3_conn", lambda *args, **kwargs: clients[kwargs["resource"]])
-    return dict((name, Stubber(c)) for name, c in clients.items())
 
 
 def lab(stubs, pipeline, deploy, registry=True):
@@ -84,16 +71,8 @@ def lab(stubs, pipeline, deploy, registry=True):
                                       http_status_code=400, service_message="not authorized")
 
 
-def run(stubs, capsys, **args):
-    with contextlib.ExitStack() as stack:
-        for stubber in stubs.values():
-            stack.enter_context(stubber)
-        with testing.patch_module_args(dict(args, region=REGION)):
-            with pytest.raises(SystemExit):
-                lab_context_info.main()
-        for stubber in stubs.values():
-            stubber.assert_no_pending_responses()
-    return json.loads(capsys.readouterr().out)
+def run(capsys, **args):
+    return run_aws_module(lab_context_info.main, args, capsys, region=REGION)
 
 
 def warnings(result):
@@ -103,7 +82,7 @@ def warnings(result):
 
 def test_iam_access_denied_builds_the_arns_with_a_warning(stubs, capsys):
     lab(stubs, pipeline=DENIED, deploy=DENIED)
-    result = run(stubs, capsys)
+    result = run(capsys)
     assert not result.get("failed"), result.get("msg")
     assert result["changed"] is False
     assert result["pipeline_role_arn"] == "arn:aws:iam::%s:role/PipelineRole" % ACCOUNT
@@ -124,7 +103,7 @@ def test_iam_access_denied_builds_the_arns_with_a_warning(stubs, capsys):
 def test_readable_iam_gives_the_real_arns_and_no_warning(stubs, capsys):
     real = "arn:aws:iam::%s:role/service-role/PipelineRole" % ACCOUNT
     lab(stubs, pipeline=real, deploy=NO_ROLE)
-    result = run(stubs, capsys)
+    result = run(capsys)
     assert not result.get("failed"), result.get("msg")
     assert result["pipeline_role_arn"] == real
     assert result["deploy_role_arn"] == ""
@@ -134,7 +113,7 @@ def test_readable_iam_gives_the_real_arns_and_no_warning(stubs, capsys):
 
 def test_missing_pipeline_role_fails_naming_the_variable(stubs, capsys):
     lab(stubs, pipeline=NO_ROLE, deploy=None)
-    result = run(stubs, capsys)
+    result = run(capsys)
     assert result["failed"] is True
     assert result["msg"].startswith("IAM role 'PipelineRole' not found in account %s" % ACCOUNT)
     assert "aws_context_pipeline_role_name" in result["msg"] and "never creates it" in result["msg"]
@@ -142,7 +121,7 @@ def test_missing_pipeline_role_fails_naming_the_variable(stubs, capsys):
 
 def test_denied_registry_token_builds_the_registry_host(stubs, capsys):
     lab(stubs, pipeline="arn:aws:iam::%s:role/PipelineRole" % ACCOUNT, deploy=NO_ROLE, registry=False)
-    result = run(stubs, capsys)
+    result = run(capsys)
     assert not result.get("failed"), result.get("msg")
     assert result["registry"] == "%s.dkr.ecr.us-east-1.amazonaws.com" % ACCOUNT
     assert any("ecr:GetAuthorizationToken" in w for w in warnings(result))
@@ -155,7 +134,7 @@ def test_other_iam_errors_still_fail(stubs, capsys):
     stubs["ec2"].add_response("describe_subnets", {"Subnets": [
         {"SubnetId": "subnet-1", "Tags": [{"Key": "Name", "Value": "PublicSubnet1"}]}]})
     stubs["iam"].add_client_error("get_role", service_error_code="ServiceFailure", http_status_code=400)
-    result = run(stubs, capsys, subnet_names=["PublicSubnet1"])
+    result = run(capsys, subnet_names=["PublicSubnet1"])
     assert result["failed"] is True
     assert result["msg"].startswith("Failed to look up IAM role PipelineRole: ")
     assert result["error"]["code"] == "ServiceFailure"
