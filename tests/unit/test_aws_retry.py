@@ -2,8 +2,8 @@
 
 ECS and ECR answer throttled calls with the error code ThrottlingException.
 The local cloud never throttles, so these tests run each module's main() in
-process against a real botocore client whose answers come from a Stubber:
-throttled twice, then served. Sleeping is recorded instead of waited.
+process against a real botocore client whose answers come from a Stubber (the
+`stubs` fixture): throttled twice, then served. Sleeping is recorded instead of waited.
 """
 import hashlib
 import json
@@ -17,9 +17,6 @@ from conftest import run_aws_module
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
-boto3 = pytest.importorskip("boto3")
-Stubber = pytest.importorskip("botocore.stub").Stubber
-aws_modules = pytest.importorskip("ansible_collections.amazon.aws.plugins.module_utils.modules")
 ecs_taskdef_sync = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.ecs_taskdef_sync")
 ecr_image_push = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.ecr_image_push")
 
@@ -27,17 +24,8 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 THROTTLE = dict(service_error_code="ThrottlingException", service_message="Rate exceeded",
                 http_status_code=400)
-
-
-def stubbed(service, monkeypatch):
-    """A botocore client answered by a Stubber, handed to AnsibleAWSModule.client()."""
-    client = boto3.client(service, region_name=REGION, aws_access_key_id="AKIDTEST",
-                          aws_secret_access_key="secret")
-    stubber = Stubber(client)
-    # module.client() builds its connection through boto3_conn and wraps it
-    # in the retry decorator; only the connection is replaced.
-    monkeypatch.setattr(aws_modules, "boto3_conn", lambda *args, **kwargs: client)
-    return stubber
+# How many times _aws.RETRY tries a call that is throttled every time (AWSRetry.jittered_backoff's default).
+ATTEMPTS = 10
 
 
 TASKDEF = {
@@ -52,8 +40,8 @@ TASKDEF = {
 TASKDEF_ARN = "arn:aws:ecs:%s:%s:task-definition/customer-microservice:1" % (REGION, ACCOUNT)
 
 
-def test_ecs_taskdef_sync_registers_through_throttling(monkeypatch, capsys, sleeps):
-    stubber = stubbed("ecs", monkeypatch)
+def test_ecs_taskdef_sync_registers_through_throttling(stubs, capsys, sleeps):
+    stubber = stubs["ecs"]
     family = {"taskDefinition": TASKDEF["family"]}
     for _attempt in range(2):
         stubber.add_client_error("describe_task_definition", expected_params=family, **THROTTLE)
@@ -66,10 +54,8 @@ def test_ecs_taskdef_sync_registers_through_throttling(monkeypatch, capsys, slee
     registered = dict(TASKDEF, taskDefinitionArn=TASKDEF_ARN, revision=1, status="ACTIVE")
     stubber.add_response("register_task_definition", {"taskDefinition": registered}, TASKDEF)
 
-    with stubber:
-        result = run_aws_module(ecs_taskdef_sync.main, {"task_definitions": [TASKDEF]}, capsys)
-        assert not result.get("failed"), result.get("msg")
-        stubber.assert_no_pending_responses()
+    result = run_aws_module(ecs_taskdef_sync.main, {"task_definitions": [TASKDEF]}, capsys)
+    assert not result.get("failed"), result.get("msg")
 
     assert result["changed"] is True
     assert result["arns"] == {TASKDEF["family"]: TASKDEF_ARN}
@@ -77,20 +63,19 @@ def test_ecs_taskdef_sync_registers_through_throttling(monkeypatch, capsys, slee
     assert len(sleeps) == 4, "one backoff per throttled call"
 
 
-def test_ecs_taskdef_sync_gives_up_on_endless_throttling(monkeypatch, capsys, sleeps):
-    stubber = stubbed("ecs", monkeypatch)
-    for _attempt in range(30):
-        stubber.add_client_error("describe_task_definition", **THROTTLE)
+def test_ecs_taskdef_sync_gives_up_on_endless_throttling(stubs, capsys, sleeps):
+    # Throttled on every attempt, it gives up after ATTEMPTS of them: one attempt more would
+    # sleep once more (and find no answer stubbed), one fewer would leave an answer unused,
+    # which the stubs fixture fails at teardown.
+    for _attempt in range(ATTEMPTS):
+        stubs["ecs"].add_client_error("describe_task_definition", **THROTTLE)
 
-    with stubber:
-        result = run_aws_module(ecs_taskdef_sync.main, {"task_definitions": [TASKDEF]}, capsys)
+    result = run_aws_module(ecs_taskdef_sync.main, {"task_definitions": [TASKDEF]}, capsys)
 
     assert result["failed"] is True
     assert result["msg"].startswith("Failed to describe task definition family customer-microservice")
-    assert sleeps, "it retried before giving up"
-    # It stops after a bounded number of attempts instead of using every answer.
-    with pytest.raises(AssertionError):
-        stubber.assert_no_pending_responses()
+    assert result["error"]["code"] == "ThrottlingException"
+    assert len(sleeps) == ATTEMPTS - 1, "it retried before giving up, a bounded number of times"
 
 
 def _blob(folder, data):
@@ -122,8 +107,8 @@ def oci_layout(tmp_path):
                 order=[(config["digest"], config_data), (layer["digest"], layer_data)])
 
 
-def test_ecr_image_push_uploads_through_throttling(monkeypatch, capsys, sleeps, oci_layout):
-    stubber = stubbed("ecr", monkeypatch)
+def test_ecr_image_push_uploads_through_throttling(stubs, capsys, sleeps, oci_layout):
+    stubber = stubs["ecr"]
     repo = {"repositoryName": "customer"}
     tag_query = dict(repo, imageIds=[{"imageTag": "latest"}], acceptedMediaTypes=ecr_image_push.ACCEPTED_MEDIA_TYPES)
     throttled = 0
@@ -173,11 +158,9 @@ def test_ecr_image_push_uploads_through_throttling(monkeypatch, capsys, sleeps, 
     stubber.add_response("describe_images", {"imageDetails": [dict(
         repo, registryId=ACCOUNT, imageDigest=oci_layout["digest"], imageTags=["latest"])]}, listing)
 
-    with stubber:
-        result = run_aws_module(ecr_image_push.main, {"images": [{"repository": "customer",
-                                                                  "source": oci_layout["path"]}]}, capsys)
-        assert not result.get("failed"), result.get("msg")
-        stubber.assert_no_pending_responses()
+    result = run_aws_module(ecr_image_push.main, {"images": [{"repository": "customer",
+                                                              "source": oci_layout["path"]}]}, capsys)
+    assert not result.get("failed"), result.get("msg")
 
     assert result["changed"] is True
     assert result["digests"] == result["listed"] == {"customer": oci_layout["digest"]}
