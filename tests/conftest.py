@@ -15,6 +15,7 @@ import urllib.request
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
@@ -212,15 +213,13 @@ def stubs(monkeypatch):
     `stubs[service]` (or the module asking for that service) makes the service's client and
     its Stubber, active, once. At teardown every stubbed answer must have been used.
     """
-    boto3 = pytest.importorskip("boto3")
-    stubber_class = pytest.importorskip("botocore.stub").Stubber
     aws_modules = pytest.importorskip("ansible_collections.amazon.aws.plugins.module_utils.modules")
 
     class Stubs(dict):
         def __missing__(self, service):
             client = boto3.client(service, region_name=AWS_ENV["AWS_DEFAULT_REGION"],
                                   aws_access_key_id="AKIDTEST", aws_secret_access_key="secret")
-            stubber = self[service] = stubber_class(client)
+            stubber = self[service] = Stubber(client)
             stubber.activate()
             return stubber
 
