@@ -9,6 +9,11 @@ busybox-static layer and a layer of the service's files. When a Docker engine
 answers, it also builds `<svc>:latest` from the service's Dockerfile, so that
 image_push can use either method. The archives are reproducible: same inputs,
 same digests (fixed times and owners, sorted entries, no compression).
+
+Each page says the service's name and its version (``@VERSION@`` in the files
+under www/ becomes the version, 1 unless told), and the server listens on
+``$HOST:$PORT`` (0.0.0.0:8080 unless told): the local cloud runs tasks on the
+host network and gives each task its own port.
 """
 import argparse
 import hashlib
@@ -27,6 +32,11 @@ ROOT = os.path.dirname(HERE)
 SERVICES = ("customer", "employee")
 BUSYBOX = "/bin/busybox"
 PORT = 8080
+VERSION = "1"
+VERSION_MARK = b"@VERSION@"
+# The Dockerfiles' ENTRYPOINT, the same in the archives.
+ENTRYPOINT = ["/bin/busybox", "sh", "-c",
+              'exec /bin/busybox httpd -f -v -p "${HOST:-0.0.0.0}:${PORT:-%d}" -h /www' % PORT]
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
@@ -74,15 +84,16 @@ def layer_from_files(files):
     return buf.getvalue()
 
 
-def service_files(service_dir):
-    """The service's `www` folder, as it lands in the image."""
+def service_files(service_dir, version=VERSION):
+    """The service's `www` folder, as it lands in the image, with its version in place of ``@VERSION@``."""
     files = {}
     www = os.path.join(service_dir, "www")
     for folder, _dirs, names in os.walk(www):
         for name in names:
             path = os.path.join(folder, name)
             with open(path, "rb") as handle:
-                files["/www/" + os.path.relpath(path, www).replace(os.sep, "/")] = (handle.read(), 0o644)
+                data = handle.read().replace(VERSION_MARK, str(version).encode("utf-8"))
+                files["/www/" + os.path.relpath(path, www).replace(os.sep, "/")] = (data, 0o644)
     if not files:
         raise SystemExit("%s has no www/ files to serve" % service_dir)
     return files
@@ -141,14 +152,18 @@ def write_oci_archive(manifest, blobs, out, ref="latest"):
     return _digest(manifest)
 
 
-def build_archive(service, out, service_dir=None, busybox=BUSYBOX):
-    """The OCI archive of one sample service; returns its manifest digest."""
+def sample_image(service, service_dir=None, busybox=BUSYBOX, version=VERSION):
+    """(manifest bytes, {digest: blob}) of one sample service at `version`."""
     service_dir = service_dir or os.path.join(HERE, service)
     with open(busybox, "rb") as handle:
         base = layer_from_files({"/bin/busybox": (handle.read(), 0o755)})
-    app = layer_from_files(service_files(service_dir))
-    entrypoint = ["/bin/busybox", "httpd", "-f", "-v", "-p", str(PORT), "-h", "/www"]
-    manifest, blobs = oci_image([base, app], service, entrypoint)
+    app = layer_from_files(service_files(service_dir, version))
+    return oci_image([base, app], service, ENTRYPOINT)
+
+
+def build_archive(service, out, service_dir=None, busybox=BUSYBOX, version=VERSION):
+    """The OCI archive of one sample service; returns its manifest digest."""
+    manifest, blobs = sample_image(service, service_dir, busybox, version)
     return write_oci_archive(manifest, blobs, out)
 
 
@@ -162,14 +177,17 @@ def docker_answers(docker="docker"):
         return False
 
 
-def docker_build(service, tag=None, service_dir=None, busybox=BUSYBOX, docker="docker", env=None):
-    """`docker build` of the service's Dockerfile, with busybox copied into a temporary context.
+def docker_build(service, tag=None, service_dir=None, busybox=BUSYBOX, docker="docker", env=None, version=VERSION):
+    """`docker build` of the service's Dockerfile, with busybox and the versioned pages in a temporary context.
 
     `env` is the environment of the docker client (DOCKER_HOST, DOCKER_CONFIG), os.environ by default.
     """
     service_dir = service_dir or os.path.join(HERE, service)
     with tempfile.TemporaryDirectory(prefix="build-%s-" % service) as context:
         shutil.copytree(service_dir, context, dirs_exist_ok=True)
+        for path, (data, _mode) in service_files(service_dir, version).items():
+            with open(os.path.join(context, path.lstrip("/")), "wb") as handle:
+                handle.write(data)
         shutil.copy2(busybox, os.path.join(context, "busybox"))
         # The classic builder needs no buildx plugin and no network for FROM scratch.
         build_env = dict(os.environ if env is None else env, DOCKER_BUILDKIT="0")

@@ -39,6 +39,14 @@ LIFECYCLE = ("BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic", "Af
 _LOCAL = threading.local()
 
 
+def task_start_seconds():
+    """How long a replacement task set's tasks may take to pass their health checks (tasks on an engine)."""
+    try:
+        return max(float(os.environ.get("LOCALCLOUD_TASK_START_SECONDS", "60")), 1.0)
+    except ValueError:
+        return 60.0
+
+
 def termination_seconds():
     try:
         return max(float(os.environ.get("LOCALCLOUD_CODEDEPLOY_TERMINATION_SECONDS", "3")), 0.0)
@@ -370,6 +378,7 @@ class Release:
         except DeploymentFailed as exc:
             for step in reversed(undo):
                 step()
+            getattr(self.cloud, "poke_tasks", lambda: None)()
             with LOCK:
                 target["status"] = "Failed"
                 target["lastUpdatedAt"] = now()
@@ -484,6 +493,7 @@ class _BlueGreen:
             replacement["task_set"] = task_set
             self.undo.append(lambda: self.ecs.delete_task_set(cluster, name, task_set.task_set_arn))
             self._task_sets(original, blue_tg, task_set, green_tg, 0.0)
+            self._tasks_ready(task_set)
 
         self.step("Install", install)
         self.step("AfterInstall")
@@ -504,6 +514,22 @@ class _BlueGreen:
         time.sleep(termination_seconds())
         if original is not None and original in service.task_sets:
             self.ecs.delete_task_set(cluster, name, original.task_set_arn)
+            getattr(self.release.cloud, "poke_tasks", lambda: None)()
+
+    def _tasks_ready(self, task_set):
+        """With tasks on a Docker engine: wait until the replacement's tasks pass their health checks."""
+        runner = getattr(self.release.cloud, "tasks", None)
+        if runner is None:
+            return
+        seconds = task_start_seconds()
+        why = runner.wait_ready(task_set.task_set_arn, seconds)
+        if why is None:
+            return
+        if why.startswith("the replacement tasks did not pass"):
+            raise DeploymentFailed("TIMEOUT", "The deployment timed out while waiting for the replacement task set "
+                                   "to become healthy (LOCALCLOUD_TASK_START_SECONDS=%g): %s" % (seconds, why))
+        raise DeploymentFailed("ECS_UPDATE_ERROR", "The ECS service cannot be updated: the tasks of the "
+                               "replacement task set %s did not start: %s" % (task_set.id, why))
 
     def _task_sets(self, blue, blue_tg, green, green_tg, green_weight):
         infos = []

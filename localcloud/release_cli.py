@@ -1,6 +1,6 @@
 """`make release SERVICE=employee`: one release of a sample service on the local cloud, followed to the end.
 
-Builds a new version of examples/<service> (the sample's files plus ``www/version.txt``), pushes it as
+Builds a new version of examples/<service> (its pages say the version), pushes it as
 ``latest`` through the ECR API (as image_push's ``archive`` method does), and follows what that push
 starts: the service's pipeline (the Phase 8 rule on the ECR tag), its actions, and the CodeDeploy
 deployment's lifecycle events; prints where the production and test listeners sent the service's
@@ -11,9 +11,7 @@ traffic before and after. Needs Phases 5 to 8 done on the cloud at LOCALCLOUD_EN
 import argparse
 import importlib.util
 import os
-import shutil
 import sys
-import tempfile
 import time
 
 import boto3
@@ -46,17 +44,9 @@ class Cloud:
 
 
 def image_of(service, version, busybox=None):
-    """(manifest bytes, {digest: blob}) of the sample service with ``www/version.txt`` = version."""
+    """(manifest bytes, {digest: blob}) of the sample service whose pages say `version`."""
     build = _build_module()
-    with tempfile.TemporaryDirectory(prefix="release-%s-" % service) as work:
-        shutil.copytree(os.path.join(ROOT, "examples", service), work, dirs_exist_ok=True)
-        with open(os.path.join(work, "www", "version.txt"), "w") as handle:
-            handle.write("%s %s\n" % (service, version))
-        files = build.service_files(work)
-    with open(busybox or build.BUSYBOX, "rb") as handle:
-        base = build.layer_from_files({"/bin/busybox": (handle.read(), 0o755)})
-    entrypoint = ["/bin/busybox", "httpd", "-f", "-v", "-p", str(build.PORT), "-h", "/www"]
-    return build.oci_image([base, build.layer_from_files(files)], service, entrypoint)
+    return build.sample_image(service, busybox=busybox or build.BUSYBOX, version=version)
 
 
 def push(cloud, repository, manifest, blobs, tag="latest"):

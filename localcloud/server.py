@@ -5,6 +5,7 @@ application sits in front of it and answers what moto lacks (CodeCommit with
 git, ECR's registry side and layer store), injects faults on request, and
 counts AWS API calls.
 """
+import contextlib
 import errno
 import json
 import logging
@@ -24,7 +25,9 @@ from moto.moto_server.werkzeug_app import (
 )
 
 from localcloud import ecr as ecr_mod
+from localcloud import listeners as listeners_mod
 from localcloud import release as release_mod
+from localcloud import tasks as tasks_mod
 from localcloud.codecommit import CodeCommit
 from localcloud.common import AwsError, aws_error_response, json_response, read_body, signing_scope
 from localcloud.control import port_free, port_in_use_message
@@ -77,19 +80,58 @@ class LocalCloud:
         self.ecr = ecr_mod.Ecr(self.state_dir, self.registry)
         # Pipeline executions and ECS blue/green deployments (localcloud/release.py).
         self.release = release_mod.attach(self)
+        # Tasks on the Docker engine and listeners on 127.0.0.1 (localcloud/tasks.py, listeners.py).
+        self.tasks = None
+        self.listeners = None
+        self.tasks_reason = None
         self.started = time.time()
 
     # -- life cycle ----------------------------------------------------------
     def start_children(self):
         self.registry.start()
+        self.start_tasks()
+
+    def start_tasks(self):
+        """Run ECS tasks on the Docker engine when LOCALCLOUD_TASKS allows it and an engine answers."""
+        wanted = tasks_mod.mode()
+        if wanted == "off":
+            self.tasks_reason = "off (LOCALCLOUD_TASKS=off)"
+            return
+        engine = tasks_mod.Engine(self.state_dir)
+        if not engine.probe():
+            self.tasks_reason = "off: %s" % engine.reason
+            if wanted == "on":
+                raise SystemExit("LOCALCLOUD_TASKS=on but %s (DOCKER_HOST=%s)" % (engine.reason, engine.host))
+            return
+        if not self.registry.running:
+            self.tasks_reason = "off: the ECR registry side is off (%s)" % self.registry.reason
+            return
+        self.listeners = listeners_mod.ListenerProxies()
+        self.tasks = tasks_mod.TaskRunner(self, engine)
+        self.tasks.listeners = self.listeners
+        self.tasks.start()
+        self.tasks_reason = None
+        LOG.info("ECS tasks run on the Docker engine %s at %s", engine.version, engine.host)
 
     def stop_children(self):
+        if self.tasks is not None:
+            self.tasks.stop()
+            self.listeners.stop_all()
         self.registry.stop()
+
+    def poke_tasks(self):
+        if self.tasks is not None:
+            self.tasks.poke()
+
+    def tasks_status(self):
+        if self.tasks is None:
+            return {"running": False, "reason": self.tasks_reason or "not started"}
+        return {"running": True, "engine": self.tasks.engine.version, "dockerHost": self.tasks.engine.host}
 
     def status(self):
         return {"pid": os.getpid(), "state_dir": self.state_dir, "host": self.host, "port": self.port,
                 "registry": self.registry.address, "registry_off_reason": self.registry.reason,
-                "patches": self.patches,
+                "patches": self.patches, "tasks": self.tasks_status(),
                 "uptime": round(time.time() - self.started, 1)}
 
     # -- dispatch ------------------------------------------------------------
@@ -127,7 +169,10 @@ class LocalCloud:
                 return self.ecr_request(environ, start_response, operation, region, host)
         except AwsError as exc:
             return aws_error_response(start_response, exc)
-        return self.moto(environ, start_response)
+        answer = self.moto(environ, start_response)
+        if service in ("ecs", "elasticloadbalancing"):
+            self.poke_tasks()
+        return answer
 
     def ecr_request(self, environ, start_response, operation, region, host):
         params = json.loads(read_body(environ) or b"{}")
@@ -215,6 +260,12 @@ class LocalCloud:
                 except ValueError as exc:
                     return reply({"error": "bad fault: %s" % exc}, 400)
                 return reply(rule)
+        if what == "tasks" and method == "GET":
+            doc = dict(self.tasks_status(), **(self.tasks.docs() if self.tasks is not None else {}))
+            return reply(doc)
+        if what == "listeners" and method == "GET":
+            return reply({"listeners": self.listeners.docs() if self.listeners is not None else [],
+                          "tasks": self.tasks_status()})
         if what == "requests" and method == "GET":
             return reply(self.requests.state())
         if what == "requests/reset" and method == "POST":
@@ -242,7 +293,12 @@ class LocalCloud:
     def reset(self):
         """Forget CodeCommit repositories, the layer store, the registry's images and moto's state."""
         from moto.moto_api._internal.models import moto_api_backend
-        moto_api_backend.reset()
+        # The runner's lock keeps it from starting tasks of the state being forgotten.
+        with (self.tasks.lock if self.tasks is not None else contextlib.nullcontext()):
+            if self.tasks is not None:
+                self.tasks.stop_all()
+                self.listeners.stop_all()
+            moto_api_backend.reset()
         self.codecommit.reset()
         self.ecr.reset()
         self.faults.clear()

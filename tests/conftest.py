@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -36,9 +37,11 @@ def free_port():
 class LocalCloud:
     """A running `python -m localcloud serve` process."""
 
-    def __init__(self, state_dir, port=None):
+    def __init__(self, state_dir, port=None, env=None):
         self.port = port or free_port()
         self.state_dir = str(state_dir)
+        # Tasks run on a Docker engine only where a test asks (env LOCALCLOUD_TASKS=on and DOCKER_HOST).
+        self.server_env = dict({"LOCALCLOUD_TASKS": "off"}, **(env or {}))
         self.endpoint = "http://127.0.0.1:%d" % self.port
         self.proc = None
 
@@ -48,7 +51,7 @@ class LocalCloud:
             [sys.executable, "-m", "localcloud", "serve", "--host", "127.0.0.1",
              "--port", str(self.port), "--state-dir", self.state_dir],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-            env=dict(os.environ, **AWS_ENV))
+            env=dict(os.environ, **dict(AWS_ENV, **self.server_env)))
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -242,6 +245,47 @@ def run_aws_module(main, args, capsys, region="us-east-1"):
         with pytest.raises(SystemExit):
             main()
     return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture(scope="session")
+def dockerd():
+    """A Docker engine of our own on a unix socket under a temp folder; DOCKER_HOST for it."""
+    require_binary("dockerd")
+    require_binary("docker")
+    if os.geteuid() != 0:
+        if os.environ.get("CI"):
+            pytest.fail("dockerd needs root, and CI must run the Docker tests")
+        pytest.skip("dockerd needs root")
+    base = tempfile.mkdtemp(prefix="ecr-dockerd-", dir="/tmp")
+    sock = os.path.join(base, "docker.sock")
+    log = open(os.path.join(base, "dockerd.log"), "wb")
+    proc = subprocess.Popen(
+        ["dockerd", "--data-root", os.path.join(base, "data"), "--exec-root", os.path.join(base, "exec"),
+         "--pidfile", os.path.join(base, "dockerd.pid"), "-H", "unix://" + sock,
+         "--storage-driver=vfs", "--iptables=false", "--ip6tables=false", "--bridge=none"],
+        stdout=log, stderr=subprocess.STDOUT)
+    host = "unix://" + sock
+    env = dict(os.environ, DOCKER_HOST=host, DOCKER_CONFIG=os.path.join(base, "config"))
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail("dockerd exited early, see %s/dockerd.log" % base)
+        if subprocess.run(["docker", "version"], env=env, capture_output=True,
+                          check=False).returncode == 0:
+            break
+        time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail("dockerd did not answer within 60 s, see %s/dockerd.log" % base)
+    yield env
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.close()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def require_binary(name):

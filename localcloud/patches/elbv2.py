@@ -8,11 +8,20 @@
   rules forward to the group, now.
 - An HTTP listener gets the SslPolicy ELBSecurityPolicy-2016-08; AWS gives HTTP listeners none.
 - DeleteSecurityGroup deletes a group a load balancer still uses; AWS answers DependencyViolation.
+- A target is known by its Id alone: registering 127.0.0.1 on port 41001 and then on 41002 keeps one
+  target. AWS knows a target by Id and Port (an IP target group holds 10.0.0.5:8080 and 10.0.0.5:8081),
+  and the local cloud's tasks all run on 127.0.0.1, one port each. Targets are kept by Id and Port, and
+  DescribeTargetHealth answers with the health the local cloud's task runner saw (``HEALTH``), healthy
+  when it has none (state-only tasks).
 """
 from moto.elbv2.exceptions import ELBClientError as RESTError
 from moto.ec2.exceptions import DependencyViolationError
 from moto.ec2.models.security_groups import SecurityGroupBackend
-from moto.elbv2.models import ELBv2Backend, elbv2_backends
+from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeTargetGroup, elbv2_backends
+from moto.elbv2.exceptions import InvalidTargetError, TargetNotRunning
+
+# {(target group arn, target id, port): (state, reason, description)}, written by localcloud/tasks.py.
+HEALTH = {}
 
 _TWO_AZS = "At least two subnets in two different Availability Zones must be specified"
 
@@ -46,7 +55,59 @@ def _refresh_load_balancer_arns(backend):
         group.load_balancer_arns = users.get(arn, [])
 
 
+def _key(group, target):
+    return "%s:%s" % (target["Id"], target.get("Port") or group.port)
+
+
+def _register(self, targets):
+    for target in targets:
+        instance = self.ec2_backend.get_instance_by_id(target["Id"])
+        if instance is not None and instance.state != "running":
+            raise TargetNotRunning(instance_id=target["Id"])
+        entry = {"Id": target["Id"], "Port": target.get("Port") or self.port}
+        self.targets[_key(self, target)] = entry
+        self.deregistered_targets.pop(_key(self, target), None)
+
+
+def _deregister(self, targets):
+    for target in targets:
+        entry = self.targets.pop(_key(self, target), None)
+        if not entry:
+            raise InvalidTargetError()
+        self.deregistered_targets[_key(self, target)] = entry
+
+
+def _deregister_terminated(self, instance_ids):
+    for key, entry in list(self.targets.items()):
+        if entry["Id"] in instance_ids:
+            self.terminated_targets[key] = self.targets.pop(key)
+
+
+def _health_for(self, target, ec2_backend):
+    key = _key(self, target)
+    entry = self.targets.get(key)
+    port = target.get("Port") or self.port
+    if entry is None:
+        if key in self.deregistered_targets:
+            return FakeHealthStatus(target["Id"], port, self.health_check_port, "unused", "Target.NotRegistered",
+                                    "Target is not registered to the target group")
+        if key in self.terminated_targets:
+            return FakeHealthStatus(target["Id"], port, self.health_check_port, "draining",
+                                    "Target.DeregistrationInProgress", "Target deregistration is in progress")
+        return FakeHealthStatus(target["Id"], port, self.health_check_port, "unavailable", "Target.NotRegistered",
+                                "Target is not registered")
+    state = HEALTH.get((self.arn, entry["Id"], int(entry["Port"])))
+    if state is None or state[0] == "healthy":
+        return FakeHealthStatus(entry["Id"], entry["Port"], self.health_check_port, "healthy")
+    return FakeHealthStatus(entry["Id"], entry["Port"], self.health_check_port, state[0], state[1], state[2])
+
+
 def apply():
+    if FakeTargetGroup.register is not _register:
+        FakeTargetGroup.register = _register
+        FakeTargetGroup.deregister = _deregister
+        FakeTargetGroup.health_for = _health_for
+        FakeTargetGroup.deregister_terminated_instances = _deregister_terminated
     create_load_balancer = ELBv2Backend.create_load_balancer
 
     def create_load_balancer_two_azs(self, name, security_groups, subnet_ids, subnet_mappings=None,

@@ -1,0 +1,199 @@
+"""With a Docker engine: task sets run as containers, listeners answer on 127.0.0.1, a release shows in curl.
+
+The local cloud here runs with LOCALCLOUD_TASKS=on and a Docker engine of the test session's own
+(`dockerd` in tests/conftest.py): the sample services' images (examples/build.py, whose pages say
+their version) are pushed through the ECR API, and what the listeners answer is read over HTTP.
+"""
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import LocalCloud, ROOT, require_binary
+
+from codedeploy.conftest import CLUSTER, make_lab
+
+from .conftest import SERVICES, Deployment, _phase8, appspec, taskdef
+
+EMPLOYEE = "update-employee-microservice"
+CUSTOMER = "update-customer-microservice"
+
+
+def _module(name, path):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BUILD = _module("live_examples_build", "examples/build.py")
+RELEASE_CLI = _module("live_release_cli", "localcloud/release_cli.py")
+
+
+@pytest.fixture(scope="module")
+def live_cloud(tmp_path_factory, dockerd):
+    require_binary("busybox")
+    cloud = LocalCloud(tmp_path_factory.mktemp("livecloud"), env={
+        "LOCALCLOUD_TASKS": "on", "DOCKER_HOST": dockerd["DOCKER_HOST"],
+        "LOCALCLOUD_CODEDEPLOY_TERMINATION_SECONDS": "0.5", "LOCALCLOUD_TASK_START_SECONDS": "30"}).start()
+    yield cloud
+    cloud.stop()
+
+
+def containers(dockerd, cloud):
+    """Ids of the containers the cloud started (labelled with its state dir)."""
+    out = subprocess.run(["docker", "ps", "-q", "--filter", "label=localcloud.state-dir=%s" % cloud.state_dir],
+                         env=dockerd, capture_output=True, text=True, check=True).stdout
+    return out.split()
+
+
+def push_sample(cloud, svc, version, entrypoint=None):
+    manifest, blobs = BUILD.sample_image(svc, busybox=shutil.which("busybox"), version=version)
+    if entrypoint is not None:
+        layers = [blobs[layer["digest"]] for layer in json.loads(manifest)["layers"]]
+        manifest, blobs = BUILD.oci_image(layers, svc, entrypoint)
+    return RELEASE_CLI.push(RELEASE_CLI.Cloud(cloud.endpoint), svc, manifest, blobs)
+
+
+def ended(cloud, pipeline, count, timeout=90):
+    """The newest execution once `count` executions exist and the newest has ended."""
+    client = cloud.client("codepipeline")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        summaries = client.list_pipeline_executions(pipelineName=pipeline)["pipelineExecutionSummaries"]
+        if len(summaries) >= count and all(s["status"] != "InProgress" for s in summaries):
+            if not summaries:
+                return None
+            return client.get_pipeline_execution(pipelineName=pipeline, pipelineExecutionId=summaries[0][
+                "pipelineExecutionId"])["pipelineExecution"]
+        time.sleep(0.2)
+    raise AssertionError("pipeline %s: execution %d did not end in %ss" % (pipeline, count, timeout))
+
+
+def count(cloud, pipeline):
+    return len(cloud.client("codepipeline").list_pipeline_executions(pipelineName=pipeline)[
+        "pipelineExecutionSummaries"])
+
+
+def listeners(cloud):
+    """{listener port: local URL} of microservicesLB."""
+    with urllib.request.urlopen(cloud.endpoint + "/_localcloud/listeners", timeout=10) as resp:
+        doc = json.loads(resp.read())
+    return dict((d["port"], d["url"]) for d in doc["listeners"] if d["loadBalancerName"] == "microservicesLB")
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+@pytest.fixture
+def live_lab(live_cloud, tmp_path):
+    """Phases 5 to 8 on the live cloud, version 1 of both samples deployed through the pipelines."""
+    cloud = live_cloud
+    cloud.reset()
+    made = make_lab(cloud, tmp_path, SERVICES)
+    made["cloud"] = cloud
+    for svc in SERVICES:
+        push_sample(cloud, svc, "1")
+    work = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "-b", "dev", "%s/v1/repos/deployment" % cloud.endpoint, str(work)],
+                   env=cloud.env(), check=True, capture_output=True)
+    made["deployment"] = Deployment(cloud, work)
+    files = {}
+    for svc in SERVICES:
+        files["taskdef-%s.json" % svc] = json.dumps(taskdef(svc), indent=2)
+        files["appspec-%s.yaml" % svc] = appspec(svc)
+    made["deployment"].push(files, "lab deployment files")
+    _phase8(cloud, made)
+    # However many executions creating the pipelines started, one push to dev deploys version 1 of both.
+    for pipeline in (CUSTOMER, EMPLOYEE):
+        ended(cloud, pipeline, 0)
+    known = dict((p, count(cloud, p)) for p in (CUSTOMER, EMPLOYEE))
+    made["deployment"].push({"README.md": "first deployment\n"}, "first deployment")
+    for pipeline in (CUSTOMER, EMPLOYEE):
+        execution = ended(cloud, pipeline, known[pipeline] + 1)
+        assert execution["status"] == "Succeeded", execution
+    return made
+
+
+def test_release_shows_on_the_listener(live_lab, dockerd):
+    cloud = live_lab["cloud"]
+    urls = listeners(cloud)
+    assert sorted(urls) == [80, 8080]
+    for port in (80, 8080):
+        assert all(u.startswith("http://127.0.0.1:") for u in urls.values())
+        status, body = get(urls[port] + "/")
+        assert status == 200 and "customer version 1" in body, body
+        status, body = get(urls[port] + "/admin/suppliers")
+        assert status == 200 and "employee version 1" in body, body
+
+    # One task per service, on 127.0.0.1, registered and healthy in the live target group.
+    assert len(containers(dockerd, cloud)) == 2
+    elbv2 = cloud.client("elbv2")
+    live_tg = live_lab["target_groups"]["employee"]["one"]["arn"]
+    health = elbv2.describe_target_health(TargetGroupArn=live_tg)["TargetHealthDescriptions"]
+    assert [(h["Target"]["Id"], h["TargetHealth"]["State"]) for h in health] == [("127.0.0.1", "healthy")]
+    old_port = health[0]["Target"]["Port"]
+    service = cloud.client("ecs").describe_services(cluster=CLUSTER, services=["employee-microservice"])["services"][0]
+    assert service["runningCount"] == 1
+    assert service["taskSets"][0]["runningCount"] == 1
+
+    # A new latest: the pipeline deploys it, the production listener answers with version 2.
+    before = count(cloud, EMPLOYEE)
+    push_sample(cloud, "employee", "2")
+    execution = ended(cloud, EMPLOYEE, before + 1)
+    assert execution["status"] == "Succeeded", execution
+    status, body = get(urls[80] + "/admin/suppliers")
+    assert status == 200 and "employee version 2" in body, body
+    assert "customer version 1" in get(urls[80] + "/")[1]
+    new_tg = live_lab["target_groups"]["employee"]["two"]["arn"]
+    health = elbv2.describe_target_health(TargetGroupArn=new_tg)["TargetHealthDescriptions"]
+    assert [(h["Target"]["Id"], h["TargetHealth"]["State"]) for h in health] == [("127.0.0.1", "healthy")]
+    assert health[0]["Target"]["Port"] != old_port
+    # The original task set ended after the termination wait: its container and target are gone.
+    deadline = time.time() + 30
+    while len(containers(dockerd, cloud)) != 2 and time.time() < deadline:
+        time.sleep(0.2)
+    assert len(containers(dockerd, cloud)) == 2
+    assert elbv2.describe_target_health(TargetGroupArn=live_tg)["TargetHealthDescriptions"] == []
+
+
+def test_image_that_exits_fails_and_traffic_stays(live_lab, dockerd):
+    cloud = live_lab["cloud"]
+    urls = listeners(cloud)
+    before = count(cloud, EMPLOYEE)
+    push_sample(cloud, "employee", "3", entrypoint=["/bin/busybox", "false"])
+    execution = ended(cloud, EMPLOYEE, before + 1)
+    assert execution["status"] == "Failed"
+    actions = cloud.client("codepipeline").list_action_executions(
+        pipelineName=EMPLOYEE, filter={"pipelineExecutionId": execution["pipelineExecutionId"]})["actionExecutionDetails"]
+    deploy = [a for a in actions if a["actionName"] == "Deploy"][0]
+    assert "Essential container in task exited (exit code 1)" in deploy["output"]["executionResult"][
+        "errorDetails"]["message"]
+    status, body = get(urls[80] + "/admin/suppliers")
+    assert status == 200 and "employee version 1" in body, body
+    deadline = time.time() + 30
+    while len(containers(dockerd, cloud)) != 2 and time.time() < deadline:
+        time.sleep(0.2)
+    assert len(containers(dockerd, cloud)) == 2
+
+
+def test_reset_stops_tasks_and_listeners(live_lab, dockerd):
+    cloud = live_lab["cloud"]
+    urls = listeners(cloud)
+    assert containers(dockerd, cloud)
+    cloud.reset()
+    assert containers(dockerd, cloud) == []
+    assert listeners(cloud) == {}
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(urls[80] + "/", timeout=5)
