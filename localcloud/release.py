@@ -1,6 +1,7 @@
 """The release loop: change events, pipeline executions and ECS blue/green deployments.
 
-What AWS does after Phase 8, done by the local cloud (state only: no container runs):
+What AWS does after Phase 8, done by the local cloud (its state; where a Docker engine answers, the
+task sets' containers run too: localcloud/tasks.py):
 
 - A push to a CodeCommit branch (through the git server) sends EventBridge the event
   ``CodeCommit Repository State Change`` (referenceCreated / referenceUpdated); a new digest on an
@@ -14,6 +15,8 @@ What AWS does after Phase 8, done by the local cloud (state only: no container r
   target group of the pair, the test and then the production listeners (default actions and rules
   forwarding to the pair) moved to it, the replacement made PRIMARY, the original task set removed
   after the termination wait (``LOCALCLOUD_CODEDEPLOY_TERMINATION_SECONDS``, default 3).
+- With tasks on an engine, Install waits until the replacement's tasks pass their health checks
+  (``LOCALCLOUD_TASK_START_SECONDS``, default 60); tasks that cannot start fail the deployment.
 - A broken input fails the Deploy action (and the deployment, when one was made) before any
   listener moves.
 """

@@ -10,9 +10,13 @@ traffic before and after. Needs Phases 5 to 8 done on the cloud at LOCALCLOUD_EN
 """
 import argparse
 import importlib.util
+import json
 import os
+import re
 import sys
 import time
+import urllib.error
+import urllib.request
 
 import boto3
 
@@ -84,6 +88,46 @@ def traffic(cloud, service):
                     names.add(groups[action["TargetGroupArn"]])
         out[listener["Port"]] = sorted(names)
     return out
+
+
+def answers(cloud, service):
+    """{listener port: (url, what it answers)} on microservicesLB for the service's page; None when no task runs.
+
+    The page is the path of the service's target group health check (``/admin/suppliers`` for
+    employee); what it answers is the ``<service> version N`` line of the sample's page, or the status.
+    """
+    try:
+        with urllib.request.urlopen(cloud.endpoint + "/_localcloud/listeners", timeout=10) as resp:
+            doc = json.loads(resp.read())
+    except (OSError, ValueError):
+        return None
+    if not doc.get("tasks", {}).get("running"):
+        return None
+    path = cloud.elbv2.describe_target_groups(Names=["%s-tg-one" % service])["TargetGroups"][0].get(
+        "HealthCheckPath") or "/"
+    out = {}
+    for listener in doc.get("listeners", []):
+        if listener["loadBalancerName"] != "microservicesLB":
+            continue
+        url = listener["url"] + path
+        try:
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                body = resp.read().decode("utf-8", "replace")
+            found = re.search(r"%s version [^<\s]+" % re.escape(service), body)
+            said = found.group(0) if found else "HTTP %d" % resp.status
+        except urllib.error.HTTPError as exc:
+            said = "HTTP %d" % exc.code
+        except OSError as exc:
+            said = "no answer (%s)" % exc
+        out[listener["port"]] = (url, said)
+    return out
+
+
+def _show_answers(title, where):
+    if where is None:
+        return
+    for port, (url, said) in sorted(where.items()):
+        print("%s: listener :%d answers on %s: %s" % (title, port, url, said))
 
 
 def _show_traffic(title, where):
@@ -162,12 +206,17 @@ def main(argv=None):
         return 2
     version = args.version or str(len(known) + 1)
     _show_traffic("before", traffic(cloud, args.service))
+    _show_answers("before", answers(cloud, args.service))
     manifest, blobs = image_of(args.service, version, args.busybox)
     digest = push(cloud, args.service, manifest, blobs)
     print("pushed %s:latest = %s (version %s)" % (args.service, digest, version))
     status, message = follow(cloud, pipeline, known)
     print("execution %s%s" % (status, (": " + message) if message else ""))
     _show_traffic("after", traffic(cloud, args.service))
+    after = answers(cloud, args.service)
+    if after is None:
+        print("(no task runs on this local cloud: traffic is state only; see localcloud/README.md, Tasks)")
+    _show_answers("after", after)
     return 0 if status == "Succeeded" else 1
 
 

@@ -83,6 +83,7 @@ class LocalCloud:
         # Tasks on the Docker engine and listeners on 127.0.0.1 (localcloud/tasks.py, listeners.py).
         self.tasks = None
         self.listeners = None
+        self.private_engine = None
         self.tasks_reason = None
         self.started = time.time()
 
@@ -98,7 +99,17 @@ class LocalCloud:
             self.tasks_reason = "off (LOCALCLOUD_TASKS=off)"
             return
         engine = tasks_mod.Engine(self.state_dir)
-        if not engine.probe():
+        if not engine.probe() and engine.docker is not None:
+            # No engine answers: one of our own, when this machine can run it.
+            self.private_engine = tasks_mod.PrivateEngine(self.state_dir)
+            host = self.private_engine.start()
+            if host is not None:
+                os.environ["DOCKER_HOST"] = host
+                engine = tasks_mod.Engine(self.state_dir)
+                engine.probe()
+            else:
+                engine.reason = "%s, and %s" % (engine.reason, self.private_engine.reason)
+        if engine.version is None:
             self.tasks_reason = "off: %s" % engine.reason
             if wanted == "on":
                 raise SystemExit("LOCALCLOUD_TASKS=on but %s (DOCKER_HOST=%s)" % (engine.reason, engine.host))
@@ -117,6 +128,8 @@ class LocalCloud:
         if self.tasks is not None:
             self.tasks.stop()
             self.listeners.stop_all()
+        if self.private_engine is not None:
+            self.private_engine.stop()
         self.registry.stop()
 
     def poke_tasks(self):
@@ -126,7 +139,8 @@ class LocalCloud:
     def tasks_status(self):
         if self.tasks is None:
             return {"running": False, "reason": self.tasks_reason or "not started"}
-        return {"running": True, "engine": self.tasks.engine.version, "dockerHost": self.tasks.engine.host}
+        return {"running": True, "engine": self.tasks.engine.version, "dockerHost": self.tasks.engine.host,
+                "ownEngine": self.private_engine is not None and self.private_engine.proc is not None}
 
     def status(self):
         return {"pid": os.getpid(), "state_dir": self.state_dir, "host": self.host, "port": self.port,
@@ -325,7 +339,13 @@ def serve(host, port, state_dir, registry_port=None):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)
-    cloud.start_children()
+    try:
+        cloud.start_children()
+    except SystemExit as exc:
+        print(exc, file=sys.stderr)
+        cloud.stop_children()
+        server.server_close()
+        return 1
     LOG.info("local cloud on http://%s:%d, state in %s", host, port, cloud.state_dir)
     try:
         server.serve_forever()

@@ -19,7 +19,10 @@ engine answers) or ``on``:
 - containers are labelled with the local cloud's state dir, and removed when their task set goes,
   on reset and when the local cloud stops (and, at start, those a killed local cloud left behind).
 
-Without an engine nothing here runs, and the local cloud keeps its state-only behaviour.
+When no engine answers and the local cloud runs as root with ``dockerd`` installed (Debian's
+docker.io), it starts an engine of its own (``PrivateEngine``: vfs storage under the state dir, no
+bridge, no iptables, a socket under /tmp) unless ``LOCALCLOUD_DOCKERD=off``, and stops it with
+itself. Without an engine nothing here runs, and the local cloud keeps its state-only behaviour.
 """
 import http.client
 import logging
@@ -28,6 +31,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -90,6 +94,69 @@ class Engine:
     @property
     def host(self):
         return os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+
+
+class PrivateEngine:
+    """A dockerd of the local cloud's own, for when no engine answers (root and dockerd needed)."""
+
+    def __init__(self, state_dir):
+        self.data = os.path.join(state_dir, "docker")
+        self.run_dir = None
+        self.proc = None
+        self.reason = None
+
+    def start(self, timeout=60):
+        """DOCKER_HOST of the started engine, or None (``reason`` says why)."""
+        binary = shutil.which("dockerd")
+        if os.environ.get("LOCALCLOUD_DOCKERD", "auto").strip().lower() == "off":
+            self.reason = "no engine of its own (LOCALCLOUD_DOCKERD=off)"
+            return None
+        if binary is None:
+            self.reason = "dockerd is not installed (apt-get install docker.io)"
+            return None
+        if os.geteuid() != 0:
+            self.reason = "dockerd needs root"
+            return None
+        # A unix socket path must stay short: exec root and socket live under /tmp.
+        self.run_dir = tempfile.mkdtemp(prefix="lc-dockerd-", dir="/tmp")
+        sock = os.path.join(self.run_dir, "docker.sock")
+        os.makedirs(self.data, exist_ok=True)
+        log = open(os.path.join(self.data, "dockerd.log"), "ab")
+        from localcloud.registry import _die_with_parent  # pylint: disable=import-outside-toplevel
+        self.proc = subprocess.Popen(
+            [binary, "--data-root", os.path.join(self.data, "data"), "--exec-root", os.path.join(self.run_dir, "exec"),
+             "--pidfile", os.path.join(self.run_dir, "dockerd.pid"), "-H", "unix://" + sock,
+             "--storage-driver=vfs", "--iptables=false", "--ip6tables=false", "--bridge=none"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        log.close()
+        host = "unix://" + sock
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                self.reason = "dockerd exited (code %s), see %s/dockerd.log" % (self.proc.returncode, self.data)
+                self.stop()
+                return None
+            probe = subprocess.run([shutil.which("docker") or "docker", "-H", host, "version"],
+                                   capture_output=True, check=False)
+            if probe.returncode == 0:
+                return host
+            time.sleep(0.3)
+        self.reason = "dockerd did not answer within %ss, see %s/dockerd.log" % (timeout, self.data)
+        self.stop()
+        return None
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        if self.run_dir:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+            self.run_dir = None
 
 
 class Task:

@@ -27,6 +27,8 @@ skipped=0
 state="$(mktemp -d -t cloudlab-molecule-XXXXXX)"
 export MOLECULE_CLOUD_PORT="${MOLECULE_CLOUD_PORT:-$(free_port)}"
 export MOLECULE_CLOUD_STATE="$state"
+# The scenario stops at Phase 5: no ECS task to run, so no Docker engine for the local cloud.
+export LOCALCLOUD_TASKS=off
 stop_cloud() { "$BIN/python" -m localcloud stop --state-dir "$state/cloud" >/dev/null 2>&1 || true; rm -rf "$state"; }
 trap stop_cloud EXIT
 echo "molecule.sh: scenario default (local cloud on 127.0.0.1:$MOLECULE_CLOUD_PORT)"

@@ -80,3 +80,24 @@ def test_security_group_of_a_load_balancer_cannot_be_deleted(net):
     elb.delete_load_balancer(LoadBalancerArn=lb)
     ec2.delete_security_group(GroupId=net["sg"])
     assert net["sg"] not in [g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]]
+
+
+def test_a_target_is_its_id_and_port(net):
+    elbv2 = net["elb"]
+    group = elbv2.create_target_group(Name="ports-tg", Protocol="HTTP", Port=8080, VpcId=net["vpc"],
+                                      TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.register_targets(TargetGroupArn=group, Targets=[{"Id": "127.0.0.1", "Port": 41001},
+                                                          {"Id": "127.0.0.1", "Port": 41002}])
+
+    def targets():
+        return sorted((d["Target"]["Id"], d["Target"]["Port"], d["TargetHealth"]["State"])
+                      for d in elbv2.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"])
+
+    assert targets() == [("127.0.0.1", 41001, "healthy"), ("127.0.0.1", 41002, "healthy")]
+    elbv2.deregister_targets(TargetGroupArn=group, Targets=[{"Id": "127.0.0.1", "Port": 41001}])
+    assert targets() == [("127.0.0.1", 41002, "healthy")]
+    gone = elbv2.describe_target_health(TargetGroupArn=group, Targets=[{"Id": "127.0.0.1", "Port": 41001}])
+    assert gone["TargetHealthDescriptions"][0]["TargetHealth"]["State"] == "unused"
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        elbv2.deregister_targets(TargetGroupArn=group, Targets=[{"Id": "127.0.0.1", "Port": 41001}])
+    assert err.value.response["Error"]["Code"] == "InvalidTarget"

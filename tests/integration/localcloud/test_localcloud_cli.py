@@ -15,7 +15,7 @@ from conftest import AWS_ENV, ROOT, free_port
 def cli(*args, timeout=90):
     return subprocess.run([sys.executable, "-m", "localcloud"] + list(args), cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout, check=False,
-                          env=dict(os.environ, **AWS_ENV))
+                          env=dict(os.environ, LOCALCLOUD_TASKS="off", **AWS_ENV))
 
 
 def answers(port):

@@ -9,13 +9,14 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from conftest import LocalCloud, ROOT, require_binary
+from conftest import LocalCloud, ROOT, free_port, require_binary
 
 from codedeploy.conftest import CLUSTER, make_lab
 
@@ -197,3 +198,41 @@ def test_reset_stops_tasks_and_listeners(live_lab, dockerd):
     assert listeners(cloud) == {}
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(urls[80] + "/", timeout=5)
+
+
+def test_own_engine_starts_and_stops_with_the_cloud(tmp_path):
+    """No engine answers: `localcloud start` runs a dockerd of its own; `localcloud stop` ends it."""
+    require_binary("dockerd")
+    if os.geteuid() != 0:
+        if os.environ.get("CI"):
+            pytest.fail("dockerd needs root, and CI must run the Docker tests")
+        pytest.skip("dockerd needs root")
+    state = str(tmp_path / "cloud")
+    env = dict((k, v) for k, v in os.environ.items() if k != "DOCKER_HOST")
+    env.update({"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
+                "LOCALCLOUD_TASKS": "auto"})
+    port = free_port()
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "localcloud"] + list(args), cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=180, check=False)
+
+    def dockerds():
+        out = subprocess.run(["pgrep", "-f", "dockerd --data-root %s/" % state], capture_output=True, text=True,
+                             check=False).stdout
+        return out.split()
+
+    started = cli("start", "--port", str(port), "--state-dir", state, "--registry-port", "0")
+    try:
+        assert started.returncode == 0, started.stderr
+        with urllib.request.urlopen("http://127.0.0.1:%d/_localcloud/status" % port, timeout=10) as resp:
+            tasks = json.loads(resp.read())["tasks"]
+        assert tasks["running"] is True and tasks["ownEngine"] is True, tasks
+        assert len(dockerds()) == 1
+    finally:
+        stopped = cli("stop", "--state-dir", state)
+    assert stopped.returncode == 0, stopped.stderr
+    deadline = time.time() + 30
+    while dockerds() and time.time() < deadline:
+        time.sleep(0.2)
+    assert dockerds() == []
