@@ -9,6 +9,7 @@ traffic before and after. Needs Phases 5 to 8 done on the cloud at LOCALCLOUD_EN
     python -m localcloud.release_cli --service employee [--endpoint http://127.0.0.1:4566]
 """
 import argparse
+import hashlib
 import importlib.util
 import json
 import os
@@ -51,6 +52,27 @@ def image_of(service, version, busybox=None):
     """(manifest bytes, {digest: blob}) of the sample service whose pages say `version`."""
     build = _build_module()
     return build.sample_image(service, busybox=busybox or build.BUSYBOX, version=version)
+
+
+def _digest(manifest):
+    return "sha256:" + hashlib.sha256(manifest).hexdigest()
+
+
+def next_version(cloud, service, asked, number, busybox=None):
+    """(version, manifest, blobs) of the image to release: `asked`, else the first number from `number` on
+    whose image is not ``latest`` already (pushing the same image again would start nothing, as on AWS)."""
+    if asked:
+        return (asked,) + image_of(service, asked, busybox)
+    try:
+        latest = cloud.ecr.describe_images(repositoryName=service, imageIds=[{"imageTag": "latest"}])[
+            "imageDetails"][0]["imageDigest"]
+    except (cloud.ecr.exceptions.ImageNotFoundException, cloud.ecr.exceptions.RepositoryNotFoundException):
+        latest = None
+    while True:
+        manifest, blobs = image_of(service, str(number), busybox)
+        if _digest(manifest) != latest:
+            return str(number), manifest, blobs
+        number += 1
 
 
 def push(cloud, repository, manifest, blobs, tag="latest"):
@@ -204,10 +226,9 @@ def main(argv=None):
         print("no pipeline %s on %s: run Phases 5 to 8 first (playbooks/site.yml)" % (pipeline, args.endpoint),
               file=sys.stderr)
         return 2
-    version = args.version or str(len(known) + 1)
     _show_traffic("before", traffic(cloud, args.service))
     _show_answers("before", answers(cloud, args.service))
-    manifest, blobs = image_of(args.service, version, args.busybox)
+    version, manifest, blobs = next_version(cloud, args.service, args.version, len(known) + 1, args.busybox)
     digest = push(cloud, args.service, manifest, blobs)
     print("pushed %s:latest = %s (version %s)" % (args.service, digest, version))
     status, message = follow(cloud, pipeline, known)

@@ -104,6 +104,9 @@ def live_lab(live_cloud, tmp_path):
     cloud.reset()
     made = make_lab(cloud, tmp_path, SERVICES)
     made["cloud"] = cloud
+    for which in ("one", "two"):  # the lab's health check of employee (Phase 6)
+        cloud.client("elbv2").modify_target_group(TargetGroupArn=made["target_groups"]["employee"][which]["arn"],
+                                                  HealthCheckPath="/admin/suppliers")
     for svc in SERVICES:
         push_sample(cloud, svc, "1")
     work = tmp_path / "clone"
@@ -236,3 +239,20 @@ def test_own_engine_starts_and_stops_with_the_cloud(tmp_path):
     while dockerds() and time.time() < deadline:
         time.sleep(0.2)
     assert dockerds() == []
+
+
+def test_make_release_prints_what_the_listeners_answer(live_lab):
+    cloud = live_lab["cloud"]
+    proc = subprocess.run([sys.executable, "-m", "localcloud.release_cli", "--service", "employee",
+                           "--endpoint", cloud.endpoint, "--busybox", shutil.which("busybox")], cwd=ROOT,
+                          env=cloud.env(), capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    pushed = [line for line in lines if line.startswith("pushed employee:latest")]
+    version = pushed[0].rsplit("(version ", 1)[1].rstrip(")")
+    assert version != "1"
+    urls = listeners(cloud)
+    for when, said in (("before", "employee version 1"), ("after", "employee version %s" % version)):
+        for port in (80, 8080):
+            assert "%s: listener :%d answers on %s/admin/suppliers: %s" % (when, port, urls[port], said) in lines, \
+                proc.stdout
