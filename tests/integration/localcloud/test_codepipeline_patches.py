@@ -80,8 +80,8 @@ def test_create_starts_one_execution_and_update_none(cloud, declaration, tmp_pat
     actions = codepipeline.list_action_executions(pipelineName="p")["actionExecutionDetails"]
     assert sorted((a["actionName"], a["status"]) for a in actions) == [("Deploy", "Failed"), ("Source", "Succeeded")]
     state = codepipeline.get_pipeline_state(name="p")["stageStates"]
-    assert [(s["stageName"], s["latestExecution"]["status"]) for s in state] == [("Source", "Succeeded"),
-                                                                                ("Deploy", "Failed")]
+    assert [(s["stageName"], s["latestExecution"]["status"]) for s in state] == [
+        ("Source", "Succeeded"), ("Deploy", "Failed")]
 
     # UpdatePipeline starts none.
     declaration["stages"][1]["actions"][0]["configuration"]["TaskDefinitionTemplatePath"] = "other.json"
