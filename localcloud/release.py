@@ -128,11 +128,12 @@ class Release:
                       statusSummary=exc.message)
 
     def _superseded(self, backend, execution):
-        if execution["executionMode"] != "SUPERSEDED":
-            return False
         with LOCK:
-            newest = runs.executions_of(backend)[execution["pipelineName"]][0]
-        if newest is execution:
+            listed = runs.executions_of(backend).get(execution["pipelineName"]) or []
+        if not any(e is execution for e in listed):
+            return True  # its pipeline was deleted since (DeletePipeline forgets the executions): nothing to run
+        newest = listed[0]
+        if execution["executionMode"] != "SUPERSEDED" or newest is execution:
             return False
         self._set(execution, status="Superseded",
                   statusSummary="Superseded by execution %s" % newest["pipelineExecutionId"])

@@ -6,6 +6,10 @@ starts: the service's pipeline (the Phase 8 rule on the ECR tag), its actions, a
 deployment's lifecycle events; prints where the production and test listeners sent the service's
 traffic before and after. Needs Phases 5 to 8 done on the cloud at LOCALCLOUD_ENDPOINT.
 
+As on AWS, creating the pipeline (Phase 8) ran it once: that first execution deployed version 1. A
+release waits for executions still in progress (the first one, right after site.yml) to end, then
+numbers its version after the executions so far: the first release is version 2.
+
     python -m localcloud.release_cli --service employee [--endpoint http://127.0.0.1:4566]
 """
 import argparse
@@ -157,6 +161,23 @@ def _show_traffic(title, where):
                                         for port, names in sorted(where.items()))))
 
 
+def settled(cloud, pipeline, out=sys.stdout, timeout=300):
+    """The pipeline's execution summaries once none is InProgress (the first execution may still run)."""
+    deadline = time.time() + timeout
+    told = set()
+    while True:
+        summaries = cloud.codepipeline.list_pipeline_executions(pipelineName=pipeline)["pipelineExecutionSummaries"]
+        running = [s for s in summaries if s["status"] == "InProgress"]
+        if not running or time.time() > deadline:
+            return summaries
+        for summary in running:
+            if summary["pipelineExecutionId"] not in told:
+                told.add(summary["pipelineExecutionId"])
+                print("waiting for execution %s (%s) to end" % (summary["pipelineExecutionId"],
+                                                                 summary["trigger"]["triggerType"]), file=out)
+        time.sleep(0.2)
+
+
 def follow(cloud, pipeline, known, out=sys.stdout, timeout=300):
     """Print the new execution's progress until it ends; returns (status, message)."""
     deadline = time.time() + timeout
@@ -212,7 +233,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--service", required=True, help="a sample service: customer or employee")
     parser.add_argument("--endpoint", default=os.environ.get("LOCALCLOUD_ENDPOINT", "http://127.0.0.1:4566"))
-    parser.add_argument("--version", help="the version the new image says it is (default: next release number)")
+    parser.add_argument("--version", help="the version the new image says it is (default: the number of the "
+                        "pipeline's executions so far plus one; the first, at CreatePipeline, deployed version 1)")
     parser.add_argument("--busybox", help="busybox-static to put in the image (default /bin/busybox)")
     args = parser.parse_args(argv)
     if not os.path.isdir(os.path.join(ROOT, "examples", args.service)):
@@ -220,8 +242,7 @@ def main(argv=None):
     cloud = Cloud(args.endpoint)
     pipeline = "update-%s-microservice" % args.service
     try:
-        known = set(s["pipelineExecutionId"] for s in cloud.codepipeline.list_pipeline_executions(
-            pipelineName=pipeline)["pipelineExecutionSummaries"])
+        known = set(s["pipelineExecutionId"] for s in settled(cloud, pipeline))
     except cloud.codepipeline.exceptions.PipelineNotFoundException:
         print("no pipeline %s on %s: run Phases 5 to 8 first (playbooks/site.yml)" % (pipeline, args.endpoint),
               file=sys.stderr)

@@ -9,6 +9,11 @@ the ECS blue/green deployment in a background thread) keeps up to date.
 ``start_pipeline_execution`` of the CodePipeline backend records an execution (InProgress) and hands
 it to the runner set with ``set_runner``; without a runner (moto used alone) the execution stays
 InProgress, as one whose actions never report.
+
+As on AWS, CreatePipeline starts the new pipeline's first execution at once (trigger ``CreatePipeline``,
+detail the caller's ARN as GetCallerIdentity gives it); UpdatePipeline starts none. StartPipelineExecution's
+trigger detail is the caller's ARN too. DeletePipeline forgets the pipeline's executions, so a pipeline
+made again under the same name starts with its own.
 """
 import datetime
 import threading
@@ -18,6 +23,8 @@ from moto.codedeploy import responses as cd_responses
 from moto.codepipeline import exceptions as cp_exceptions, models as cp_models, responses as cp_responses
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
+from moto.sts import models as sts_models
+from moto.utilities.utils import get_partition
 
 LOCK = threading.RLock()
 _RUNNER = []
@@ -51,6 +58,12 @@ def _pipeline(backend, name):
         raise cp_exceptions.PipelineNotFoundException(
             "Account '%s' does not have a pipeline with name '%s'" % (backend.account_id, name))
     return backend.pipelines[name]
+
+
+def caller_arn(response):
+    """The ARN of the caller of this request, as STS GetCallerIdentity answers it for the same credentials."""
+    sts = sts_models.sts_backends[response.current_account][get_partition(response.region)]
+    return sts.get_caller_identity(response.get_access_key(), response.region)[1]
 
 
 def find_execution(backend, name, execution_id):
@@ -148,11 +161,27 @@ def _apply_codepipeline():
     backend_cls = cp_models.CodePipelineBackend
     response_cls = cp_responses.CodePipelineResponse
     backend_cls.start_pipeline_execution = start_pipeline_execution
+    original_create = response_cls.create_pipeline
+    original_delete = backend_cls.delete_pipeline
+
+    def r_create(self):
+        answer = original_create(self)
+        # The pipeline exists (CreatePipeline refused nothing): its first execution starts, as on AWS.
+        self.codepipeline_backend.start_pipeline_execution(
+            self._get_param("pipeline")["name"], None,
+            {"triggerType": "CreatePipeline", "triggerDetail": caller_arn(self)})
+        return answer
+
+    def delete_pipeline(self, name):
+        original_delete(self, name)
+        with LOCK:
+            executions_of(self).pop(name, None)
 
     def r_start(self):
         overrides = self._get_param("sourceRevisions") or []
         execution_id = self.codepipeline_backend.start_pipeline_execution(
-            self._get_param("name"), self._get_param("clientRequestToken"), None, overrides)
+            self._get_param("name"), self._get_param("clientRequestToken"),
+            {"triggerType": "StartPipelineExecution", "triggerDetail": caller_arn(self)}, overrides)
         return ActionResult({"pipelineExecutionId": execution_id})
 
     def r_get_execution(self):
@@ -204,6 +233,8 @@ def _apply_codepipeline():
                 result[key] = pipeline.metadata[key]
         return ActionResult(result)
 
+    backend_cls.delete_pipeline = delete_pipeline
+    response_cls.create_pipeline = r_create
     response_cls.start_pipeline_execution = r_start
     response_cls.get_pipeline_execution = r_get_execution
     response_cls.list_pipeline_executions = r_list_executions

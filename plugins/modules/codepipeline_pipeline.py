@@ -117,6 +117,13 @@ attributes:
   idempotent:
     support: full
     description: Pipelines and rules in the desired state are left alone; UpdatePipeline is not called.
+notes:
+  - Creating a pipeline runs it once, as CodePipeline does for every new pipeline (an execution with trigger
+    C(CreatePipeline)). That first execution deploys what is on the sources at that moment (the branch's commit,
+    the image tag), so the sources and the deployment targets should be ready before the pipeline is created;
+    O(validate_references) checks that they exist.
+  - Updating a pipeline starts no execution; a later change to a source does, through the rules
+    (O(pipelines[].change_detection)), as does StartPipelineExecution.
 """
 
 EXAMPLES = r"""

@@ -1,9 +1,12 @@
 """playbooks/phase8.yml on the local cloud: check mode, converge, rerun, an in-place change, teardown.
 
 One account goes through the whole life cycle in one test, because every playbook run costs tens of
-seconds on a shared machine; each step asserts what breaks when its behaviour breaks.
+seconds on a shared machine; each step asserts what breaks when its behaviour breaks. As on AWS, creating
+a pipeline runs it once; this account has no image in ECR, so those first executions fail at the Image
+source action.
 """
 import json
+import time
 
 from conftest import run_playbook
 
@@ -28,6 +31,17 @@ def _state(cloud):
         "rules": [r["Name"] for r in events.list_rules()["Rules"]],
         "buckets": [b["Name"] for b in cloud.client("s3").list_buckets()["Buckets"]],
     }
+
+
+def _ended(cloud, name, timeout=30):
+    """The executions of pipeline `name` once none is InProgress (polled)."""
+    deadline = time.time() + timeout
+    while True:
+        runs = cloud.client("codepipeline").list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"]
+        if runs and all(r["status"] != "InProgress" for r in runs):
+            return runs
+        assert time.time() < deadline, "executions of %s still running after %ss: %s" % (name, timeout, runs)
+        time.sleep(0.1)
 
 
 def _recap(result):
@@ -80,6 +94,17 @@ def test_phase8_life_cycle(cloud, lab):
     assert state["buckets"] == ["codepipeline-us-east-1-123456789012-microservices"]
     assert len(state["rules"]) == 4
 
+    # CreatePipeline ran each pipeline once, as on AWS; with no latest image in ECR it failed at the Image action.
+    caller = cloud.client("sts").get_caller_identity()["Arn"]
+    for svc in SERVICES:
+        name = "update-%s-microservice" % svc
+        (first,) = _ended(cloud, name)
+        assert first["trigger"] == {"triggerType": "CreatePipeline", "triggerDetail": caller}
+        assert first["status"] == "Failed"
+        actions = cloud.client("codepipeline").list_action_executions(pipelineName=name)["actionExecutionDetails"]
+        assert sorted((a["actionName"], a["status"]) for a in actions) == [("Image", "Failed"), ("Source", "Succeeded")]
+        assert "The image tag 'latest' does not exist in the repository '%s'" % svc in first["statusSummary"]
+
     # A push to dev (the event CodeCommit sends) starts both pipelines through the rules.
     cloud.client("events").put_events(Entries=[{
         "Source": "aws.codecommit", "DetailType": "CodeCommit Repository State Change",
@@ -93,9 +118,11 @@ def test_phase8_life_cycle(cloud, lab):
                               "result": "SUCCESS"})}])
     executions = dict((name, len(cloud.client("codepipeline").list_pipeline_executions(pipelineName=name)[
         "pipelineExecutionSummaries"])) for name in ("update-customer-microservice", "update-employee-microservice"))
-    assert executions == {"update-customer-microservice": 2, "update-employee-microservice": 1}
+    assert executions == {"update-customer-microservice": 3, "update-employee-microservice": 2}
+    for name in executions:
+        _ended(cloud, name)
 
-    # Rerun: nothing to do.
+    # Rerun: nothing to do, and no execution started.
     assert _recap(run_playbook(cloud, PHASE8, extra_vars=ev))["changed"] == 0
 
     # A changed setting is updated in place, with a diff; the pipelines are not touched.
@@ -114,6 +141,7 @@ def test_phase8_life_cycle(cloud, lab):
         "terminationWaitTimeInMinutes"] == 15
     assert after["deploymentConfigName"] == "CodeDeployDefault.ECSLinear10PercentEvery1Minutes"
     assert cloud.client("codepipeline").get_pipeline(name="update-employee-microservice")["pipeline"]["version"] == version
+    assert dict((name, len(_ended(cloud, name))) for name in executions) == executions
 
     # Teardown through destroy.yml, Phase 8 only (the services and the load balancer stay).
     _recap(run_playbook(cloud, DESTROY, tags=["phase8"], extra_vars=dict(ev, confirm=True)))

@@ -1,6 +1,8 @@
 """CodePipeline as AWS answers it, from localcloud/patches/codepipeline.py."""
 import copy
 import json
+import subprocess
+import time
 
 import botocore.exceptions
 import pytest
@@ -29,6 +31,74 @@ def declaration(role):
     return {"name": "p", "roleArn": role, "artifactStore": {"type": "S3", "location": "bucket-of-p"},
             "stages": [{"name": "Source", "actions": [_action("Source", "Source", "CodeCommit", outputs=["A"])]},
                        {"name": "Deploy", "actions": [_action("Deploy", "Deploy", "CodeDeployToECS", inputs=["A"])]}]}
+
+
+def _ended(codepipeline, name, count=1, timeout=30):
+    """The executions of `name` once there are `count` and none is InProgress (polled)."""
+    deadline = time.time() + timeout
+    while True:
+        runs = codepipeline.list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"]
+        if len(runs) >= count and all(r["status"] != "InProgress" for r in runs):
+            return runs
+        assert time.time() < deadline, "executions of %s still running after %ss: %s" % (name, timeout, runs)
+        time.sleep(0.1)
+
+
+def _repository_with_a_commit(cloud, tmp_path):
+    """CodeCommit repository r, branch main with one commit (no taskdef.json); returns the commit id."""
+    cloud.client("codecommit").create_repository(repositoryName="r")
+    work = tmp_path / "r"
+    work.mkdir()
+    (work / "README.md").write_text("r\n")
+    env = dict(cloud.env(), GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.invalid",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.invalid")
+    for args in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", "first"],
+                 ["push", "-q", "%s/v1/repos/r" % cloud.endpoint, "main"]):
+        subprocess.run(["git"] + args, cwd=str(work), env=env, check=True, capture_output=True)
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=str(work), env=env, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def test_create_starts_one_execution_and_update_none(cloud, declaration, tmp_path):
+    """As on AWS: CreatePipeline runs the new pipeline once (trigger CreatePipeline, the caller's ARN)."""
+    commit = _repository_with_a_commit(cloud, tmp_path)
+    declaration["stages"][0]["actions"][0]["configuration"] = {"RepositoryName": "r", "BranchName": "main"}
+    declaration["stages"][1]["actions"][0]["configuration"] = {"TaskDefinitionTemplateArtifact": "A"}
+    codepipeline = cloud.client("codepipeline")
+    codepipeline.create_pipeline(pipeline=declaration)
+    caller = cloud.client("sts").get_caller_identity()["Arn"]
+
+    runs = _ended(codepipeline, "p")
+    assert len(runs) == 1
+    assert runs[0]["trigger"] == {"triggerType": "CreatePipeline", "triggerDetail": caller}
+    execution = codepipeline.get_pipeline_execution(pipelineName="p", pipelineExecutionId=runs[0][
+        "pipelineExecutionId"])["pipelineExecution"]
+    assert execution["trigger"] == runs[0]["trigger"]
+    # It ran to its end: the source recorded the branch's commit, then Deploy failed (no taskdef.json there).
+    assert execution["status"] == "Failed"
+    assert execution["artifactRevisions"][0]["revisionId"] == commit
+    actions = codepipeline.list_action_executions(pipelineName="p")["actionExecutionDetails"]
+    assert sorted((a["actionName"], a["status"]) for a in actions) == [("Deploy", "Failed"), ("Source", "Succeeded")]
+    state = codepipeline.get_pipeline_state(name="p")["stageStates"]
+    assert [(s["stageName"], s["latestExecution"]["status"]) for s in state] == [
+        ("Source", "Succeeded"), ("Deploy", "Failed")]
+
+    # UpdatePipeline starts none.
+    declaration["stages"][1]["actions"][0]["configuration"]["TaskDefinitionTemplatePath"] = "other.json"
+    assert codepipeline.update_pipeline(pipeline=declaration)["pipeline"]["version"] == 2
+    assert codepipeline.list_pipeline_executions(pipelineName="p")["pipelineExecutionSummaries"] == runs
+
+    # StartPipelineExecution names its caller too.
+    started = codepipeline.start_pipeline_execution(name="p")["pipelineExecutionId"]
+    runs = _ended(codepipeline, "p", count=2)
+    assert [(r["pipelineExecutionId"], r["trigger"]) for r in runs[:1]] == [
+        (started, {"triggerType": "StartPipelineExecution", "triggerDetail": caller})]
+
+    # A pipeline deleted and made again under its name starts with its own first execution only.
+    codepipeline.delete_pipeline(name="p")
+    codepipeline.create_pipeline(pipeline=declaration)
+    runs = _ended(codepipeline, "p")
+    assert [r["trigger"]["triggerType"] for r in runs] == ["CreatePipeline"]
 
 
 def test_create_with_a_role_trusting_several_services_and_defaults_shown(cloud, declaration):
@@ -89,6 +159,7 @@ def test_declaration_faults_refused_on_create_and_update(cloud, declaration, fau
 def test_eventbridge_rule_starts_the_pipeline_it_targets(cloud, declaration, role):
     codepipeline, events = cloud.client("codepipeline"), cloud.client("events")
     codepipeline.create_pipeline(pipeline=declaration)
+    first = _ended(codepipeline, "p")
     events.put_rule(Name="on-dev", EventPattern=json.dumps({"source": ["aws.codecommit"],
                                                             "detail": {"referenceName": ["dev"]}}))
     queue = cloud.client("sqs").create_queue(QueueName="seen")["QueueUrl"]
@@ -101,6 +172,10 @@ def test_eventbridge_rule_starts_the_pipeline_it_targets(cloud, declaration, rol
         events.put_events(Entries=[{"Source": "aws.codecommit", "DetailType": "CodeCommit Repository State Change",
                                     "Detail": json.dumps({"referenceName": branch})}])
     runs = codepipeline.list_pipeline_executions(pipelineName="p")["pipelineExecutionSummaries"]
-    assert len(runs) == 1  # only the matching event
+    # The matching event's execution, then the one CreatePipeline started.
+    assert [r["trigger"] for r in runs] == [
+        {"triggerType": "CloudWatchEvent", "triggerDetail": "arn:aws:events:us-east-1:123456789012:rule/on-dev"},
+        first[0]["trigger"]]
+    assert first[0]["trigger"]["triggerType"] == "CreatePipeline"
     # The other targets still get the event (moto's own delivery is kept).
     assert cloud.client("sqs").receive_message(QueueUrl=queue).get("Messages")

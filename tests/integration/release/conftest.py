@@ -6,7 +6,9 @@ reuses the Phase 8 tests' account (tests/integration/codedeploy/conftest.py: net
 balancer, target groups, CODE_DEPLOY services, CodeCommit repository), then adds what Phase 8's
 roles make: the CodeDeploy application and groups, the pipelines and their EventBridge rules (from
 the collection's own rules in plugins/module_utils/_pipeline.py), and the lab's taskdef and AppSpec
-files with their placeholders on dev.
+files with their placeholders on dev. As on AWS, CreatePipeline runs each pipeline once: that first
+execution deploys the first images (version 1) blue/green, which moves both listeners of each service
+to tg-one; the fixture waits for it to end before a test acts.
 """
 import hashlib
 import importlib.util
@@ -141,9 +143,36 @@ def _phase8(cloud, made):
             events.put_targets(Rule=rule["Name"], Targets=rule["Targets"])
 
 
+def first_executions(cloud, services=SERVICES):
+    """{service: its pipeline's first execution}, once each has ended: the one CreatePipeline started."""
+    caller = cloud.client("sts").get_caller_identity()["Arn"]
+    out = {}
+    for svc in services:
+        execution, summaries = wait_execution(cloud, PIPELINE.pipeline_name(svc))
+        assert len(summaries) == 1, summaries
+        assert execution["trigger"] == {"triggerType": "CreatePipeline", "triggerDetail": caller}, execution
+        out[svc] = execution
+    return out
+
+
 @pytest.fixture
-def lab(release_cloud, tmp_path):
-    """Phases 5 to 8 done: first images as latest, the lab's deployment files on dev, no execution yet."""
+def lab(fresh_lab):
+    """Phases 5 to 8 done: first images as latest, the lab's deployment files on dev, and each pipeline's first
+    execution (started by CreatePipeline) ended: version 1 deployed, both listeners on tg-one."""
+    made = fresh_lab
+    cloud = made["cloud"]
+    made["first"] = first_executions(cloud)
+    for svc, execution in made["first"].items():
+        assert execution["status"] == "Succeeded", execution
+        assert dict((r["name"], r["revisionId"]) for r in execution["artifactRevisions"])[
+            "image-%s" % svc] == made["digests"][svc]
+        assert traffic(cloud, made, svc) == {"production": ["%s-tg-one" % svc], "test": ["%s-tg-one" % svc]}
+    return made
+
+
+@pytest.fixture
+def fresh_lab(release_cloud, tmp_path):
+    """Phases 5 to 8 just done: the pipelines' first executions (CreatePipeline's) may still run."""
     cloud = release_cloud
     cloud.reset()
     made = make_lab(cloud, tmp_path, SERVICES)
@@ -159,7 +188,11 @@ def lab(release_cloud, tmp_path):
         files["appspec-%s.yaml" % svc] = appspec(svc)
     made["deployment"].push(files, "lab deployment files")
     _phase8(cloud, made)
-    return made
+    yield made
+    # Nothing of this lab may still run when the next test resets the cloud: the newest execution of each pipeline
+    # ended means every one before it did (one worker runs them in the order started).
+    for svc in SERVICES:
+        wait_execution(cloud, PIPELINE.pipeline_name(svc))
 
 
 def wait_execution(cloud, pipeline, count=1, timeout=20):

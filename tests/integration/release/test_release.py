@@ -1,7 +1,8 @@
 """The release loop on the local cloud: a change starts the pipeline, CodeDeploy moves the traffic.
 
 State only (no Docker): what the CodePipeline, CodeDeploy, ECS and ELBv2 APIs answer after a push
-to dev or a new latest image, as on AWS.
+to dev or a new latest image, as on AWS. The `lab` fixture waits for each pipeline's first execution
+(CreatePipeline's, which deployed version 1 to tg-one), so a change makes execution number 2.
 """
 import json
 import time
@@ -24,14 +25,41 @@ def _deployment(cloud, execution_id, pipeline):
     return actions, deploy
 
 
+def test_first_execution_deploys_what_is_on_the_sources(lab):
+    """CreatePipeline's execution: the commit on dev and the first latest image, deployed blue/green."""
+    cloud = lab["cloud"]
+    first = lab["first"]["employee"]
+    commit = lab["deployment"].git("rev-parse", "HEAD")
+    assert dict((r["name"], r["revisionId"]) for r in first["artifactRevisions"]) == {
+        "SourceArtifact": commit, "image-employee": lab["digests"]["employee"]}
+    actions, deploy = _deployment(cloud, first["pipelineExecutionId"], EMPLOYEE)
+    assert sorted((a["stageName"], a["actionName"], a["status"]) for a in actions) == [
+        ("Deploy", "Deploy", "Succeeded"), ("Source", "Image", "Succeeded"), ("Source", "Source", "Succeeded")]
+    info = cloud.client("codedeploy").get_deployment(deploymentId=deploy["output"]["executionResult"][
+        "externalExecutionId"])["deploymentInfo"]
+    assert info["status"] == "Succeeded"
+    # The service ran the task definition the Phase 5 role registered (revision 1) behind tg-two; now revision 2,
+    # with the image of the source, behind tg-one.
+    arn = deploy["output"]["outputVariables"]["TaskDefinitionArn"]
+    registered = cloud.client("ecs").describe_task_definition(taskDefinition=arn)["taskDefinition"]
+    assert registered["revision"] == 2
+    assert registered["containerDefinitions"][0]["image"].endswith("/employee@%s" % lab["digests"]["employee"])
+    service, task_sets = _task_sets(cloud, "employee")
+    assert [(t["status"], t["taskDefinition"]) for t in task_sets] == [("PRIMARY", arn)]
+    assert task_sets[0]["loadBalancers"][0]["targetGroupArn"] == lab["target_groups"]["employee"]["one"]["arn"]
+    assert service["taskDefinition"] == arn
+
+
 def test_push_to_dev_deploys(lab):
     cloud = lab["cloud"]
-    assert traffic(cloud, lab, "employee") == {"production": ["employee-tg-two"], "test": ["employee-tg-one"]}
+    assert traffic(cloud, lab, "employee") == {"production": ["employee-tg-one"], "test": ["employee-tg-one"]}
     commit = lab["deployment"].push({"README.md": "release 2\n"}, "a change on dev")
 
-    execution, summaries = wait_execution(cloud, EMPLOYEE)
+    execution, summaries = wait_execution(cloud, EMPLOYEE, count=2)
     assert execution["status"] == "Succeeded", execution
     assert execution["trigger"]["triggerType"] == "CloudWatchEvent"
+    assert len(summaries) == 2 and summaries[1]["pipelineExecutionId"] == lab["first"]["employee"][
+        "pipelineExecutionId"]
     revisions = dict((r["name"], r["revisionId"]) for r in execution["artifactRevisions"])
     assert revisions == {"SourceArtifact": commit, "image-employee": lab["digests"]["employee"]}
     assert dict((r["actionName"], r["revisionId"]) for r in summaries[0]["sourceRevisions"]) == {
@@ -52,20 +80,21 @@ def test_push_to_dev_deploys(lab):
     arn = deploy["output"]["outputVariables"]["TaskDefinitionArn"]
     assert arn in content
     registered = cloud.client("ecs").describe_task_definition(taskDefinition=arn)["taskDefinition"]
-    assert registered["revision"] == 2
+    assert registered["revision"] == 3
     image = registered["containerDefinitions"][0]["image"]
     assert image.endswith("/employee@%s" % lab["digests"]["employee"])
 
-    # Blue/green: one task set, the new one, behind tg-one; both listeners on tg-one.
+    # Blue/green: one task set, the new one, behind tg-two (the first execution's is gone); both listeners on tg-two.
     service, task_sets = _task_sets(cloud, "employee")
     assert [(t["status"], t["taskDefinition"]) for t in task_sets] == [("PRIMARY", arn)]
-    assert task_sets[0]["loadBalancers"][0]["targetGroupArn"] == lab["target_groups"]["employee"]["one"]["arn"]
+    assert task_sets[0]["loadBalancers"][0]["targetGroupArn"] == lab["target_groups"]["employee"]["two"]["arn"]
     assert service["taskDefinition"] == arn
-    assert traffic(cloud, lab, "employee") == {"production": ["employee-tg-one"], "test": ["employee-tg-one"]}
+    assert traffic(cloud, lab, "employee") == {"production": ["employee-tg-two"], "test": ["employee-tg-two"]}
     # The push started customer's pipeline too (same repository and branch): its default route moved the same way.
-    customer = wait_execution(cloud, CUSTOMER)[0]
+    customer = wait_execution(cloud, CUSTOMER, count=2)[0]
     assert customer["status"] == "Succeeded", customer
-    assert traffic(cloud, lab, "customer") == {"production": ["customer-tg-one"], "test": ["customer-tg-one"]}
+    assert customer["trigger"]["triggerType"] == "CloudWatchEvent"
+    assert traffic(cloud, lab, "customer") == {"production": ["customer-tg-two"], "test": ["customer-tg-two"]}
 
     targets = codedeploy.list_deployment_targets(deploymentId=deployment_id)["targetIds"]
     assert targets == ["%s:employee-microservice" % CLUSTER]
@@ -87,25 +116,25 @@ def test_push_to_dev_deploys(lab):
 def test_new_latest_deploys_and_releases_alternate(lab):
     cloud = lab["cloud"]
     digest = push_image(cloud, "customer", "2")
-    execution = wait_execution(cloud, CUSTOMER)[0]
+    execution = wait_execution(cloud, CUSTOMER, count=2)[0]
     assert execution["status"] == "Succeeded", execution
     assert dict((r["name"], r["revisionId"]) for r in execution["artifactRevisions"])["image-customer"] == digest
-    assert cloud.client("codepipeline").list_pipeline_executions(pipelineName=EMPLOYEE)[
-        "pipelineExecutionSummaries"] == []
-    # customer is the listeners' default route: the default actions moved.
-    assert traffic(cloud, lab, "customer") == {"production": ["customer-tg-one"], "test": ["customer-tg-one"]}
-    listener = cloud.client("elbv2").describe_listeners(ListenerArns=[lab["listeners"]["production"]])["Listeners"][0]
-    assert listener["DefaultActions"][0]["TargetGroupArn"] == lab["target_groups"]["customer"]["one"]["arn"]
-
-    # A second release goes back to tg-two.
-    digest = push_image(cloud, "customer", "3")
-    execution, summaries = wait_execution(cloud, CUSTOMER, count=2)
-    assert execution["status"] == "Succeeded", execution
-    assert len(summaries) == 2
+    assert [s["pipelineExecutionId"] for s in cloud.client("codepipeline").list_pipeline_executions(
+        pipelineName=EMPLOYEE)["pipelineExecutionSummaries"]] == [lab["first"]["employee"]["pipelineExecutionId"]]
+    # customer is the listeners' default route: the default actions moved (the first execution had put them on tg-one).
     assert traffic(cloud, lab, "customer") == {"production": ["customer-tg-two"], "test": ["customer-tg-two"]}
+    listener = cloud.client("elbv2").describe_listeners(ListenerArns=[lab["listeners"]["production"]])["Listeners"][0]
+    assert listener["DefaultActions"][0]["TargetGroupArn"] == lab["target_groups"]["customer"]["two"]["arn"]
+
+    # The next release goes back to tg-one.
+    digest = push_image(cloud, "customer", "3")
+    execution, summaries = wait_execution(cloud, CUSTOMER, count=3)
+    assert execution["status"] == "Succeeded", execution
+    assert len(summaries) == 3
+    assert traffic(cloud, lab, "customer") == {"production": ["customer-tg-one"], "test": ["customer-tg-one"]}
     task_sets = _task_sets(cloud, "customer")[1]
     assert len(task_sets) == 1
-    assert task_sets[0]["loadBalancers"][0]["targetGroupArn"] == lab["target_groups"]["customer"]["two"]["arn"]
+    assert task_sets[0]["loadBalancers"][0]["targetGroupArn"] == lab["target_groups"]["customer"]["one"]["arn"]
     image = cloud.client("ecs").describe_task_definition(taskDefinition=task_sets[0]["taskDefinition"])[
         "taskDefinition"]["containerDefinitions"][0]["image"]
     assert image.endswith("@" + digest)
@@ -116,8 +145,8 @@ def _broken_release(lab, files, message):
     before_traffic = traffic(cloud, lab, "employee")
     before_sets = _task_sets(cloud, "employee")[1]
     lab["deployment"].push(files, "broken")
-    execution = wait_execution(cloud, EMPLOYEE)[0]
-    wait_execution(cloud, CUSTOMER)
+    execution = wait_execution(cloud, EMPLOYEE, count=2)[0]
+    wait_execution(cloud, CUSTOMER, count=2)
     assert execution["status"] == "Failed"
     actions, deploy = _deployment(cloud, execution["pipelineExecutionId"], EMPLOYEE)
     assert deploy["status"] == "Failed"
@@ -151,15 +180,16 @@ def test_start_pipeline_execution_and_missing_image(lab):
     cloud.client("ecr").batch_delete_image(repositoryName="employee", imageIds=[{"imageTag": "latest"}])
     pipelines = cloud.client("codepipeline")
     execution_id = pipelines.start_pipeline_execution(name=EMPLOYEE)["pipelineExecutionId"]
-    execution = wait_execution(cloud, EMPLOYEE)[0]
+    execution = wait_execution(cloud, EMPLOYEE, count=2)[0]
     assert execution["pipelineExecutionId"] == execution_id
     assert execution["trigger"]["triggerType"] == "StartPipelineExecution"
     assert execution["status"] == "Failed"
-    actions = pipelines.list_action_executions(pipelineName=EMPLOYEE)["actionExecutionDetails"]
+    actions = pipelines.list_action_executions(pipelineName=EMPLOYEE, filter={
+        "pipelineExecutionId": execution_id})["actionExecutionDetails"]
     image = [a for a in actions if a["actionName"] == "Image"][0]
     assert image["status"] == "Failed"
     assert "The image tag 'latest' does not exist" in image["output"]["executionResult"]["errorDetails"]["message"]
-    assert traffic(cloud, lab, "employee") == {"production": ["employee-tg-two"], "test": ["employee-tg-one"]}
+    assert traffic(cloud, lab, "employee") == {"production": ["employee-tg-one"], "test": ["employee-tg-one"]}
 
 
 def test_create_deployment_through_the_api_runs(lab):
@@ -184,6 +214,6 @@ def test_create_deployment_through_the_api_runs(lab):
         time.sleep(0.1)
     assert statuses[-1] == "Succeeded"
     assert set(statuses) <= {"Created", "InProgress", "Succeeded"}
-    assert traffic(cloud, lab, "employee") == {"production": ["employee-tg-one"], "test": ["employee-tg-one"]}
+    assert traffic(cloud, lab, "employee") == {"production": ["employee-tg-two"], "test": ["employee-tg-two"]}
     task_sets = _task_sets(cloud, "employee")[1]
     assert [(t["status"], t["taskDefinition"]) for t in task_sets] == [("PRIMARY", arn)]

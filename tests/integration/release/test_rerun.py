@@ -2,7 +2,9 @@
 pair as converged, so they never move traffic back behind CodeDeploy's back.
 
 The account is made by the playbooks themselves (lab_environment.yml, then phases 6 to 8 in one run);
-Phase 5's cluster, task definitions, images and deployment files are made with boto3.
+Phase 5's cluster, task definitions, images and deployment files are made with boto3. As on AWS, Phase 8's
+CreatePipeline runs each pipeline once, which moves each service to tg-one; two releases then move it to
+tg-two and back to tg-one, so the rerun meets traffic on the target group the roles did not put it on.
 """
 import json
 import os
@@ -11,7 +13,7 @@ import pytest
 
 from conftest import run_playbook
 
-from .conftest import SERVICES, Deployment, appspec, push_image, taskdef, traffic, wait_execution
+from .conftest import SERVICES, Deployment, appspec, first_executions, push_image, taskdef, traffic, wait_execution
 
 PLAYS = os.path.join("tests", "integration", "release", "plays", "phases6to8.yml")
 CLUSTER = "microservices-serverlesscluster"
@@ -68,14 +70,21 @@ def test_rerun_after_a_release_changes_nothing(release_cloud, tmp_path):
     made = {"listeners": {"production": listeners[80], "test": listeners[8080]},
             "target_groups": dict((s, dict((w, {"name": "%s-tg-%s" % (s, w), "arn": groups["%s-tg-%s" % (s, w)]})
                                            for w in ("one", "two"))) for s in SERVICES)}
-    assert traffic(cloud, made, "employee") == {"production": ["employee-tg-two"], "test": ["employee-tg-one"]}
+    # CreatePipeline's first execution of each pipeline deployed version 1 blue/green: tg-one.
+    for svc, execution in first_executions(cloud).items():
+        assert execution["status"] == "Succeeded", execution
+        assert traffic(cloud, made, svc) == {"production": ["%s-tg-one" % svc], "test": ["%s-tg-one" % svc]}
 
-    # The release: a new latest image of each service.
+    # A release: a new latest image of each service (tg-two), then a push to dev that starts both (tg-one).
     for svc in SERVICES:
         push_image(cloud, svc, "2")
-        execution = wait_execution(cloud, "update-%s-microservice" % svc)[0]
+        execution = wait_execution(cloud, "update-%s-microservice" % svc, count=2)[0]
         assert execution["status"] == "Succeeded", execution
+        assert traffic(cloud, made, svc) == {"production": ["%s-tg-two" % svc], "test": ["%s-tg-two" % svc]}
+    deployment.push({"README.md": "release 3\n"}, "a change on dev")
     for svc in SERVICES:
+        execution = wait_execution(cloud, "update-%s-microservice" % svc, count=3)[0]
+        assert execution["status"] == "Succeeded", execution
         assert traffic(cloud, made, svc) == {"production": ["%s-tg-one" % svc], "test": ["%s-tg-one" % svc]}
 
     again = run_playbook(cloud, PLAYS, extra_vars=extra)
@@ -84,6 +93,8 @@ def test_rerun_after_a_release_changes_nothing(release_cloud, tmp_path):
     for svc in SERVICES:
         summaries = cloud.client("codepipeline").list_pipeline_executions(
             pipelineName="update-%s-microservice" % svc)["pipelineExecutionSummaries"]
-        assert [s["status"] for s in summaries] == ["Succeeded"], "the rerun started a pipeline"
+        assert [(s["trigger"]["triggerType"], s["status"]) for s in summaries] == [
+            ("CloudWatchEvent", "Succeeded"), ("CloudWatchEvent", "Succeeded"), ("CreatePipeline", "Succeeded")], \
+            "the rerun started a pipeline"
     for svc in SERVICES:
         assert traffic(cloud, made, svc) == {"production": ["%s-tg-one" % svc], "test": ["%s-tg-one" % svc]}
