@@ -361,9 +361,10 @@ class TaskRunner:
         return None
 
     def _stop(self, task):
+        # As on AWS: out of the target group first, then the containers stop.
+        self._deregister(task)
         if task.containers:
             self.engine.run("rm", "-f", *task.containers, timeout=60)
-        self._deregister(task)
         if task in self.tasks:
             self.tasks.remove(task)
 

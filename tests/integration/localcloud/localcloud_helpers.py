@@ -112,39 +112,3 @@ def unvalidated_client(cloud, service):
     return boto3.client(service, endpoint_url=cloud.endpoint, region_name="us-east-1",
                         aws_access_key_id="test", aws_secret_access_key="test",
                         aws_session_token="test", config=Config(parameter_validation=False))
-
-
-def start_dockerd(base):
-    """A Docker engine of our own under `base` (toolchain-notes.md); returns (proc, env)."""
-    import os
-    import subprocess
-    import time
-    sock = os.path.join(base, "docker.sock")
-    log = open(os.path.join(base, "dockerd.log"), "wb")
-    proc = subprocess.Popen(
-        ["dockerd", "--data-root", os.path.join(base, "data"), "--exec-root", os.path.join(base, "exec"),
-         "--pidfile", os.path.join(base, "dockerd.pid"), "-H", "unix://" + sock,
-         "--storage-driver=vfs", "--iptables=false", "--ip6tables=false", "--bridge=none"],
-        stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    env = dict(os.environ, DOCKER_HOST="unix://" + sock, DOCKER_CONFIG=os.path.join(base, "config"))
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("dockerd exited early, see %s/dockerd.log" % base)
-        if subprocess.run(["docker", "version"], env=env, capture_output=True, check=False).returncode == 0:
-            return proc, env
-        time.sleep(0.5)
-    stop_process(proc)
-    raise RuntimeError("dockerd did not answer within 60 s, see %s/dockerd.log" % base)
-
-
-def stop_process(proc, grace=30):
-    import subprocess
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()

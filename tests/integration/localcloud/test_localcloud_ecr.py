@@ -6,14 +6,13 @@ import os
 import shutil
 import subprocess
 import tarfile
-import tempfile
 import urllib.request
 
 import botocore.exceptions
 import pytest
 
 from conftest import require_binary
-from localcloud_helpers import RawCapture, assert_conforms, error_codes, start_dockerd, stop_process
+from localcloud_helpers import RawCapture, assert_conforms, error_codes
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 
@@ -143,18 +142,11 @@ def test_repository_uri_names_the_registry_side(ecr, cloud):
 
 
 @pytest.fixture(scope="module")
-def docker_env():
-    require_binary("dockerd")
-    require_binary("docker")
+def docker_env(dockerd):
+    """The session's Docker engine (tests/conftest.py's `dockerd`)."""
     require_binary("docker-registry")
     require_binary("busybox")
-    if os.geteuid() != 0:
-        pytest.skip("dockerd needs root")
-    base = tempfile.mkdtemp(prefix="localcloud-dockerd-", dir="/tmp")
-    proc, env = start_dockerd(base)
-    yield env
-    stop_process(proc)
-    shutil.rmtree(base, ignore_errors=True)
+    return dockerd
 
 
 def busybox_image(docker_env, tmp_path, ref):

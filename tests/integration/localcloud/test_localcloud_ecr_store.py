@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -23,7 +22,7 @@ import urllib.request
 import pytest
 
 from conftest import AWS_ENV, ROOT, LocalCloud, require_binary
-from localcloud_helpers import RawCapture, assert_conforms, start_dockerd, stop_process
+from localcloud_helpers import RawCapture, assert_conforms
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -276,18 +275,9 @@ def test_delete_repository_removes_registry_side(ecr, registry):
 
 
 @pytest.fixture(scope="module")
-def docker_env():
-    require_binary("dockerd")
-    require_binary("docker")
-    if os.geteuid() != 0:
-        if os.environ.get("CI"):
-            pytest.fail("dockerd needs root, and CI must run the Docker tests")
-        pytest.skip("dockerd needs root")
-    base = tempfile.mkdtemp(prefix="localcloud-store-dockerd-", dir="/tmp")
-    proc, env = start_dockerd(base)
-    yield env
-    stop_process(proc)
-    shutil.rmtree(base, ignore_errors=True)
+def docker_env(dockerd):
+    """The session's Docker engine (tests/conftest.py's `dockerd`)."""
+    return dockerd
 
 
 def docker(env, *args, **kwargs):

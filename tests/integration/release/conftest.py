@@ -170,14 +170,14 @@ def lab(fresh_lab):
     return made
 
 
-@pytest.fixture
-def fresh_lab(release_cloud, tmp_path):
-    """Phases 5 to 8 just done: the pipelines' first executions (CreatePipeline's) may still run."""
-    cloud = release_cloud
-    cloud.reset()
+def phases5to8(cloud, tmp_path, push_first_image, prepare=None):
+    """The account after Phases 5 to 8 on `cloud` (reset by the caller); the first images by `push_first_image(svc)`.
+
+    `prepare(made)` runs before Phase 8 (whose pipelines start their first executions at once).
+    """
     made = make_lab(cloud, tmp_path, SERVICES)
     made["cloud"] = cloud
-    made["digests"] = dict((svc, push_image(cloud, svc, "1")) for svc in SERVICES)
+    made["digests"] = dict((svc, push_first_image(svc)) for svc in SERVICES)
     work = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", "-b", "dev", "%s/v1/repos/deployment" % cloud.endpoint, str(work)],
                    env=cloud.env(), check=True, capture_output=True)
@@ -187,7 +187,18 @@ def fresh_lab(release_cloud, tmp_path):
         files["taskdef-%s.json" % svc] = json.dumps(taskdef(svc), indent=2)
         files["appspec-%s.yaml" % svc] = appspec(svc)
     made["deployment"].push(files, "lab deployment files")
+    if prepare is not None:
+        prepare(made)
     _phase8(cloud, made)
+    return made
+
+
+@pytest.fixture
+def fresh_lab(release_cloud, tmp_path):
+    """Phases 5 to 8 just done: the pipelines' first executions (CreatePipeline's) may still run."""
+    cloud = release_cloud
+    cloud.reset()
+    made = phases5to8(cloud, tmp_path, lambda svc: push_image(cloud, svc, "1"))
     yield made
     # Nothing of this lab may still run when the next test resets the cloud: the newest execution of each pipeline
     # ended means every one before it did (one worker runs them in the order started).

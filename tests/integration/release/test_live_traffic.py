@@ -18,9 +18,9 @@ import pytest
 
 from conftest import LocalCloud, ROOT, free_port, require_binary
 
-from codedeploy.conftest import CLUSTER, make_lab
+from codedeploy.conftest import CLUSTER
 
-from .conftest import SERVICES, Deployment, _phase8, appspec, taskdef
+from .conftest import phases5to8
 
 EMPLOYEE = "update-employee-microservice"
 CUSTOMER = "update-customer-microservice"
@@ -52,6 +52,16 @@ def containers(dockerd, cloud):
     out = subprocess.run(["docker", "ps", "-q", "--filter", "label=localcloud.state-dir=%s" % cloud.state_dir],
                          env=dockerd, capture_output=True, text=True, check=True).stdout
     return out.split()
+
+
+def settle(dockerd, cloud, expected, timeout=30):
+    """The cloud's containers once there are `expected` of them (an ended task set's stop a moment later)."""
+    deadline = time.time() + timeout
+    found = containers(dockerd, cloud)
+    while len(found) != expected and time.time() < deadline:
+        time.sleep(0.2)
+        found = containers(dockerd, cloud)
+    return found
 
 
 def push_sample(cloud, svc, version, entrypoint=None):
@@ -97,36 +107,23 @@ def get(url):
         return exc.code, exc.read().decode()
 
 
+def _employee_health_check(made):
+    """The lab's health check path of employee's target groups (Phase 6)."""
+    for which in ("one", "two"):
+        made["cloud"].client("elbv2").modify_target_group(
+            TargetGroupArn=made["target_groups"]["employee"][which]["arn"], HealthCheckPath="/admin/suppliers")
+
+
 @pytest.fixture
 def live_lab(live_cloud, tmp_path):
-    """Phases 5 to 8 on the live cloud, version 1 of both samples deployed through the pipelines."""
+    """Phases 5 to 8 on the live cloud, version 1 of both samples deployed by the pipelines' first executions."""
     cloud = live_cloud
     cloud.reset()
-    made = make_lab(cloud, tmp_path, SERVICES)
-    made["cloud"] = cloud
-    for which in ("one", "two"):  # the lab's health check of employee (Phase 6)
-        cloud.client("elbv2").modify_target_group(TargetGroupArn=made["target_groups"]["employee"][which]["arn"],
-                                                  HealthCheckPath="/admin/suppliers")
-    for svc in SERVICES:
-        push_sample(cloud, svc, "1")
-    work = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", "-b", "dev", "%s/v1/repos/deployment" % cloud.endpoint, str(work)],
-                   env=cloud.env(), check=True, capture_output=True)
-    made["deployment"] = Deployment(cloud, work)
-    files = {}
-    for svc in SERVICES:
-        files["taskdef-%s.json" % svc] = json.dumps(taskdef(svc), indent=2)
-        files["appspec-%s.yaml" % svc] = appspec(svc)
-    made["deployment"].push(files, "lab deployment files")
-    _phase8(cloud, made)
-    # However many executions creating the pipelines started, one push to dev deploys version 1 of both.
+    made = phases5to8(cloud, tmp_path, lambda svc: push_sample(cloud, svc, "1"), prepare=_employee_health_check)
     for pipeline in (CUSTOMER, EMPLOYEE):
-        ended(cloud, pipeline, 0)
-    known = dict((p, count(cloud, p)) for p in (CUSTOMER, EMPLOYEE))
-    made["deployment"].push({"README.md": "first deployment\n"}, "first deployment")
-    for pipeline in (CUSTOMER, EMPLOYEE):
-        execution = ended(cloud, pipeline, known[pipeline] + 1)
+        execution = ended(cloud, pipeline, 1)
         assert execution["status"] == "Succeeded", execution
+        assert execution["trigger"]["triggerType"] == "CreatePipeline"
     return made
 
 
@@ -142,7 +139,7 @@ def test_release_shows_on_the_listener(live_lab, dockerd):
         assert status == 200 and "employee version 1" in body, body
 
     # One task per service, on 127.0.0.1, registered and healthy in the live target group.
-    assert len(containers(dockerd, cloud)) == 2
+    assert len(settle(dockerd, cloud, 2)) == 2
     elbv2 = cloud.client("elbv2")
     live_tg = live_lab["target_groups"]["employee"]["one"]["arn"]
     health = elbv2.describe_target_health(TargetGroupArn=live_tg)["TargetHealthDescriptions"]
@@ -165,10 +162,7 @@ def test_release_shows_on_the_listener(live_lab, dockerd):
     assert [(h["Target"]["Id"], h["TargetHealth"]["State"]) for h in health] == [("127.0.0.1", "healthy")]
     assert health[0]["Target"]["Port"] != old_port
     # The original task set ended after the termination wait: its container and target are gone.
-    deadline = time.time() + 30
-    while len(containers(dockerd, cloud)) != 2 and time.time() < deadline:
-        time.sleep(0.2)
-    assert len(containers(dockerd, cloud)) == 2
+    assert len(settle(dockerd, cloud, 2)) == 2
     assert elbv2.describe_target_health(TargetGroupArn=live_tg)["TargetHealthDescriptions"] == []
 
 
@@ -186,10 +180,7 @@ def test_image_that_exits_fails_and_traffic_stays(live_lab, dockerd):
         "errorDetails"]["message"]
     status, body = get(urls[80] + "/admin/suppliers")
     assert status == 200 and "employee version 1" in body, body
-    deadline = time.time() + 30
-    while len(containers(dockerd, cloud)) != 2 and time.time() < deadline:
-        time.sleep(0.2)
-    assert len(containers(dockerd, cloud)) == 2
+    assert len(settle(dockerd, cloud, 2)) == 2
 
 
 def test_reset_stops_tasks_and_listeners(live_lab, dockerd):
