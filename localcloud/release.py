@@ -17,6 +17,14 @@ task sets' containers run too: localcloud/tasks.py):
   after the termination wait (``LOCALCLOUD_CODEDEPLOY_TERMINATION_SECONDS``, default 3).
 - With tasks on an engine, Install waits until the replacement's tasks pass their health checks
   (``LOCALCLOUD_TASK_START_SECONDS``, default 60); tasks that cannot start fail the deployment.
+- The production traffic moves as the deployment configuration says (AllAtOnce, TimeBasedCanary,
+  TimeBasedLinear; predefined or custom): during a canary or linear shift the production listener
+  forwards with weights (ForwardConfig) to both target groups, AllowTraffic stays InProgress and an
+  AWS minute lasts ``LOCALCLOUD_CODEDEPLOY_MINUTE_SECONDS`` seconds (default 1).
+- StopDeployment stops a running deployment (status Stopped); with a rollback (asked for, or by the
+  group's autoRollbackConfiguration) the listeners go back to the original task set, the replacement
+  is removed and a rollback deployment is recorded, as on AWS. A failure rolls back the same way when
+  the configuration asks for it, and always when no listener has moved yet.
 - A broken input fails the Deploy action (and the deployment, when one was made) before any
   listener moves.
 """
@@ -33,6 +41,7 @@ from moto.backends import get_backend
 
 from localcloud.codecommit import _git  # pylint: disable=protected-access
 from localcloud.common import ACCOUNT_ID
+from localcloud.patches.codedeploy import config_info
 from localcloud.patches import pipeline_runs as runs
 from localcloud.patches.pipeline_runs import LOCK, now
 
@@ -57,6 +66,34 @@ def termination_seconds():
         return 3.0
 
 
+def minute_seconds():
+    """Seconds an AWS minute of a traffic shift (canary interval, linear interval) lasts here."""
+    try:
+        return max(float(os.environ.get("LOCALCLOUD_CODEDEPLOY_MINUTE_SECONDS", "1")), 0.0)
+    except ValueError:
+        return 1.0
+
+
+def traffic_steps(routing):
+    """[(percent of production traffic on the replacement, AWS minutes before the next step)] of a
+    trafficRoutingConfig: canary = X% then the rest N minutes later; linear = X% more every N minutes."""
+    kind = (routing or {}).get("type")
+    if kind == "TimeBasedCanary":
+        canary = routing["timeBasedCanary"]
+        return [(float(canary["canaryPercentage"]), canary["canaryInterval"]), (100.0, 0)]
+    if kind == "TimeBasedLinear":
+        linear = routing["timeBasedLinear"]
+        step = linear["linearPercentage"]
+        return [(float(w), linear["linearInterval"]) for w in range(step, 100, step)] + [(100.0, 0)]
+    return [(100.0, 0)]
+
+
+def rolls_back(deployment, event):
+    """Whether the autoRollbackConfiguration of the deployment (else its group's) rolls back on `event`."""
+    config = deployment.auto_rollback_configuration or deployment.deployment_group.auto_rollback_configuration or {}
+    return bool(config.get("enabled")) and event in (config.get("events") or [])
+
+
 class ActionFailed(Exception):
     def __init__(self, message, code="JobFailed", external_id=None):
         super().__init__(message)
@@ -67,6 +104,14 @@ class DeploymentFailed(Exception):
     def __init__(self, code, message):
         super().__init__(message)
         self.code, self.message = code, message
+
+
+class DeploymentStopped(Exception):
+    """StopDeployment asked for it; `rollback` is its autoRollbackEnabled (None: not given)."""
+
+    def __init__(self, rollback):
+        super().__init__("stopped")
+        self.rollback = rollback
 
 
 def _put_event(account, region, source, detail_type, detail, resources=()):
@@ -350,7 +395,8 @@ class Release:
         self.run_deployment(account, region, deployment_id)
         if deployment.status != "Succeeded":
             error = getattr(deployment, "localcloud_error", None) or {}
-            raise ActionFailed(("Deployment %s failed. %s" % (deployment_id, error.get("message", ""))).strip(),
+            ended = "was stopped" if deployment.status == "Stopped" else "failed"
+            raise ActionFailed(("Deployment %s %s. %s" % (deployment_id, ended, error.get("message", ""))).strip(),
                                external_id=deployment_id)
         return {"externalId": deployment_id, "summary": "Deployment %s succeeded" % deployment_id,
                 "variables": {"TaskDefinitionArn": arn}}
@@ -371,28 +417,41 @@ class Release:
             deployment.start_time = now()
             deployment.deployment_overview = dict(deployment.deployment_overview, InProgress=1)
         undo = []
+        blue_green = _BlueGreen(self, account, region, deployment, target, undo)
         try:
             try:
-                _BlueGreen(self, account, region, deployment, target, undo).run()
-            except DeploymentFailed:
+                blue_green.run()
+            except (DeploymentFailed, DeploymentStopped):
                 raise
             except Exception as exc:  # pylint: disable=broad-except
                 LOG.exception("deployment %s failed unexpectedly", deployment_id)
                 raise DeploymentFailed("INTERNAL_ERROR", "The local cloud could not run this deployment: %s" % exc)
-        except DeploymentFailed as exc:
-            for step in reversed(undo):
-                step()
-            getattr(self.cloud, "poke_tasks", lambda: None)()
+        except (DeploymentFailed, DeploymentStopped) as exc:
+            if isinstance(exc, DeploymentStopped):
+                status, error = "Stopped", {"code": "MANUAL_STOP", "message": "The deployment was stopped by the user."}
+                rollback = exc.rollback if exc.rollback is not None else rolls_back(deployment,
+                                                                                    "DEPLOYMENT_STOP_ON_REQUEST")
+            else:
+                status, error = "Failed", {"code": exc.code, "message": exc.message}
+                rollback = rolls_back(deployment, "DEPLOYMENT_FAILURE")
+            # Without a rollback, AWS leaves a stopped or failed deployment where it was; a failure before any
+            # listener moved changes nothing here either (the replacement task set is removed).
+            if rollback or (status == "Failed" and not blue_green.traffic_moved):
+                for step in reversed(undo):
+                    step()
+                getattr(self.cloud, "poke_tasks", lambda: None)()
             with LOCK:
                 target["status"] = "Failed"
                 target["lastUpdatedAt"] = now()
                 for event in target["lifecycleEvents"]:
                     if event["status"] in ("Pending", "InProgress"):
                         event["status"] = "Failed" if event["status"] == "InProgress" else "Skipped"
-                deployment.status = "Failed"
-                deployment.localcloud_error = {"code": exc.code, "message": exc.message}
+                deployment.status = status
+                deployment.localcloud_error = error
                 deployment.complete_time = now()
                 deployment.deployment_overview = dict(deployment.deployment_overview, InProgress=0, Failed=1)
+            if rollback:
+                _record_rollback(codedeploy, deployment)
             return
         with LOCK:
             target["status"] = "Succeeded"
@@ -402,6 +461,31 @@ class Release:
             deployment.deployment_overview = dict(deployment.deployment_overview, InProgress=0, Succeeded=1)
 
 
+def _record_rollback(codedeploy, deployment):
+    """The rollback deployment AWS records for a rolled back one: creator codeDeployRollback, the revision of
+    the group's last successful deployment, both linked by rollbackInfo."""
+    from moto.codedeploy import models as cd_models  # pylint: disable=import-outside-toplevel
+    group = deployment.deployment_group
+    with LOCK:
+        done = [d for d in codedeploy.deployments.values() if d.deployment_group is group and d.status == "Succeeded"
+                and d.creator != "codeDeployRollback" and d.complete_time]
+        last = max(done, key=lambda d: d.complete_time) if done else None
+        rollback = cd_models.DeploymentInfo(
+            deployment.application, group, last.revision if last else deployment.revision,
+            deployment.deployment_config_name, None, None, None, None, None, None, None, "codeDeployRollback")
+        rollback.status = "Succeeded"
+        rollback.start_time = rollback.complete_time = now()
+        rollback.deployment_overview = dict(rollback.deployment_overview, Succeeded=1)
+        rollback.localcloud_rollback_info = {"rollbackTriggeringDeploymentId": deployment.deployment_id}
+        codedeploy.deployments[rollback.deployment_id] = rollback
+        deployment.localcloud_rollback_info = {
+            "rollbackDeploymentId": rollback.deployment_id,
+            "rollbackMessage": "Deployment %s was rolled back by deployment %s: production traffic is back on the "
+                               "original task set and the replacement task set is removed."
+                               % (deployment.deployment_id, rollback.deployment_id)}
+    return rollback
+
+
 class _BlueGreen:
     """One ECS blue/green deployment, step by step, with the lifecycle events AWS shows."""
 
@@ -409,6 +493,33 @@ class _BlueGreen:
         self.release, self.deployment, self.target, self.undo = release, deployment, target, undo
         self.ecs = get_backend("ecs")[account][region]
         self.elbv2 = get_backend("elbv2")[account][region]
+        self.codedeploy = get_backend("codedeploy")[account][region]
+        self.traffic_moved = False  # a listener forwards (some of) the pair's traffic to the replacement
+        self._before = {}  # listener or rule ARN: its actions before this deployment moved them
+
+    def _stopped(self):
+        """Raise DeploymentStopped once StopDeployment asked for it."""
+        with LOCK:
+            stop = getattr(self.deployment, "localcloud_stop", None)
+        if stop is not None:
+            raise DeploymentStopped(stop.get("rollback"))
+
+    def _wait(self, seconds):
+        """Sleep `seconds`, ending early (DeploymentStopped) when the deployment is stopped."""
+        deadline = time.monotonic() + seconds
+        while True:
+            self._stopped()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.05))
+
+    def _routing(self):
+        name = self.deployment.deployment_config_name
+        info = config_info(self.codedeploy, str(name)) if name else None
+        if info is None:
+            raise DeploymentFailed("INVALID_REVISION", "The deployment configuration %s does not exist." % name)
+        return info.get("trafficRoutingConfig") or {"type": "AllAtOnce"}
 
     def event(self, name, status):
         with LOCK:
@@ -419,6 +530,7 @@ class _BlueGreen:
             self.target["lastUpdatedAt"] = now()
 
     def step(self, name, work=None):
+        self._stopped()
         self.event(name, "InProgress")
         if work is not None:
             try:
@@ -447,8 +559,10 @@ class _BlueGreen:
         raise DeploymentFailed("ELASTIC_LOAD_BALANCING_INVALID", "The target group %s does not exist." % name)
 
     def run(self):
+        self._stopped()
         group = self.deployment.deployment_group
         props, lb_info = self._appspec()
+        steps = traffic_steps(self._routing())
         ecs_service = (group.ecs_services or [{}])[0]
         cluster, name = ecs_service.get("clusterName"), ecs_service.get("serviceName")
         service = self.ecs.services.get("%s:%s" % (cluster, name))
@@ -496,26 +610,36 @@ class _BlueGreen:
             task_set.status = "ACTIVE"
             replacement["task_set"] = task_set
             self.undo.append(lambda: self.ecs.delete_task_set(cluster, name, task_set.task_set_arn))
+            self.undo.append(lambda: self._task_sets(original, blue_tg, None, green_tg, 0.0))
             self._task_sets(original, blue_tg, task_set, green_tg, 0.0)
             self._tasks_ready(task_set)
 
         self.step("Install", install)
         self.step("AfterInstall")
         routes = pair.get("testTrafficRoute", {}).get("listenerArns", [])
-        self.step("AllowTestTraffic", lambda: self._move(routes, arns, green_tg))
+        self.step("AllowTestTraffic", lambda: self._move(routes, arns, blue_tg, green_tg))
         self.step("AfterAllowTestTraffic")
         self.step("BeforeAllowTraffic")
 
         def allow():
-            self._move(pair.get("prodTrafficRoute", {}).get("listenerArns", []), arns, green_tg)
+            # As the deployment configuration says: weighted steps, each held for its interval, then all of it.
+            prod = pair.get("prodTrafficRoute", {}).get("listenerArns", [])
+            for weight, minutes in steps[:-1]:
+                self._move(prod, arns, blue_tg, green_tg, weight)
+                self._task_sets(original, blue_tg, replacement["task_set"], green_tg, weight)
+                self._wait(minutes * minute_seconds())
+            self._move(prod, arns, blue_tg, green_tg)
             self.ecs.update_service_primary_task_set(cluster, name, replacement["task_set"].task_set_arn)
+            if original is not None:
+                self.undo.append(lambda: self.ecs.update_service_primary_task_set(cluster, name,
+                                                                                  original.task_set_arn))
             self._task_sets(original, blue_tg, replacement["task_set"], green_tg, 100.0)
 
         self.step("AllowTraffic", allow)
         self.step("AfterAllowTraffic")
         with LOCK:
             self.deployment.instance_termination_wait_time_started = True
-        time.sleep(termination_seconds())
+        self._wait(termination_seconds())
         if original is not None and original in service.task_sets:
             self.ecs.delete_task_set(cluster, name, original.task_set_arn)
             getattr(self.release.cloud, "poke_tasks", lambda: None)()
@@ -536,53 +660,74 @@ class _BlueGreen:
                                "replacement task set %s did not start: %s" % (task_set.id, why))
 
     def _task_sets(self, blue, blue_tg, green, green_tg, green_weight):
+        """taskSetsInfo of the target: the replacement is PRIMARY once all production traffic is on it."""
         infos = []
-        for label, task_set, tg, weight in (("Blue", blue, blue_tg, 100.0 - green_weight),
-                                            ("Green", green, green_tg, green_weight)):
+        for label, task_set, tg, weight, primary in (
+                ("Blue", blue, blue_tg, 100.0 - green_weight, green_weight < 100.0),
+                ("Green", green, green_tg, green_weight, green_weight >= 100.0)):
             if task_set is None:
                 continue
             infos.append({"identifer": task_set.id if hasattr(task_set, "id") else task_set.task_set_arn,
                           "desiredCount": 1, "pendingCount": 0, "runningCount": 0,
-                          "status": "PRIMARY" if weight == 100.0 else "ACTIVE", "trafficWeight": weight,
+                          "status": "PRIMARY" if primary else "ACTIVE", "trafficWeight": weight,
                           "targetGroup": {"name": tg.split("/")[-2] if tg else ""}, "taskSetLabel": label})
         with LOCK:
             self.target["taskSetsInfo"] = infos
 
-    def _move(self, listener_arns, pair_arns, green_tg):
-        """Forward actions of these listeners (default and rules) to either of the pair: to ``green_tg``."""
+    def _move(self, listener_arns, pair_arns, blue_tg, green_tg, weight=100.0):
+        """Forward actions of these listeners (default and rules) to either of the pair: `weight` percent to
+        ``green_tg``, the rest to ``blue_tg`` (a weighted ForwardConfig, as CodeDeploy sets it on AWS), all of it
+        to ``green_tg`` at 100. The undo list gets, once per listener or rule, its actions from before."""
         for listener_arn in listener_arns:
             try:
                 listener = self.elbv2.describe_listeners(None, [listener_arn])[0]
             except Exception:  # pylint: disable=broad-except
                 raise DeploymentFailed("ELASTIC_LOAD_BALANCING_INVALID", "The listener %s does not exist." % listener_arn)
             for rule in list(listener.rules.values()):
-                before = [dict(a.data) for a in rule.actions]
-                after = _retarget(before, pair_arns, green_tg)
-                if after == before:
+                default = getattr(rule, "is_default", False)
+                key = listener_arn if default else rule.arn
+                current = json.loads(json.dumps([a.data for a in rule.actions]))
+                before = self._before.get(key, current)
+                after = _retarget(before, pair_arns, blue_tg, green_tg, weight)
+                if after == current:
                     continue
-                if getattr(rule, "is_default", False):
+                if key not in self._before:
+                    self._before[key] = before
+                    if default:
+                        self.undo.append(lambda arn=listener_arn, old=before: self.elbv2.modify_listener(
+                            arn, actions=json.loads(json.dumps(old))))
+                    else:
+                        self.undo.append(lambda arn=rule.arn, old=before: self.elbv2.modify_rule(
+                            arn, [], json.loads(json.dumps(old))))
+                if default:
                     self.elbv2.modify_listener(listener_arn, actions=after)
-                    self.undo.append(lambda arn=listener_arn, old=before: self.elbv2.modify_listener(arn, actions=old))
                 else:
                     self.elbv2.modify_rule(rule.arn, [], after)
-                    self.undo.append(lambda arn=rule.arn, old=before: self.elbv2.modify_rule(arn, [], old))
-            before = [dict(a.data) for a in listener.default_actions]
-            after = _retarget(before, pair_arns, green_tg)
-            if after != before and [dict(a.data) for a in listener.default_actions] == before:
-                self.elbv2.modify_listener(listener_arn, actions=after)
-                self.undo.append(lambda arn=listener_arn, old=before: self.elbv2.modify_listener(arn, actions=old))
+                self.traffic_moved = True
 
 
-def _retarget(actions, pair_arns, green_tg):
+def _retarget(actions, pair_arns, blue_tg, green_tg, weight=100.0):
+    """`actions` with each forward to the pair sent to ``green_tg`` (weight 100) or split by weight."""
     out = []
-    for action in actions:
-        action = json.loads(json.dumps(action))
+    for action in json.loads(json.dumps(actions)):
         if action.get("Type") == "forward":
-            if action.get("TargetGroupArn") in pair_arns:
-                action["TargetGroupArn"] = green_tg
-            for group in (action.get("ForwardConfig") or {}).get("TargetGroups", []):
-                if group.get("TargetGroupArn") in pair_arns:
-                    group["TargetGroupArn"] = green_tg
+            forward = action.get("ForwardConfig") or {}
+            groups = forward.get("TargetGroups") or []
+            if action.get("TargetGroupArn") in pair_arns or any(g.get("TargetGroupArn") in pair_arns for g in groups):
+                others = [g for g in groups if g.get("TargetGroupArn") not in pair_arns]
+                if weight >= 100.0 and not others:
+                    action.pop("ForwardConfig", None)
+                    action["TargetGroupArn"] = green_tg
+                elif weight >= 100.0:
+                    action["ForwardConfig"] = dict(forward, TargetGroups=[{"TargetGroupArn": green_tg, "Weight": 1}]
+                                                   + others)
+                else:
+                    action.pop("TargetGroupArn", None)
+                    green = int(round(weight))
+                    action["ForwardConfig"] = {
+                        "TargetGroups": [{"TargetGroupArn": blue_tg, "Weight": 100 - green},
+                                         {"TargetGroupArn": green_tg, "Weight": green}] + others,
+                        "TargetGroupStickinessConfig": forward.get("TargetGroupStickinessConfig") or {"Enabled": False}}
         out.append(action)
     return out
 

@@ -5,17 +5,30 @@
   for them: deleting what does not exist succeeds, as on AWS; an update of a missing application or
   group is ApplicationDoesNotExistException / DeploymentGroupDoesNotExistException; a rename onto an
   existing group is DeploymentGroupAlreadyExistsException.
-- moto takes any deployment configuration name; AWS answers DeploymentConfigDoesNotExistException for
+- moto takes any deployment configuration name (CreateDeploymentGroup, UpdateDeploymentGroup,
+  CreateDeployment); AWS answers DeploymentConfigDoesNotExistException for
   one it does not have, and InvalidDeploymentConfigNameException for a configuration of another
   compute platform. Only the predefined configurations exist here.
 - moto stores no compute platform when none is given; AWS takes Server.
 - Deleting an application deletes its deployment groups and the tags of both, as on AWS.
+- CreateDeploymentConfig, GetDeploymentConfig, ListDeploymentConfigs and DeleteDeploymentConfig do not
+  exist in moto; here they do, with the predefined configurations of AWS (traffic routing of the ECS
+  and Lambda ones included) and custom ones (``trafficRoutingConfig`` TimeBasedCanary, TimeBasedLinear or
+  AllAtOnce for ECS and Lambda, ``minimumHealthyHosts`` for Server), which deployment groups then take.
+- StopDeployment does not exist in moto; here it asks the release loop (localcloud/release.py) to stop a
+  deployment that has not ended and answers ``Pending``; an ended one is DeploymentAlreadyCompletedException.
+- GetDeployment shows ``rollbackInfo`` of a rolled back deployment and of its rollback deployment.
 """
+import datetime
 import json
+import re
+import uuid
 
 from moto.codedeploy import models, responses
 from moto.codedeploy.exceptions import CodeDeployException
 from moto.core.responses import ActionResult
+
+from localcloud.patches.pipeline_runs import LOCK
 
 # The predefined configurations of AWS, by compute platform.
 DEPLOYMENT_CONFIGS = {
@@ -37,40 +50,123 @@ DEFAULT_CONFIG = {"ECS": "CodeDeployDefault.ECSAllAtOnce", "Server": "CodeDeploy
                   "Lambda": "CodeDeployDefault.LambdaAllAtOnce"}
 
 
+# Traffic routing of the predefined ECS and Lambda configurations: (type, percentage, interval in minutes).
+_ROUTING = re.compile(r"CodeDeployDefault\.(?:ECS|Lambda)(Canary|Linear)(\d+)Percent(?:Every)?(\d+)Minutes?$")
+_SERVER_HOSTS = {"CodeDeployDefault.AllAtOnce": {"type": "FLEET_PERCENT", "value": 0},
+                 "CodeDeployDefault.HalfAtATime": {"type": "FLEET_PERCENT", "value": 50},
+                 "CodeDeployDefault.OneAtATime": {"type": "HOST_COUNT", "value": 1}}
+_PREDEFINED_TIME = datetime.datetime(2017, 11, 27, tzinfo=datetime.timezone.utc)
+
+
+def predefined_config(name):
+    """GetDeploymentConfig's deploymentConfigInfo of a predefined configuration, or None."""
+    platform = next((p for p, names in DEPLOYMENT_CONFIGS.items() if name in names), None)
+    if platform is None:
+        return None
+    info = {"deploymentConfigId": str(uuid.uuid5(uuid.NAMESPACE_URL, "codedeploy:" + name)),
+            "deploymentConfigName": name, "createTime": _PREDEFINED_TIME, "computePlatform": platform}
+    if platform == "Server":
+        info["minimumHealthyHosts"] = _SERVER_HOSTS[name]
+        return info
+    match = _ROUTING.match(name)
+    if match is None:
+        info["trafficRoutingConfig"] = {"type": "AllAtOnce"}
+    elif match.group(1) == "Canary":
+        info["trafficRoutingConfig"] = {"type": "TimeBasedCanary", "timeBasedCanary": {
+            "canaryPercentage": int(match.group(2)), "canaryInterval": int(match.group(3))}}
+    else:
+        info["trafficRoutingConfig"] = {"type": "TimeBasedLinear", "timeBasedLinear": {
+            "linearPercentage": int(match.group(2)), "linearInterval": int(match.group(3))}}
+    return info
+
+
+def custom_configs(backend):
+    """The custom deployment configurations of a CodeDeploy backend: {name: deploymentConfigInfo}."""
+    if not hasattr(backend, "localcloud_configs"):
+        backend.localcloud_configs = {}
+    return backend.localcloud_configs
+
+
+def config_info(backend, name):
+    """deploymentConfigInfo of a predefined or custom configuration, or None."""
+    return predefined_config(name) or custom_configs(backend).get(name)
+
+
 def _error(code, message):
     exc = CodeDeployException(code, message)
     exc.code = 400
     return exc
 
 
-def _check_config(application, name):
+def _check_config(backend, application, name):
     platform = application.compute_platform or "Server"
     if name is None:
         return DEFAULT_CONFIG.get(platform)
-    known = set().union(*DEPLOYMENT_CONFIGS.values())
-    if name not in known:
+    info = config_info(backend, name)
+    if info is None:
         raise _error("DeploymentConfigDoesNotExistException",
                      "The deployment configuration %s does not exist with the user or AWS account." % name)
-    if name not in DEPLOYMENT_CONFIGS.get(platform, set()):
+    if info["computePlatform"] != platform:
         raise _error("InvalidDeploymentConfigNameException",
                      "Deployment config %s is not valid for compute platform %s." % (name, platform))
     return name
 
 
+def _check_routing(routing):
+    kind = routing.get("type")
+    keys = {"TimeBasedCanary": ("timeBasedCanary", "canaryPercentage", "canaryInterval"),
+            "TimeBasedLinear": ("timeBasedLinear", "linearPercentage", "linearInterval")}
+    if kind == "AllAtOnce":
+        return {"type": "AllAtOnce"}
+    if kind not in keys:
+        raise _error("InvalidTrafficRoutingConfigurationException", "The trafficRoutingConfig type %s is not valid: "
+                     "use TimeBasedCanary, TimeBasedLinear or AllAtOnce." % kind)
+    member, percentage, interval = keys[kind]
+    values = routing.get(member) or {}
+    if not isinstance(values.get(percentage), int) or not 1 <= values[percentage] <= 99 \
+            or not isinstance(values.get(interval), int) or values[interval] < 1:
+        raise _error("InvalidTrafficRoutingConfigurationException", "A %s trafficRoutingConfig needs %s.%s (1 to 99) "
+                     "and %s.%s (minutes, 1 or more)." % (kind, member, percentage, member, interval))
+    return {"type": kind, member: {percentage: values[percentage], interval: values[interval]}}
+
+
+def _apply_rollback_info():
+    original_info = responses._deployment_info  # pylint: disable=protected-access
+
+    def deployment_info(deployment):
+        doc = original_info(deployment)
+        info = getattr(deployment, "localcloud_rollback_info", None)
+        if info:
+            doc["rollbackInfo"] = dict(info)
+        return doc
+
+    responses._deployment_info = deployment_info  # pylint: disable=protected-access
+
+
 def apply():
+    _apply_rollback_info()
     backend_cls = models.CodeDeployBackend
     response_cls = responses.CodeDeployResponse
     original_create_application = backend_cls.create_application
     original_create_group = backend_cls.create_deployment_group
+    original_create_deployment = backend_cls.create_deployment
 
     def create_application(self, application_name, compute_platform, tags):
         return original_create_application(self, application_name, compute_platform or "Server", tags)
 
     def create_deployment_group(self, application_name, deployment_group_name, deployment_config_name, *args, **kwargs):
         if application_name in self.applications:
-            deployment_config_name = _check_config(self.applications[application_name], deployment_config_name)
+            deployment_config_name = _check_config(self, self.applications[application_name],
+                                                   deployment_config_name)
         return original_create_group(self, application_name, deployment_group_name, deployment_config_name,
                                      *args, **kwargs)
+
+    def create_deployment(self, application_name, deployment_group_name, revision, deployment_config_name=None,
+                          *args, **kwargs):
+        if deployment_config_name and application_name in self.applications:
+            _check_config(self, self.applications[application_name], deployment_config_name)
+        return original_create_deployment(self, application_name, deployment_group_name, revision,
+                                          deployment_config_name, *args, **kwargs)
 
     def delete_application(self, application_name):
         if application_name not in self.applications:
@@ -96,7 +192,7 @@ def apply():
                 raise _error("DeploymentGroupAlreadyExistsException",
                              "Deployment group %s already exists." % new_name)
         if "deploymentConfigName" in params:
-            group.deployment_config_name = _check_config(group.application, params["deploymentConfigName"])
+            group.deployment_config_name = _check_config(self, group.application, params["deploymentConfigName"])
         simple = {
             "serviceRoleArn": "service_role_arn", "ec2TagFilters": "ec2_tag_filters",
             "onPremisesInstanceTagFilters": "on_premises_instance_tag_filters",
@@ -129,6 +225,81 @@ def apply():
             message = "Deployment groups not found: %s" % ", ".join(missing)
         return found, message
 
+    def create_deployment_config(self, params):
+        name = params.get("deploymentConfigName")
+        if not name:
+            raise _error("DeploymentConfigNameRequiredException", "Deployment configuration name is required.")
+        if config_info(self, name) is not None:
+            raise _error("DeploymentConfigAlreadyExistsException",
+                         "A deployment configuration named %s already exists with the user or AWS account." % name)
+        platform = params.get("computePlatform") or "Server"
+        if platform not in DEPLOYMENT_CONFIGS:
+            raise _error("InvalidComputePlatformException", "The computePlatform %s is not valid: use Server, "
+                         "Lambda or ECS." % platform)
+        hosts, routing = params.get("minimumHealthyHosts"), params.get("trafficRoutingConfig")
+        info = {"deploymentConfigId": str(uuid.uuid4()), "deploymentConfigName": name,
+                "createTime": datetime.datetime.now(datetime.timezone.utc), "computePlatform": platform}
+        if platform == "Server":
+            if routing:
+                raise _error("InvalidTrafficRoutingConfigurationException",
+                             "A trafficRoutingConfig is valid for the Lambda and ECS compute platforms only.")
+            if not hosts or hosts.get("type") not in ("HOST_COUNT", "FLEET_PERCENT") or hosts.get("value") is None:
+                raise _error("InvalidMinimumHealthyHostValueException",
+                             "The minimumHealthyHosts value is not valid: give a type (HOST_COUNT or "
+                             "FLEET_PERCENT) and a value.")
+            info["minimumHealthyHosts"] = hosts
+        else:
+            if hosts:
+                raise _error("InvalidMinimumHealthyHostValueException",
+                             "A minimumHealthyHosts value is valid for the Server compute platform only.")
+            info["trafficRoutingConfig"] = _check_routing(routing or {"type": "AllAtOnce"})
+        if params.get("zonalConfig"):
+            info["zonalConfig"] = params["zonalConfig"]
+        custom_configs(self)[name] = info
+        return info["deploymentConfigId"]
+
+    def get_deployment_config(self, name):
+        if not name:
+            raise _error("DeploymentConfigNameRequiredException", "Deployment configuration name is required.")
+        info = config_info(self, name)
+        if info is None:
+            raise _error("DeploymentConfigDoesNotExistException",
+                         "The deployment configuration %s does not exist with the user or AWS account." % name)
+        return info
+
+    def delete_deployment_config(self, name):
+        if not name:
+            raise _error("DeploymentConfigNameRequiredException", "Deployment configuration name is required.")
+        if predefined_config(name) is not None:
+            raise _error("InvalidOperationException", "The deployment configuration %s is predefined by AWS and "
+                         "cannot be deleted." % name)
+        for groups in self.deployment_groups.values():
+            if any(g.deployment_config_name == name for g in groups.values()):
+                raise _error("DeploymentConfigInUseException", "The deployment configuration %s is still in use "
+                             "by a deployment group." % name)
+        custom_configs(self).pop(name, None)
+
+    def stop_deployment(self, deployment_id, rollback):
+        if not deployment_id:
+            raise _error("DeploymentIdRequiredException", "At least one deployment ID must be specified.")
+        deployment = self.get_deployment(deployment_id)
+        with LOCK:
+            if deployment.status in ("Succeeded", "Failed", "Stopped"):
+                raise _error("DeploymentAlreadyCompletedException",
+                             "The deployment %s has already completed." % deployment_id)
+            if deployment.application.compute_platform != "ECS":
+                # The local cloud runs ECS deployments only; any other one is a record and stops at once.
+                deployment.status = "Stopped"
+                deployment.complete_time = datetime.datetime.now(datetime.timezone.utc)
+                return "Succeeded", "Stopping Succeeded."
+            deployment.localcloud_stop = {"rollback": rollback}
+        return "Pending", "Stopping Pending. Stopping to schedule commands in the deployment instances"
+
+    backend_cls.create_deployment = create_deployment
+    backend_cls.create_deployment_config = create_deployment_config
+    backend_cls.get_deployment_config = get_deployment_config
+    backend_cls.delete_deployment_config = delete_deployment_config
+    backend_cls.stop_deployment = stop_deployment
     backend_cls.create_application = create_application
     backend_cls.create_deployment_group = create_deployment_group
     backend_cls.delete_application = delete_application
@@ -159,6 +330,36 @@ def apply():
             result["errorMessage"] = message
         return ActionResult(result)
 
+    def r_create_deployment_config(self):
+        params = json.loads(self.body or "{}")
+        return ActionResult({"deploymentConfigId": self.codedeploy_backend.create_deployment_config(params)})
+
+    def r_get_deployment_config(self):
+        info = self.codedeploy_backend.get_deployment_config(self._get_param("deploymentConfigName"))
+        return ActionResult({"deploymentConfigInfo": info})
+
+    def r_list_deployment_configs(self):
+        names = sorted(set().union(*DEPLOYMENT_CONFIGS.values()) | set(custom_configs(self.codedeploy_backend)))
+        start = int(self._get_param("nextToken") or 0)
+        result = {"deploymentConfigsList": names[start:start + 100]}
+        if start + 100 < len(names):
+            result["nextToken"] = str(start + 100)
+        return ActionResult(result)
+
+    def r_delete_deployment_config(self):
+        self.codedeploy_backend.delete_deployment_config(self._get_param("deploymentConfigName"))
+        return ActionResult({})
+
+    def r_stop_deployment(self):
+        rollback = self._get_param("autoRollbackEnabled")
+        status, message = self.codedeploy_backend.stop_deployment(self._get_param("deploymentId"), rollback)
+        return ActionResult({"status": status, "statusMessage": message})
+
+    response_cls.create_deployment_config = r_create_deployment_config
+    response_cls.get_deployment_config = r_get_deployment_config
+    response_cls.list_deployment_configs = r_list_deployment_configs
+    response_cls.delete_deployment_config = r_delete_deployment_config
+    response_cls.stop_deployment = r_stop_deployment
     response_cls.delete_application = r_delete_application
     response_cls.delete_deployment_group = r_delete_deployment_group
     response_cls.update_deployment_group = r_update_deployment_group
