@@ -1,7 +1,8 @@
 """The account after Phases 5 to 8, made with boto3, on a local cloud of its own.
 
 The cloud is started with a short CodeDeploy termination wait
-(LOCALCLOUD_CODEDEPLOY_TERMINATION_SECONDS), so a release takes well under a second. The fixture
+(LOCALCLOUD_CODEDEPLOY_TERMINATION_SECONDS), so a release takes well under a second, and a short
+AWS minute for canary and linear traffic shifts (LOCALCLOUD_CODEDEPLOY_MINUTE_SECONDS). The fixture
 reuses the Phase 8 tests' account (tests/integration/codedeploy/conftest.py: network, roles, load
 balancer, target groups, CODE_DEPLOY services, CodeCommit repository), then adds what Phase 8's
 roles make: the CodeDeploy application and groups, the pipelines and their EventBridge rules (from
@@ -40,17 +41,22 @@ def _pipeline_rules():
 PIPELINE = _pipeline_rules()
 
 
+# Short waits on this cloud: the termination wait, and an AWS minute of a canary or linear traffic shift.
+CLOUD_ENV = {"LOCALCLOUD_CODEDEPLOY_TERMINATION_SECONDS": "0.2", "LOCALCLOUD_CODEDEPLOY_MINUTE_SECONDS": "0.3"}
+
+
 @pytest.fixture(scope="module")
 def release_cloud(tmp_path_factory):
-    saved = os.environ.get("LOCALCLOUD_CODEDEPLOY_TERMINATION_SECONDS")
-    os.environ["LOCALCLOUD_CODEDEPLOY_TERMINATION_SECONDS"] = "0.2"
+    saved = dict((name, os.environ.get(name)) for name in CLOUD_ENV)
+    os.environ.update(CLOUD_ENV)
     try:
         cloud = LocalCloud(tmp_path_factory.mktemp("releasecloud")).start()
     finally:
-        if saved is None:
-            del os.environ["LOCALCLOUD_CODEDEPLOY_TERMINATION_SECONDS"]
-        else:
-            os.environ["LOCALCLOUD_CODEDEPLOY_TERMINATION_SECONDS"] = saved
+        for name, value in saved.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
     yield cloud
     cloud.stop()
 
