@@ -518,7 +518,8 @@ class _BlueGreen:
         name = self.deployment.deployment_config_name
         info = config_info(self.codedeploy, str(name)) if name else None
         if info is None:
-            raise DeploymentFailed("INVALID_REVISION", "The deployment configuration %s does not exist." % name)
+            raise DeploymentFailed("CODEDEPLOY_RESOURCE_CANNOT_BE_FOUND",
+                                   "The deployment configuration %s does not exist." % name)
         return info.get("trafficRoutingConfig") or {"type": "AllAtOnce"}
 
     def event(self, name, status):
@@ -707,27 +708,35 @@ class _BlueGreen:
 
 
 def _retarget(actions, pair_arns, blue_tg, green_tg, weight=100.0):
-    """`actions` with each forward to the pair sent to ``green_tg`` (weight 100) or split by weight."""
+    """`actions` with each forward to the pair sent to ``green_tg`` (weight 100) or split by weight: the
+    original target group gets 100 - weight, the replacement's weight, as CodeDeploy sets them. Target groups
+    outside the pair that an action also forwards to keep their entries."""
     out = []
     for action in json.loads(json.dumps(actions)):
         if action.get("Type") == "forward":
             forward = action.get("ForwardConfig") or {}
             groups = forward.get("TargetGroups") or []
-            if action.get("TargetGroupArn") in pair_arns or any(g.get("TargetGroupArn") in pair_arns for g in groups):
+            pair = [g for g in groups if g.get("TargetGroupArn") in pair_arns]
+            if action.get("TargetGroupArn") in pair_arns or pair:
                 others = [g for g in groups if g.get("TargetGroupArn") not in pair_arns]
+                sticky = forward.get("TargetGroupStickinessConfig") or {"Enabled": False}
+                kept = pair[0].get("Weight", 1) if len(pair) == 1 else 1
                 if weight >= 100.0 and not others:
-                    action.pop("ForwardConfig", None)
+                    # The replacement alone: TargetGroupArn, and the ForwardConfig when the action had one.
                     action["TargetGroupArn"] = green_tg
-                elif weight >= 100.0:
-                    action["ForwardConfig"] = dict(forward, TargetGroups=[{"TargetGroupArn": green_tg, "Weight": 1}]
-                                                   + others)
+                    if pair:
+                        action["ForwardConfig"] = dict(forward, TargetGroups=[{"TargetGroupArn": green_tg,
+                                                                               "Weight": kept}])
+                    out.append(action)
+                    continue
+                action.pop("TargetGroupArn", None)
+                if weight >= 100.0:
+                    moved = [{"TargetGroupArn": green_tg, "Weight": kept}]
                 else:
-                    action.pop("TargetGroupArn", None)
                     green = int(round(weight))
-                    action["ForwardConfig"] = {
-                        "TargetGroups": [{"TargetGroupArn": blue_tg, "Weight": 100 - green},
-                                         {"TargetGroupArn": green_tg, "Weight": green}] + others,
-                        "TargetGroupStickinessConfig": forward.get("TargetGroupStickinessConfig") or {"Enabled": False}}
+                    moved = [{"TargetGroupArn": blue_tg, "Weight": 100 - green},
+                             {"TargetGroupArn": green_tg, "Weight": green}]
+                action["ForwardConfig"] = {"TargetGroups": moved + others, "TargetGroupStickinessConfig": sticky}
         out.append(action)
     return out
 
