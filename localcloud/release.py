@@ -450,7 +450,7 @@ class Release:
                 deployment.localcloud_error = error
                 deployment.complete_time = now()
                 deployment.deployment_overview = dict(deployment.deployment_overview, InProgress=0, Failed=1)
-            if rollback:
+            if rollback and undo:
                 _record_rollback(codedeploy, deployment)
             return
         with LOCK:
