@@ -10,7 +10,7 @@ import pytest
 
 from localcloud.release import traffic_steps
 
-from .conftest import APP, CLUSTER, appspec, taskdef, traffic
+from .conftest import APP, CLUSTER, appspec, taskdef, traffic, wait_execution
 
 SVC = "employee"
 GROUP = "%s-%s" % (APP, SVC)
@@ -249,3 +249,39 @@ def test_a_failure_after_traffic_moved_rolls_back_by_the_group(lab, events, prod
     assert last["info"]["errorInformation"]["code"] == "ELASTIC_LOAD_BALANCING_INVALID"
     assert _production(lab) == production
     assert ("rollbackInfo" in last["info"]) == bool(events)
+
+
+def test_stop_right_after_create_changes_nothing(lab):
+    """Stopped wherever it was (queued, installing or shifting): with the rollback, all is as before."""
+    cloud = lab["cloud"]
+    before, task_sets = traffic(cloud, lab, SVC), _task_sets(lab)
+    _use(lab, "CodeDeployDefault.ECSCanary10Percent15Minutes")
+    deployment_id, _arn = _start(lab)
+    cloud.client("codedeploy").stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
+    assert _observe(lab, deployment_id)[-1]["status"] == "Stopped"
+    assert traffic(cloud, lab, SVC) == before and _task_sets(lab) == task_sets
+
+
+def test_a_stopped_deployment_fails_the_pipeline_deploy_action(lab):
+    cloud = lab["cloud"]
+    _use(lab, "CodeDeployDefault.ECSCanary10Percent15Minutes")
+    lab["deployment"].push({"README.md": "release 2\n"}, "a change on dev")
+    codedeploy = cloud.client("codedeploy")
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        ids = codedeploy.list_deployments(applicationName=APP, deploymentGroupName=GROUP)["deployments"]
+        if ids:
+            break
+        time.sleep(0.05)
+    assert ids, "the push started no deployment"
+    _observe(lab, ids[0], until=_mid_shift)
+    codedeploy.stop_deployment(deploymentId=ids[0], autoRollbackEnabled=True)
+    execution, _summaries = wait_execution(cloud, "update-%s-microservice" % SVC)
+    assert execution["status"] == "Failed"
+    actions = cloud.client("codepipeline").list_action_executions(
+        pipelineName="update-%s-microservice" % SVC,
+        filter={"pipelineExecutionId": execution["pipelineExecutionId"]})["actionExecutionDetails"]
+    deploy = [a for a in actions if a["actionName"] == "Deploy"][0]
+    assert deploy["status"] == "Failed"
+    assert "Deployment %s was stopped" % ids[0] in deploy["output"]["executionResult"]["externalExecutionSummary"]
+    assert _production(lab) == {"employee-tg-two": 100}
