@@ -152,7 +152,7 @@ def test_custom_configuration_shifts_by_its_routing(lab):
     codedeploy.create_deployment_config(
         deploymentConfigName="HalfThenAll", computePlatform="ECS",
         trafficRoutingConfig={"type": "TimeBasedLinear", "timeBasedLinear": {"linearPercentage": 50,
-                                                                             "linearInterval": 2}})
+                                                                             "linearInterval": 5}})
     _use(lab, "HalfThenAll")
     deployment_id, _arn = _start(lab)
     seen = _observe(lab, deployment_id)
