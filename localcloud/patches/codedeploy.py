@@ -8,7 +8,7 @@
 - moto takes any deployment configuration name (CreateDeploymentGroup, UpdateDeploymentGroup,
   CreateDeployment); AWS answers DeploymentConfigDoesNotExistException for
   one it does not have, and InvalidDeploymentConfigNameException for a configuration of another
-  compute platform. Only the predefined configurations exist here.
+  compute platform. The predefined configurations exist here, and the custom ones made here.
 - moto stores no compute platform when none is given; AWS takes Server.
 - Deleting an application deletes its deployment groups and the tags of both, as on AWS.
 - CreateDeploymentConfig, GetDeploymentConfig, ListDeploymentConfigs and DeleteDeploymentConfig do not
