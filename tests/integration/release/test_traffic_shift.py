@@ -80,6 +80,14 @@ def _observe(lab, deployment_id, until=lambda seen: seen["status"] in ENDED, tim
                          % (deployment_id, timeout, seen[-1] if seen else None))
 
 
+def _pair(lab):
+    """(blue, green): the target group the production traffic is on now, and the other one of the pair."""
+    blue = traffic(lab["cloud"], lab, SVC)["production"][0]
+    green = [lab["target_groups"][SVC][w]["name"] for w in ("one", "two")
+             if lab["target_groups"][SVC][w]["name"] != blue][0]
+    return blue, green
+
+
 def _task_sets(lab):
     service = lab["cloud"].client("ecs").describe_services(cluster=CLUSTER, services=["%s-microservice" % SVC])[
         "services"][0]
@@ -98,13 +106,13 @@ def test_traffic_steps_follow_the_configuration():
 
 def test_canary_weights_the_production_listener_then_moves_all(lab):
     cloud = lab["cloud"]
-    assert traffic(cloud, lab, SVC) == {"production": ["employee-tg-two"], "test": ["employee-tg-one"]}
+    blue, green = _pair(lab)
     _use(lab, "CodeDeployDefault.ECSCanary10Percent5Minutes")
     deployment_id, arn = _start(lab)
     seen = _observe(lab, deployment_id)
 
     # Mid-shift: a weighted forward, 10% on the replacement, AllowTraffic still running.
-    assert {"employee-tg-two": 90, "employee-tg-one": 10} in [s["production"] for s in seen]
+    assert {blue: 90, green: 10} in [s["production"] for s in seen]
     canary = [s for s in seen if s["weights"].get("Green", (0,))[0] == 10.0]
     assert canary, [s["weights"] for s in seen]
     assert canary[0]["weights"] == {"Blue": (90.0, "PRIMARY"), "Green": (10.0, "ACTIVE")}
@@ -113,7 +121,7 @@ def test_canary_weights_the_production_listener_then_moves_all(lab):
     assert canary[0]["events"]["BeforeAllowTraffic"] == "Succeeded"
     assert canary[0]["events"]["AfterAllowTraffic"] == "Pending"
     # Only the canary and then everything: no other weight.
-    assert {s["production"].get("employee-tg-one") for s in seen} <= {None, 10, 100}
+    assert {s["production"].get(green) for s in seen} <= {None, 10, 100}
 
     # The end: all traffic on the replacement, which is the only task set left.
     last = seen[-1]
@@ -121,12 +129,13 @@ def test_canary_weights_the_production_listener_then_moves_all(lab):
     assert last["info"]["deploymentConfigName"] == "CodeDeployDefault.ECSCanary10Percent5Minutes"
     assert last["weights"] == {"Blue": (0.0, "ACTIVE"), "Green": (100.0, "PRIMARY")}
     assert set(last["events"].values()) == {"Succeeded"}
-    assert traffic(cloud, lab, SVC) == {"production": ["employee-tg-one"], "test": ["employee-tg-one"]}
-    assert _production(lab) == {"employee-tg-one": 100}
+    assert traffic(cloud, lab, SVC) == {"production": [green], "test": [green]}
+    assert _production(lab) == {green: 100}
     assert _task_sets(lab) == [("PRIMARY", arn)]
 
 
 def test_linear_goes_through_its_steps(lab):
+    blue, green = _pair(lab)
     _use(lab, "CodeDeployDefault.ECSLinear10PercentEvery1Minutes")
     deployment_id, _arn = _start(lab)
     seen = _observe(lab, deployment_id)
@@ -134,7 +143,7 @@ def test_linear_goes_through_its_steps(lab):
 
     shifted = []
     for observation in seen:
-        weight = observation["production"].get("employee-tg-one", 0)
+        weight = observation["production"].get(green, 0)
         if not shifted or shifted[-1] != weight:
             shifted.append(weight)
     # Up by 10 at a time (a poll may fall between two steps), never back, and all of it at the end.
@@ -142,9 +151,9 @@ def test_linear_goes_through_its_steps(lab):
     middle = [w for w in shifted if 0 < w < 100]
     assert set(middle) <= set(range(10, 100, 10)) and len(middle) >= 2, shifted
     for observation in seen:
-        if 0 < observation["production"].get("employee-tg-one", 0) < 100:
-            assert observation["production"]["employee-tg-one"] + observation["production"]["employee-tg-two"] == 100
-    assert traffic(lab["cloud"], lab, SVC)["production"] == ["employee-tg-one"]
+        if 0 < observation["production"].get(green, 0) < 100:
+            assert observation["production"][green] + observation["production"][blue] == 100
+    assert traffic(lab["cloud"], lab, SVC)["production"] == [green]
 
 
 def test_custom_configuration_shifts_by_its_routing(lab):
@@ -153,14 +162,15 @@ def test_custom_configuration_shifts_by_its_routing(lab):
         deploymentConfigName="HalfThenAll", computePlatform="ECS",
         trafficRoutingConfig={"type": "TimeBasedLinear", "timeBasedLinear": {"linearPercentage": 50,
                                                                              "linearInterval": 5}})
+    blue, green = _pair(lab)
     _use(lab, "HalfThenAll")
     deployment_id, _arn = _start(lab)
     seen = _observe(lab, deployment_id)
     assert seen[-1]["status"] == "Succeeded", seen[-1]["info"]
-    assert {"employee-tg-two": 50, "employee-tg-one": 50} in [s["production"] for s in seen]
-    assert {s["production"].get("employee-tg-one") for s in seen} <= {None, 50, 100}
+    assert {blue: 50, green: 50} in [s["production"] for s in seen]
+    assert {s["production"].get(green) for s in seen} <= {None, 50, 100}
     assert seen[-1]["info"]["deploymentConfigName"] == "HalfThenAll"
-    assert _production(lab) == {"employee-tg-one": 100}
+    assert _production(lab) == {green: 100}
 
 
 def _mid_shift(observation):
@@ -172,11 +182,11 @@ def test_stop_with_rollback_puts_the_listeners_back(lab):
     codedeploy = cloud.client("codedeploy")
     before = traffic(cloud, lab, SVC)
     task_sets = _task_sets(lab)
+    blue, green = _pair(lab)
     _use(lab, "CodeDeployDefault.ECSCanary10Percent15Minutes")
     deployment_id, _arn = _start(lab)
     seen = _observe(lab, deployment_id, until=_mid_shift)
-    assert seen[-1]["status"] == "InProgress" and seen[-1]["production"] == {"employee-tg-two": 90,
-                                                                               "employee-tg-one": 10}
+    assert seen[-1]["status"] == "InProgress" and seen[-1]["production"] == {blue: 90, green: 10}
 
     answer = codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
     assert answer["status"] == "Pending"
@@ -187,7 +197,7 @@ def test_stop_with_rollback_puts_the_listeners_back(lab):
 
     # Traffic back on the original task set; the replacement is gone.
     assert traffic(cloud, lab, SVC) == before
-    assert _production(lab) == {"employee-tg-two": 100}
+    assert _production(lab) == {blue: 100}
     assert _task_sets(lab) == task_sets
     assert last["weights"] == {"Blue": (100.0, "PRIMARY")}
 
@@ -204,16 +214,18 @@ def test_stop_with_rollback_puts_the_listeners_back(lab):
 
 def test_stop_rolls_back_by_the_group_configuration(lab):
     """No autoRollbackEnabled given: the group's DEPLOYMENT_STOP_ON_REQUEST decides."""
+    blue, _green = _pair(lab)
     _use(lab, "CodeDeployDefault.ECSCanary10Percent15Minutes", rollback_events=["DEPLOYMENT_STOP_ON_REQUEST"])
     deployment_id, _arn = _start(lab)
     _observe(lab, deployment_id, until=_mid_shift)
     lab["cloud"].client("codedeploy").stop_deployment(deploymentId=deployment_id)
     last = _observe(lab, deployment_id)[-1]
     assert last["status"] == "Stopped" and "rollbackDeploymentId" in last["info"]["rollbackInfo"]
-    assert _production(lab) == {"employee-tg-two": 100}
+    assert _production(lab) == {blue: 100}
 
 
 def test_stop_without_rollback_leaves_the_shift_where_it_was(lab):
+    blue, green = _pair(lab)
     _use(lab, "CodeDeployDefault.ECSCanary10Percent15Minutes")
     deployment_id, arn = _start(lab)
     _observe(lab, deployment_id, until=_mid_shift)
@@ -221,22 +233,23 @@ def test_stop_without_rollback_leaves_the_shift_where_it_was(lab):
     last = _observe(lab, deployment_id)[-1]
     assert last["status"] == "Stopped"
     assert "rollbackInfo" not in last["info"]
-    assert _production(lab) == {"employee-tg-two": 90, "employee-tg-one": 10}
+    assert _production(lab) == {blue: 90, green: 10}
     assert ("ACTIVE", arn) in _task_sets(lab) and len(_task_sets(lab)) == 2
 
     # The next deployment starts from there and ends with all traffic on its replacement.
     _use(lab, "CodeDeployDefault.ECSAllAtOnce")
     next_id, _next_arn = _start(lab)
     assert _observe(lab, next_id)[-1]["status"] == "Succeeded"
-    assert _production(lab) == {"employee-tg-one": 100}
+    assert _production(lab) == {green: 100}
 
 
 @pytest.mark.parametrize("events, production", [
-    ([], {"employee-tg-one": 100}),
-    (["DEPLOYMENT_FAILURE"], {"employee-tg-two": 100}),
+    ([], "green"),
+    (["DEPLOYMENT_FAILURE"], "blue"),
 ], ids=["no-rollback", "rollback-on-failure"])
 def test_a_failure_after_traffic_moved_rolls_back_by_the_group(lab, events, production):
     """The second production listener does not exist: AllowTraffic fails after the first one moved."""
+    blue, green = _pair(lab)
     group = lab["cloud"].client("codedeploy").get_deployment_group(applicationName=APP, deploymentGroupName=GROUP)[
         "deploymentGroupInfo"]
     info = group["loadBalancerInfo"]
@@ -247,7 +260,7 @@ def test_a_failure_after_traffic_moved_rolls_back_by_the_group(lab, events, prod
     last = _observe(lab, deployment_id)[-1]
     assert last["status"] == "Failed"
     assert last["info"]["errorInformation"]["code"] == "ELASTIC_LOAD_BALANCING_INVALID"
-    assert _production(lab) == production
+    assert _production(lab) == {{"blue": blue, "green": green}[production]: 100}
     assert ("rollbackInfo" in last["info"]) == bool(events)
 
 
@@ -264,19 +277,22 @@ def test_stop_right_after_create_changes_nothing(lab):
 
 def test_a_stopped_deployment_fails_the_pipeline_deploy_action(lab):
     cloud = lab["cloud"]
+    blue, _green = _pair(lab)
+    codedeploy = cloud.client("codedeploy")
+    known = set(codedeploy.list_deployments(applicationName=APP, deploymentGroupName=GROUP)["deployments"])
     _use(lab, "CodeDeployDefault.ECSCanary10Percent15Minutes")
     lab["deployment"].push({"README.md": "release 2\n"}, "a change on dev")
-    codedeploy = cloud.client("codedeploy")
     deadline = time.time() + 60
     while time.time() < deadline:
-        ids = codedeploy.list_deployments(applicationName=APP, deploymentGroupName=GROUP)["deployments"]
+        ids = sorted(set(codedeploy.list_deployments(applicationName=APP, deploymentGroupName=GROUP)[
+            "deployments"]) - known)
         if ids:
             break
         time.sleep(0.05)
     assert ids, "the push started no deployment"
     _observe(lab, ids[0], until=_mid_shift)
     codedeploy.stop_deployment(deploymentId=ids[0], autoRollbackEnabled=True)
-    execution, _summaries = wait_execution(cloud, "update-%s-microservice" % SVC)
+    execution, _summaries = wait_execution(cloud, "update-%s-microservice" % SVC, count=2)
     assert execution["status"] == "Failed"
     actions = cloud.client("codepipeline").list_action_executions(
         pipelineName="update-%s-microservice" % SVC,
@@ -284,4 +300,4 @@ def test_a_stopped_deployment_fails_the_pipeline_deploy_action(lab):
     deploy = [a for a in actions if a["actionName"] == "Deploy"][0]
     assert deploy["status"] == "Failed"
     assert "Deployment %s was stopped" % ids[0] in deploy["output"]["executionResult"]["externalExecutionSummary"]
-    assert _production(lab) == {"employee-tg-two": 100}
+    assert _production(lab) == {blue: 100}
