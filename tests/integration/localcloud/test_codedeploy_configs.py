@@ -100,3 +100,17 @@ def test_stop_of_an_unknown_deployment(codedeploy):
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         codedeploy.stop_deployment(deploymentId="d-NOTHERE")
     assert _code(excinfo) == "DeploymentDoesNotExistException"
+
+
+def test_stop_of_a_server_deployment_record(codedeploy):
+    """The local cloud runs ECS deployments only: another platform's deployment is a record, stopped at once."""
+    codedeploy.create_application(applicationName="server", computePlatform="Server")
+    codedeploy.create_deployment_group(applicationName="server", deploymentGroupName="g", serviceRoleArn=ROLE)
+    deployment_id = codedeploy.create_deployment(
+        applicationName="server", deploymentGroupName="g",
+        revision={"revisionType": "S3", "s3Location": {"bucket": "b", "key": "k", "bundleType": "zip"}})["deploymentId"]
+    assert codedeploy.stop_deployment(deploymentId=deployment_id)["status"] == "Succeeded"
+    assert codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] == "Stopped"
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        codedeploy.stop_deployment(deploymentId=deployment_id)
+    assert _code(excinfo) == "DeploymentAlreadyCompletedException"
