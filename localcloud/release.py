@@ -708,9 +708,9 @@ class _BlueGreen:
 
 
 def _retarget(actions, pair_arns, blue_tg, green_tg, weight=100.0):
-    """`actions` with each forward to the pair sent to ``green_tg`` (weight 100) or split by weight: the
-    original target group gets 100 - weight, the replacement's weight, as CodeDeploy sets them. Target groups
-    outside the pair that an action also forwards to keep their entries."""
+    """`actions` with each forward to the pair split by weight in a ForwardConfig, as CodeDeploy sets them: the
+    original target group gets 100 - weight, the replacement `weight`; at 100 the original stays at weight 0.
+    Target groups outside the pair that an action also forwards to keep their entries."""
     out = []
     for action in json.loads(json.dumps(actions)):
         if action.get("Type") == "forward":
@@ -720,18 +720,13 @@ def _retarget(actions, pair_arns, blue_tg, green_tg, weight=100.0):
             if action.get("TargetGroupArn") in pair_arns or pair:
                 others = [g for g in groups if g.get("TargetGroupArn") not in pair_arns]
                 sticky = forward.get("TargetGroupStickinessConfig") or {"Enabled": False}
-                kept = pair[0].get("Weight", 1) if len(pair) == 1 else 1
-                if weight >= 100.0 and not others:
-                    # The replacement alone: TargetGroupArn, and the ForwardConfig when the action had one.
-                    action["TargetGroupArn"] = green_tg
-                    if pair:
-                        action["ForwardConfig"] = dict(forward, TargetGroups=[{"TargetGroupArn": green_tg,
-                                                                               "Weight": kept}])
-                    out.append(action)
-                    continue
                 action.pop("TargetGroupArn", None)
                 if weight >= 100.0:
-                    moved = [{"TargetGroupArn": green_tg, "Weight": kept}]
+                    # As CodeDeploy leaves it on AWS (since late 2022): the replacement at 100 and the original
+                    # still behind the listener at 0, so that the next deployment's Install can pass ELB checks.
+                    moved = [{"TargetGroupArn": green_tg, "Weight": 100}]
+                    if blue_tg and blue_tg != green_tg:
+                        moved.append({"TargetGroupArn": blue_tg, "Weight": 0})
                 else:
                     green = int(round(weight))
                     moved = [{"TargetGroupArn": blue_tg, "Weight": 100 - green},

@@ -110,8 +110,10 @@ def traffic(cloud, service):
         names = set()
         for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
             for action in rule["Actions"]:
-                if action.get("TargetGroupArn") in groups:
-                    names.add(groups[action["TargetGroupArn"]])
+                weighted = (action.get("ForwardConfig") or {}).get("TargetGroups") or [
+                    {"TargetGroupArn": action.get("TargetGroupArn")}]
+                names.update(groups[g["TargetGroupArn"]] for g in weighted
+                             if g.get("TargetGroupArn") in groups and g.get("Weight", 1))
         out[listener["Port"]] = sorted(names)
     return out
 

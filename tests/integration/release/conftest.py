@@ -225,6 +225,14 @@ def wait_execution(cloud, pipeline, count=1, timeout=20):
     raise AssertionError("pipeline %s: no ended execution number %d in %ss" % (pipeline, count, timeout))
 
 
+def forwarded(action):
+    """Target group ARNs a forward action sends traffic to (weight 0 in a ForwardConfig sends none)."""
+    groups = (action.get("ForwardConfig") or {}).get("TargetGroups")
+    if groups:
+        return [g["TargetGroupArn"] for g in groups if g.get("Weight", 1)]
+    return [action["TargetGroupArn"]] if action.get("TargetGroupArn") else []
+
+
 def traffic(cloud, made, svc):
     """{listener role: target group names the listener forwards this service's paths to}."""
     elbv2 = cloud.client("elbv2")
@@ -234,7 +242,6 @@ def traffic(cloud, made, svc):
         names = set()
         for rule in elbv2.describe_rules(ListenerArn=listener)["Rules"]:
             for action in rule["Actions"]:
-                if action.get("TargetGroupArn") in arns:
-                    names.add(arns[action["TargetGroupArn"]])
+                names.update(arns[arn] for arn in forwarded(action) if arn in arns)
         out[role] = sorted(names)
     return out

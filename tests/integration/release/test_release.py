@@ -123,8 +123,12 @@ def test_new_latest_deploys_and_releases_alternate(lab):
         pipelineName=EMPLOYEE)["pipelineExecutionSummaries"]] == [lab["first"]["employee"]["pipelineExecutionId"]]
     # customer is the listeners' default route: the default actions moved (the first execution had put them on tg-one).
     assert traffic(cloud, lab, "customer") == {"production": ["customer-tg-two"], "test": ["customer-tg-two"]}
+    # As CodeDeploy leaves a listener on AWS: a weighted forward, the replacement at 100, the original at 0.
     listener = cloud.client("elbv2").describe_listeners(ListenerArns=[lab["listeners"]["production"]])["Listeners"][0]
-    assert listener["DefaultActions"][0]["TargetGroupArn"] == lab["target_groups"]["customer"]["two"]["arn"]
+    groups = lab["target_groups"]["customer"]
+    assert "TargetGroupArn" not in listener["DefaultActions"][0]
+    assert listener["DefaultActions"][0]["ForwardConfig"]["TargetGroups"] == [
+        {"TargetGroupArn": groups["two"]["arn"], "Weight": 100}, {"TargetGroupArn": groups["one"]["arn"], "Weight": 0}]
 
     # The next release goes back to tg-one.
     digest = push_image(cloud, "customer", "3")

@@ -47,7 +47,7 @@ def _production(lab):
     for rule in elbv2.describe_rules(ListenerArn=lab["listeners"]["production"])["Rules"]:
         for action in rule["Actions"]:
             groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or []
-            if len(groups) > 1 and all(g["TargetGroupArn"] in names for g in groups):
+            if groups and all(g["TargetGroupArn"] in names for g in groups):
                 found.append(dict((names[g["TargetGroupArn"]], g["Weight"]) for g in groups))
             elif action.get("TargetGroupArn") in names:
                 found.append({names[action["TargetGroupArn"]]: 100})
@@ -130,7 +130,7 @@ def test_canary_weights_the_production_listener_then_moves_all(lab):
     assert last["weights"] == {"Blue": (0.0, "ACTIVE"), "Green": (100.0, "PRIMARY")}
     assert set(last["events"].values()) == {"Succeeded"}
     assert traffic(cloud, lab, SVC) == {"production": [green], "test": [green]}
-    assert _production(lab) == {green: 100}
+    assert _production(lab) == {green: 100, blue: 0}
     assert _task_sets(lab) == [("PRIMARY", arn)]
 
 
@@ -170,7 +170,7 @@ def test_custom_configuration_shifts_by_its_routing(lab):
     assert {blue: 50, green: 50} in [s["production"] for s in seen]
     assert {s["production"].get(green) for s in seen} <= {None, 50, 100}
     assert seen[-1]["info"]["deploymentConfigName"] == "HalfThenAll"
-    assert _production(lab) == {green: 100}
+    assert _production(lab) == {green: 100, blue: 0}
 
 
 def _mid_shift(observation):
@@ -197,7 +197,7 @@ def test_stop_with_rollback_puts_the_listeners_back(lab):
 
     # Traffic back on the original task set; the replacement is gone.
     assert traffic(cloud, lab, SVC) == before
-    assert _production(lab) == {blue: 100}
+    assert _production(lab) == {blue: 100, green: 0}
     assert _task_sets(lab) == task_sets
     assert last["weights"] == {"Blue": (100.0, "PRIMARY")}
 
@@ -214,14 +214,14 @@ def test_stop_with_rollback_puts_the_listeners_back(lab):
 
 def test_stop_rolls_back_by_the_group_configuration(lab):
     """No autoRollbackEnabled given: the group's DEPLOYMENT_STOP_ON_REQUEST decides."""
-    blue, _green = _pair(lab)
+    blue, green = _pair(lab)
     _use(lab, "CodeDeployDefault.ECSCanary10Percent15Minutes", rollback_events=["DEPLOYMENT_STOP_ON_REQUEST"])
     deployment_id, _arn = _start(lab)
     _observe(lab, deployment_id, until=_mid_shift)
     lab["cloud"].client("codedeploy").stop_deployment(deploymentId=deployment_id)
     last = _observe(lab, deployment_id)[-1]
     assert last["status"] == "Stopped" and "rollbackDeploymentId" in last["info"]["rollbackInfo"]
-    assert _production(lab) == {blue: 100}
+    assert _production(lab) == {blue: 100, green: 0}
 
 
 def test_stop_without_rollback_leaves_the_shift_where_it_was(lab):
@@ -240,7 +240,7 @@ def test_stop_without_rollback_leaves_the_shift_where_it_was(lab):
     _use(lab, "CodeDeployDefault.ECSAllAtOnce")
     next_id, _next_arn = _start(lab)
     assert _observe(lab, next_id)[-1]["status"] == "Succeeded"
-    assert _production(lab) == {green: 100}
+    assert _production(lab) == {green: 100, blue: 0}
 
 
 @pytest.mark.parametrize("events, production", [
@@ -260,7 +260,8 @@ def test_a_failure_after_traffic_moved_rolls_back_by_the_group(lab, events, prod
     last = _observe(lab, deployment_id)[-1]
     assert last["status"] == "Failed"
     assert last["info"]["errorInformation"]["code"] == "ELASTIC_LOAD_BALANCING_INVALID"
-    assert _production(lab) == {{"blue": blue, "green": green}[production]: 100}
+    live = {"blue": blue, "green": green}[production]
+    assert _production(lab) == {live: 100, (green if live == blue else blue): 0}
     assert ("rollbackInfo" in last["info"]) == bool(events)
 
 
@@ -277,7 +278,7 @@ def test_stop_right_after_create_changes_nothing(lab):
 
 def test_a_stopped_deployment_fails_the_pipeline_deploy_action(lab):
     cloud = lab["cloud"]
-    blue, _green = _pair(lab)
+    blue, green = _pair(lab)
     codedeploy = cloud.client("codedeploy")
     known = set(codedeploy.list_deployments(applicationName=APP, deploymentGroupName=GROUP)["deployments"])
     _use(lab, "CodeDeployDefault.ECSCanary10Percent15Minutes")
@@ -300,4 +301,4 @@ def test_a_stopped_deployment_fails_the_pipeline_deploy_action(lab):
     deploy = [a for a in actions if a["actionName"] == "Deploy"][0]
     assert deploy["status"] == "Failed"
     assert "Deployment %s was stopped" % ids[0] in deploy["output"]["executionResult"]["externalExecutionSummary"]
-    assert _production(lab) == {blue: 100}
+    assert _production(lab) == {blue: 100, green: 0}
