@@ -238,6 +238,9 @@ def main(argv=None):
     parser.add_argument("--version", help="the version the new image says it is (default: the number of the "
                         "pipeline's executions so far plus one; the first, at CreatePipeline, deployed version 1)")
     parser.add_argument("--busybox", help="busybox-static to put in the image (default /bin/busybox)")
+    parser.add_argument("--archive-dir", default=os.path.join(ROOT, ".cache", "images"),
+                        help="folder of the sample images' archives that Phase 5 pushes (make images writes them); "
+                        "the released version replaces the service's archive there when the folder exists")
     args = parser.parse_args(argv)
     if not os.path.isdir(os.path.join(ROOT, "examples", args.service)):
         parser.error("--service %s: no sample service examples/%s (customer or employee)" % (args.service, args.service))
@@ -254,6 +257,12 @@ def main(argv=None):
     version, manifest, blobs = next_version(cloud, args.service, args.version, len(known) + 1, args.busybox)
     digest = push(cloud, args.service, manifest, blobs)
     print("pushed %s:latest = %s (version %s)" % (args.service, digest, version))
+    archive = os.path.join(args.archive_dir, "%s.oci.tar" % args.service)
+    if os.path.isdir(args.archive_dir):
+        # The released image is now the service's local image, as a rebuilt Phase 4 image would be: a rerun of
+        # Phase 5 pushes it again (no change) instead of putting the previous version back as latest.
+        _build_module().write_oci_archive(manifest, blobs, archive)
+        print("archive %s is version %s now (what Phase 5 pushes)" % (os.path.relpath(archive), version))
     status, message = follow(cloud, pipeline, known)
     print("execution %s%s" % (status, (": " + message) if message else ""))
     _show_traffic("after", traffic(cloud, args.service))

@@ -15,8 +15,13 @@ version_added: 0.1.0
 description:
   - With O(state=present), takes a list of task definitions, each written as the input of RegisterTaskDefinition
     (what C(aws ecs register-task-definition --cli-input-json) reads), and registers a new revision
-    of a family only when its content differs from the family's latest ACTIVE revision. One run for every
-    service.
+    of a family only when its content differs from the family's latest ACTIVE revision and from the few
+    ACTIVE revisions before it. One run for every service.
+  - The look-back is for the lab's pipelines. Their CodeDeployToECS action registers a revision of
+    the same family at every release, with the image digest in place of the tag. Without it, every
+    rerun after a release would register the lab's content again. The module looks at up to
+    5 ACTIVE revisions before the latest. When one of them has the requested content, nothing is registered and
+    that revision's ARN is returned. Those reads happen only when the latest revision differs.
   - ECS itself makes a new revision at every register call, even for identical content.
   - Both sides are normalised before the comparison; fields ECS adds (C(taskDefinitionArn),
     C(revision), C(status), C(requiresAttributes), C(compatibilities), C(registeredAt),
@@ -70,7 +75,8 @@ attributes:
     details: Shows the normalised content of the latest ACTIVE revision and of the requested one, per family.
   idempotent:
     support: full
-    details: A family whose latest ACTIVE revision has the requested content gets no new revision.
+    details: A family whose latest ACTIVE revision, or one of the 5 before it, has the requested content gets no new
+      revision.
 """
 
 EXAMPLES = r"""
@@ -147,6 +153,10 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef im
 _UNKNOWN_IMAGE = "image-not-known-yet"
 
 
+# ACTIVE revisions before the latest that may hold the requested content (see the notes).
+LOOK_BACK = 5
+
+
 def describe_latest(client, family):
     """The family's latest ACTIVE revision, or None when it has none."""
     def call():
@@ -200,12 +210,34 @@ def _unknown_images(td):
     return [c.get("name") for c in td.get("containerDefinitions") or [] if isinstance(c, dict) and c.get("image") is None]
 
 
+def _revision_number(arn):
+    return int(arn.rsplit(":", 1)[1])
+
+
+def recent_match(client, family, desired, latest):
+    """The newest of the LOOK_BACK ACTIVE revisions before `latest` whose content is `desired`, or None."""
+    older = sorted((arn for arn in _active_revisions(client, family)
+                    if _revision_number(arn) < latest["revision"]), key=_revision_number, reverse=True)
+    for arn in older[:LOOK_BACK]:
+        found = aws_call("describe task definition %s" % arn)(
+            lambda arn=arn: client.describe_task_definition(taskDefinition=arn, aws_retry=True)["taskDefinition"])()
+        if not differs(desired, found):
+            return found
+    return None
+
+
 def sync_one(module, client, desired):
     family = desired["family"]
     current = describe_latest(client, family)
     entry = dict(family=family, previous_arn=current and current["taskDefinitionArn"])
     unknown = _unknown_images(desired)
     entry["changed"] = bool(unknown) or differs(desired, current)
+    if entry["changed"] and not unknown and current is not None:
+        # A pipeline's own revision may sit on top of ours: ours, a little further back, is still current.
+        earlier = recent_match(client, family, desired, current)
+        if earlier is not None:
+            entry["changed"] = False
+            current = earlier
     if not entry["changed"]:
         entry.update(arn=current["taskDefinitionArn"], revision=current["revision"])
     elif unknown:

@@ -232,10 +232,11 @@ def test_own_engine_starts_and_stops_with_the_cloud(tmp_path):
     assert dockerds() == []
 
 
-def test_make_release_prints_what_the_listeners_answer(live_lab):
+def test_make_release_prints_what_the_listeners_answer(live_lab, tmp_path):
     cloud = live_lab["cloud"]
     proc = subprocess.run([sys.executable, "-m", "localcloud.release_cli", "--service", "employee",
-                           "--endpoint", cloud.endpoint, "--busybox", shutil.which("busybox")], cwd=ROOT,
+                           "--endpoint", cloud.endpoint, "--busybox", shutil.which("busybox"),
+                           "--archive-dir", str(tmp_path / "no-archives")], cwd=ROOT,
                           env=cloud.env(), capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
