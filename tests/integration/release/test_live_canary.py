@@ -43,7 +43,7 @@ def test_linear_shift_answers_with_both_versions(live_lab):
         time.sleep(0.1)
     assert green_weight() == 50.0, "the deployment did not reach its 50% step"
 
-    answers = [get(url) for _ in range(40)]
+    answers = [get(url) for _attempt in range(40)]
     assert green_weight() == 50.0, "the step ended while the requests ran: they prove nothing"
     assert all(status == 200 for status, _body in answers), answers
     versions = set("employee version 2" in body for _status, body in answers)
@@ -51,4 +51,4 @@ def test_linear_shift_answers_with_both_versions(live_lab):
 
     execution = ended(cloud, EMPLOYEE, before + 1)
     assert execution["status"] == "Succeeded", execution
-    assert all("employee version 2" in get(url)[1] for _ in range(10))
+    assert all("employee version 2" in get(url)[1] for _attempt in range(10))
