@@ -34,8 +34,11 @@ import subprocess
 import tempfile
 import threading
 import time
+import types
+import uuid
 
 from moto.backends import get_backend
+from moto.ecs import models as ecs_models
 
 from localcloud.patches import elbv2 as elbv2_patch
 
@@ -159,6 +162,21 @@ class PrivateEngine:
             self.run_dir = None
 
 
+class RunningTask(ecs_models.Task):
+    """moto's ECS task record of a container the runner started: RUNNING until the runner stops it.
+
+    moto's own tasks move on by one state at every DescribeTasks; these stay where the container is.
+    """
+
+    @property
+    def status(self):
+        return getattr(self, "_localcloud_status", "RUNNING")
+
+    @status.setter
+    def status(self, value):
+        self._localcloud_status = value
+
+
 class Task:
     def __init__(self, task_set, service, port, target_group, container):
         self.task_set_arn = task_set.task_set_arn
@@ -171,6 +189,7 @@ class Task:
         self.containers = []  # docker container ids
         self.health = "initial"
         self.started = time.time()
+        self.record = None  # moto's ECS task, for ListTasks / DescribeTasks
 
     def doc(self):
         return {"taskSetArn": self.task_set_arn, "cluster": self.cluster, "service": self.service,
@@ -338,6 +357,7 @@ class TaskRunner:
             return
         self.tasks.append(task)
         self._register(task)
+        self._record(backend, service, task_set, taskdef, task)
         LOG.info("task of %s/%s runs on 127.0.0.1:%d (%s)", task.cluster, task.service, task.port,
                  ", ".join(c[:12] for c in task.containers))
 
@@ -365,8 +385,51 @@ class TaskRunner:
         self._deregister(task)
         if task.containers:
             self.engine.run("rm", "-f", *task.containers, timeout=60)
+        self._unrecord(task)
         if task in self.tasks:
             self.tasks.remove(task)
+
+    # -- ECS's record of the task ---------------------------------------------
+    @staticmethod
+    def _record(backend, service, task_set, taskdef, task):
+        """A RUNNING task in ECS (ListTasks, DescribeTasks) for the containers, at 127.0.0.1."""
+        cluster = backend.clusters.get(service.cluster_name)
+        if cluster is None:
+            return
+        # moto 5.2.5 fails to make an awsvpc task (its network interface lacks private_dns_name): the record is
+        # made as a task of no network mode, then given the attachment of its address here, 127.0.0.1.
+        definition = types.SimpleNamespace(arn=taskdef.arn, network_mode=None,
+                                           container_definitions=taskdef.container_definitions)
+        try:
+            record = RunningTask(cluster, definition, None, None, backend, "service:%s" % service.name,
+                                 launch_type=task_set.launch_type or service.launch_type or "FARGATE",
+                                 started_by=task_set.id, platform_version=task_set.platform_version)
+        except Exception:  # pylint: disable=broad-except
+            LOG.warning("no ECS task record for a task of %s", task.task_set_arn, exc_info=True)
+            return
+        subnets = ((task_set.network_configuration or {}).get("awsvpcConfiguration") or {}).get("subnets") or [""]
+        record.attachments = [{"id": str(uuid.uuid4()), "type": "ElasticNetworkInterface", "status": "ATTACHED",
+                               "details": [{"name": "subnetId", "value": subnets[0]},
+                                           {"name": "privateIPv4Address", "value": "127.0.0.1"}]}]
+        for container in record.containers:
+            container.last_status = "RUNNING"
+        record.health_status = "UNKNOWN"
+        backend.tasks.setdefault(cluster.name, {})[record.task_arn] = record
+        task.record = record
+
+    @staticmethod
+    def _unrecord(task):
+        record = task.record
+        if record is None:
+            return
+        record.status = "STOPPED"
+        record.desired_status = "STOPPED"
+        record.stopped_reason = "Scaling activity initiated by (deployment %s)" % record.started_by
+        for container in record.containers:
+            container.last_status = "STOPPED"
+        for attachment in record.attachments:
+            attachment["status"] = "DELETED"
+        task.record = None
 
     # -- targets and health ------------------------------------------------
     @staticmethod

@@ -21,6 +21,8 @@ What moto 5.2.5 does differently, and what this restores (each listed in localcl
   "Creation of service was not idempotent."
 - UpdateService and DeleteService of a service that is DRAINING or INACTIVE act on it. AWS answers
   ServiceNotActiveException ("Service was not ACTIVE.").
+- ListTasks ignores ``serviceName`` and, with no ``desiredStatus``, lists stopped tasks too. AWS lists
+  the service's tasks (its group ``service:<name>``), RUNNING ones unless asked for STOPPED.
 """
 import os
 
@@ -152,6 +154,16 @@ def apply():
                     service._localcloud_drain_left = left - 1
         return services, failures
 
+    list_tasks = backend_cls.list_tasks
+
+    def patched_list_tasks(self, cluster_str=None, container_instance=None, family=None, started_by=None,
+                           service_name=None, desiredStatus=None):  # noqa: N803 (moto's own name)
+        found = list_tasks(self, cluster_str, container_instance, family, started_by, None, desiredStatus or "RUNNING")
+        if service_name:
+            found = [t for t in found if getattr(t, "group", None) == "service:%s" % service_name.split("/")[-1]]
+        return found
+
+    backend_cls.list_tasks = patched_list_tasks
     backend_cls.create_service = patched_create_service
     backend_cls.update_service = patched_update_service
     backend_cls.delete_service = patched_delete_service

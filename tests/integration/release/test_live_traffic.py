@@ -148,6 +148,13 @@ def test_release_shows_on_the_listener(live_lab, dockerd):
     service = cloud.client("ecs").describe_services(cluster=CLUSTER, services=["employee-microservice"])["services"][0]
     assert service["runningCount"] == 1
     assert service["taskSets"][0]["runningCount"] == 1
+    ecs = cloud.client("ecs")
+    first = ecs.list_tasks(cluster=CLUSTER, serviceName="employee-microservice")["taskArns"]
+    assert len(first) == 1
+    task = ecs.describe_tasks(cluster=CLUSTER, tasks=first)["tasks"][0]
+    assert (task["lastStatus"], task["desiredStatus"], task["group"]) == (
+        "RUNNING", "RUNNING", "service:employee-microservice")
+    assert task["taskDefinitionArn"] == service["taskSets"][0]["taskDefinition"]
 
     # A new latest: the pipeline deploys it, the production listener answers with version 2.
     before = count(cloud, EMPLOYEE)
@@ -161,9 +168,48 @@ def test_release_shows_on_the_listener(live_lab, dockerd):
     health = elbv2.describe_target_health(TargetGroupArn=new_tg)["TargetHealthDescriptions"]
     assert [(h["Target"]["Id"], h["TargetHealth"]["State"]) for h in health] == [("127.0.0.1", "healthy")]
     assert health[0]["Target"]["Port"] != old_port
+    now = ecs.list_tasks(cluster=CLUSTER, serviceName="employee-microservice")["taskArns"]
+    assert len(now) == 1 and now != first
     # The original task set ended after the termination wait: its container and target are gone.
     assert len(settle(dockerd, cloud, 2)) == 2
     assert elbv2.describe_target_health(TargetGroupArn=live_tg)["TargetHealthDescriptions"] == []
+    old = ecs.describe_tasks(cluster=CLUSTER, tasks=first)["tasks"][0]
+    assert (old["lastStatus"], old["desiredStatus"]) == ("STOPPED", "STOPPED")
+    assert ecs.list_tasks(cluster=CLUSTER, serviceName="employee-microservice", desiredStatus="STOPPED")[
+        "taskArns"] == first
+
+
+def test_desired_count_runs_that_many_tasks_behind_the_target_group(live_lab, dockerd):
+    """Phase 9's `update-service --desired-count`: more tasks, each its own target, then fewer."""
+    cloud = live_lab["cloud"]
+    ecs, elbv2 = cloud.client("ecs"), cloud.client("elbv2")
+    live_tg = live_lab["target_groups"]["customer"]["one"]["arn"]
+
+    def healthy():
+        return sorted(h["Target"]["Port"] for h in elbv2.describe_target_health(TargetGroupArn=live_tg)[
+            "TargetHealthDescriptions"] if h["TargetHealth"]["State"] == "healthy")
+
+    def tasks():
+        return ecs.list_tasks(cluster=CLUSTER, serviceName="customer-microservice")["taskArns"]
+
+    def wait(count):
+        deadline = time.time() + 60
+        while (len(healthy()) != count or len(tasks()) != count) and time.time() < deadline:
+            time.sleep(0.3)
+
+    ecs.update_service(cluster=CLUSTER, service="customer-microservice", desiredCount=3)
+    wait(3)
+    assert len(healthy()) == 3 and len(set(healthy())) == 3
+    assert len(tasks()) == 3
+    assert len(settle(dockerd, cloud, 4)) == 4  # and employee's one
+    assert ecs.describe_services(cluster=CLUSTER, services=["customer-microservice"])["services"][0][
+        "runningCount"] == 3
+    assert all("customer version 1" in get(listeners(cloud)[80] + "/")[1] for _attempt in range(6))
+
+    ecs.update_service(cluster=CLUSTER, service="customer-microservice", desiredCount=1)
+    wait(1)
+    assert len(healthy()) == 1 and len(tasks()) == 1
+    assert len(settle(dockerd, cloud, 2)) == 2
 
 
 def test_image_that_exits_fails_and_traffic_stays(live_lab, dockerd):
