@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: alb
 short_description: An Application Load Balancer whose listeners stay converged across blue/green switches
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Creates or updates an Application Load Balancer with a production and a test listener (HTTP) for a
     list of services. The first service is each listener's default route; every other service gets a

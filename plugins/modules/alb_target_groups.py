@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: alb_target_groups
 short_description: The blue/green pairs of IP target groups of a list of services, in one run
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - For each service, creates or updates the two target groups C(<name>-tg-one) and C(<name>-tg-two)
     that CodeDeploy's ECS blue/green deployments switch between; target type C(ip), protocol HTTP, the

@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: codedeploy_application
 short_description: Manage a CodeDeploy application and its tags
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Creates or deletes a CodeDeploy application of a compute platform (ECS, Server or Lambda) and keeps its
     resource tags.

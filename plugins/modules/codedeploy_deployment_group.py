@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: codedeploy_deployment_group
 short_description: Manage the ECS blue/green deployment groups of a CodeDeploy application, several in one run
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Creates, updates in place or deletes CodeDeploy deployment groups of the ECS compute platform with
     blue/green traffic control; one run handles every group of O(deployment_groups).

@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: codepipeline_pipeline
 short_description: Manage CodePipeline pipelines and the EventBridge rules that start them, several in one run
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Creates, updates or deletes pipelines, their tags, and the EventBridge rules that start a pipeline when
     its CodeCommit branch or ECR tag changes (what the console makes and the API does not).

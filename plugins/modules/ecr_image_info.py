@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: ecr_image_info
 short_description: Which image a tag points at in Amazon ECR repositories
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - For each repository, C(DescribeImages) of one tag, the console's "Images" view of the lab's last
     step ("check that both repositories show the tag latest").

@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: ecr_image_push
 short_description: Push container images to Amazon ECR through the ECR API, from archives or a Docker engine
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Pushes one or more images to Amazon ECR repositories with the ECR layer API
     (C(BatchCheckLayerAvailability), C(InitiateLayerUpload), C(UploadLayerPart), C(CompleteLayerUpload), C(PutImage)),

@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: ecr_login
 short_description: Get Amazon ECR registry credentials (aws ecr get-login-password)
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Calls C(GetAuthorizationToken) and returns what C(docker login) needs for the account's ECR
     registry, the step C(aws ecr get-login-password | docker login --username AWS --password-stdin) of the lab.

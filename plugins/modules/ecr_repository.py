@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: ecr_repository
 short_description: Manage Amazon ECR repositories with their policy, lifecycle policy, scanning and tags
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Creates, updates or deletes private Amazon ECR repositories, their repository policy, lifecycle policy,
     scan on push, tag mutability, encryption and resource tags.

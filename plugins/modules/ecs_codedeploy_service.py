@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: ecs_codedeploy_service
 short_description: ECS services deployed by CodeDeploy blue/green, one run for every service
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Creates one ECS service C(<name>-microservice) per entry of O(services) on O(cluster), as the lab's
     C(create-<svc>-microservice-tg-two.json) does, with deployment controller C(CODE_DEPLOY), launch type

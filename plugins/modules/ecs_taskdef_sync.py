@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: ecs_taskdef_sync
 short_description: Register ECS task definitions only when their content changed, or deregister families
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - With O(state=present), takes a list of task definitions, each written as the input of RegisterTaskDefinition
     (what C(aws ecs register-task-definition --cli-input-json) reads), and registers a new revision

@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: endpoint_services_info
 short_description: Which AWS services an endpoint answers (AWS, the local cloud, LocalStack)
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Makes one cheap read-only call per service (for instance C(ListClusters) for ECS) and reports which
     services answered. A service answers when the call succeeds or is refused for a reason of the caller

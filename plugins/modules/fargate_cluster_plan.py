@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: fargate_cluster_plan
 short_description: Decide the lab's Fargate cluster name and what its CloudFormation stack needs, reading only
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Reads, in one run, the clusters the lab's names point at (DescribeClusters), this role's stacks for those
     names (C(Infra-ECS-Cluster-<cluster>), or O(stack_name)), the resources they own, and the deployed template,

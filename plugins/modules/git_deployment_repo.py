@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: git_deployment_repo
 short_description: Keep files committed on a branch of a local git repository and pushed, never force-pushing
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Makes a local folder a git repository on O(branch) whose last commit holds O(files), and pushes that branch
     to O(remote_url). This is the lab's C(deployment) folder (tasks 5.3 and 5.6); clone (or init), branch,

@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: lab_context_info
 short_description: What the AWS Academy lab account already holds, read in one run
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Reads, and changes nothing, what Phase 5 of the lab builds on; the account and partition
     (C(GetCallerIdentity)), the region, the VPC and its public subnets by C(Name) tag, the ARNs of the IAM

@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: preflight
 short_description: Refuse a role's bad input before anything changes
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - An action that runs on the controller only (no module is sent to a host, so it costs no module run).
   - Inside a role, validates the role's variables against the C(main) options of its
