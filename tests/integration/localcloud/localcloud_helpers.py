@@ -100,6 +100,11 @@ def assert_conforms(capture, service, operation):
     return doc
 
 
+def error_code(excinfo):
+    """The AWS error code of a ClientError caught by pytest.raises."""
+    return excinfo.value.response["Error"]["Code"]
+
+
 def error_codes(service, operation):
     """Error codes botocore's model lists for an operation."""
     return {shape.name for shape in service_model(service).operation_model(operation).error_shapes}

@@ -2,11 +2,9 @@
 import botocore.exceptions
 import pytest
 
+from localcloud_helpers import error_code
+
 ROLE = "arn:aws:iam::123456789012:role/DeployRole"
-
-
-def _code(excinfo):
-    return excinfo.value.response["Error"]["Code"]
 
 
 @pytest.fixture
@@ -57,12 +55,12 @@ def test_custom_configuration_lives_until_deleted(codedeploy):
                                        deploymentConfigName="Mine")
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         codedeploy.delete_deployment_config(deploymentConfigName="Mine")
-    assert _code(excinfo) == "DeploymentConfigInUseException"
+    assert error_code(excinfo) == "DeploymentConfigInUseException"
     codedeploy.delete_deployment_group(applicationName="app", deploymentGroupName="g")
     codedeploy.delete_deployment_config(deploymentConfigName="Mine")
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         codedeploy.get_deployment_config(deploymentConfigName="Mine")
-    assert _code(excinfo) == "DeploymentConfigDoesNotExistException"
+    assert error_code(excinfo) == "DeploymentConfigDoesNotExistException"
 
 
 @pytest.mark.parametrize("kwargs, code", [
@@ -78,13 +76,13 @@ def test_custom_configuration_lives_until_deleted(codedeploy):
 def test_create_configuration_errors(codedeploy, kwargs, code):
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         codedeploy.create_deployment_config(**kwargs)
-    assert _code(excinfo) == code
+    assert error_code(excinfo) == code
 
 
 def test_predefined_configuration_cannot_be_deleted(codedeploy):
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         codedeploy.delete_deployment_config(deploymentConfigName="CodeDeployDefault.ECSAllAtOnce")
-    assert _code(excinfo) == "InvalidOperationException"
+    assert error_code(excinfo) == "InvalidOperationException"
 
 
 def test_a_group_of_another_platform_refuses_a_custom_configuration(codedeploy):
@@ -93,13 +91,13 @@ def test_a_group_of_another_platform_refuses_a_custom_configuration(codedeploy):
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         codedeploy.create_deployment_group(applicationName="app", deploymentGroupName="g", serviceRoleArn=ROLE,
                                            deploymentConfigName="Hosts")
-    assert _code(excinfo) == "InvalidDeploymentConfigNameException"
+    assert error_code(excinfo) == "InvalidDeploymentConfigNameException"
 
 
 def test_stop_of_an_unknown_deployment(codedeploy):
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         codedeploy.stop_deployment(deploymentId="d-NOTHERE")
-    assert _code(excinfo) == "DeploymentDoesNotExistException"
+    assert error_code(excinfo) == "DeploymentDoesNotExistException"
 
 
 def test_stop_of_a_server_deployment_record(codedeploy):
@@ -113,4 +111,4 @@ def test_stop_of_a_server_deployment_record(codedeploy):
     assert codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] == "Stopped"
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         codedeploy.stop_deployment(deploymentId=deployment_id)
-    assert _code(excinfo) == "DeploymentAlreadyCompletedException"
+    assert error_code(excinfo) == "DeploymentAlreadyCompletedException"

@@ -2,11 +2,9 @@
 import botocore.exceptions
 import pytest
 
+from localcloud_helpers import error_code
+
 ROLE = "arn:aws:iam::123456789012:role/DeployRole"
-
-
-def _code(excinfo):
-    return excinfo.value.response["Error"]["Code"]
 
 
 @pytest.fixture
@@ -48,7 +46,7 @@ def test_update_changes_the_group_in_place_and_renames(codedeploy):
 def test_update_errors(codedeploy, kwargs, code):
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         codedeploy.update_deployment_group(**kwargs)
-    assert _code(excinfo) == code
+    assert error_code(excinfo) == code
 
 
 def test_rename_onto_an_existing_group(codedeploy):
@@ -56,14 +54,14 @@ def test_rename_onto_an_existing_group(codedeploy):
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         codedeploy.update_deployment_group(applicationName="app", currentDeploymentGroupName="g",
                                            newDeploymentGroupName="other")
-    assert _code(excinfo) == "DeploymentGroupAlreadyExistsException"
+    assert error_code(excinfo) == "DeploymentGroupAlreadyExistsException"
 
 
 def test_create_checks_the_config_and_defaults_it_per_platform(codedeploy):
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         codedeploy.create_deployment_group(applicationName="app", deploymentGroupName="x", serviceRoleArn=ROLE,
                                            deploymentConfigName="CodeDeployDefault.OneAtATime")
-    assert _code(excinfo) == "InvalidDeploymentConfigNameException"
+    assert error_code(excinfo) == "InvalidDeploymentConfigNameException"
     codedeploy.create_deployment_group(applicationName="app", deploymentGroupName="y", serviceRoleArn=ROLE)
     assert codedeploy.get_deployment_group(applicationName="app", deploymentGroupName="y")[
         "deploymentGroupInfo"]["deploymentConfigName"] == "CodeDeployDefault.ECSAllAtOnce"
@@ -77,7 +75,7 @@ def test_batch_get_reports_missing_groups(codedeploy):
     assert "absent" in answer["errorMessage"]
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         codedeploy.batch_get_deployment_groups(applicationName="nope", deploymentGroupNames=["g"])
-    assert _code(excinfo) == "ApplicationDoesNotExistException"
+    assert error_code(excinfo) == "ApplicationDoesNotExistException"
 
 
 def test_delete_group_and_application_are_idempotent_and_take_tags_along(codedeploy):

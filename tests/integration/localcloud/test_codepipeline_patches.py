@@ -7,9 +7,7 @@ import time
 import botocore.exceptions
 import pytest
 
-
-def _code(excinfo):
-    return excinfo.value.response["Error"]["Code"]
+from localcloud_helpers import error_code
 
 
 def _action(name, category, provider, inputs=(), outputs=(), run_order=1):
@@ -108,7 +106,7 @@ def test_create_with_a_role_trusting_several_services_and_defaults_shown(cloud, 
     assert (pipeline["pipelineType"], pipeline["executionMode"], pipeline["version"]) == ("V1", "SUPERSEDED", 1)
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         codepipeline.create_pipeline(pipeline=declaration)
-    assert _code(excinfo) == "PipelineNameInUseException"
+    assert error_code(excinfo) == "PipelineNameInUseException"
 
 
 def test_role_that_does_not_trust_codepipeline(cloud, declaration):
@@ -117,7 +115,7 @@ def test_role_that_does_not_trust_codepipeline(cloud, declaration):
                                                 "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]}))["Role"]["Arn"]
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         cloud.client("codepipeline").create_pipeline(pipeline=dict(declaration, roleArn=other))
-    assert _code(excinfo) == "InvalidStructureException"
+    assert error_code(excinfo) == "InvalidStructureException"
 
 
 def _broken(declaration, fault):
@@ -148,11 +146,11 @@ def test_declaration_faults_refused_on_create_and_update(cloud, declaration, fau
     codepipeline = cloud.client("codepipeline")
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         codepipeline.create_pipeline(pipeline=_broken(declaration, fault))
-    assert _code(excinfo) == code
+    assert error_code(excinfo) == code
     codepipeline.create_pipeline(pipeline=declaration)
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         codepipeline.update_pipeline(pipeline=_broken(declaration, fault))
-    assert _code(excinfo) == code
+    assert error_code(excinfo) == code
     assert codepipeline.get_pipeline(name="p")["pipeline"]["version"] == 1
 
 
