@@ -188,7 +188,6 @@ class Task:
         self.container = container
         self.containers = []  # docker container ids
         self.health = "initial"
-        self.started = time.time()
         self.record = None  # moto's ECS task, for ListTasks / DescribeTasks
 
     def doc(self):
