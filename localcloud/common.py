@@ -1,6 +1,8 @@
 """Small helpers shared by the local cloud's handlers."""
 import json
+import os
 import re
+import subprocess
 import uuid
 
 ACCOUNT_ID = "123456789012"
@@ -59,3 +61,20 @@ def read_body(environ):
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     return body
+
+
+def unmount_under(path):
+    """Unmount whatever is still mounted at or under `path` (deepest first): what a stopped dockerd may leave.
+
+    dockerd mounts its data root and network namespaces; when it is killed before it cleans up, the mounts stay
+    and the folders cannot be removed.
+    """
+    root = os.path.realpath(path)
+    try:
+        with open("/proc/self/mounts") as handle:
+            points = [line.split()[1].replace("\\040", " ") for line in handle]
+    except OSError:
+        return
+    for point in sorted((p for p in points if p == root or p.startswith(root + "/")), key=len, reverse=True):
+        if subprocess.run(["umount", point], capture_output=True, check=False).returncode:
+            subprocess.run(["umount", "-l", point], capture_output=True, check=False)

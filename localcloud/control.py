@@ -127,8 +127,12 @@ def _forget(state_dir):
         pass
 
 
-def _kill_group(pid, grace=10):
-    """TERM the process group of `pid` (ours: started with its own session), then KILL."""
+def _kill_group(pid, grace=60):
+    """TERM the process group of `pid` (ours: started with its own session), then KILL.
+
+    The grace is long enough for the server to remove its task containers and stop a Docker engine of its own;
+    it returns as soon as the group is gone.
+    """
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:

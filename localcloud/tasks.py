@@ -40,6 +40,7 @@ import uuid
 from moto.backends import get_backend
 from moto.ecs import models as ecs_models
 
+from localcloud.common import unmount_under
 from localcloud.patches import elbv2 as elbv2_patch
 
 LOG = logging.getLogger("localcloud.tasks")
@@ -130,7 +131,10 @@ class PrivateEngine:
             [binary, "--data-root", os.path.join(self.data, "data"), "--exec-root", os.path.join(self.run_dir, "exec"),
              "--pidfile", os.path.join(self.run_dir, "dockerd.pid"), "-H", "unix://" + sock,
              "--storage-driver=vfs", "--iptables=false", "--ip6tables=false", "--bridge=none"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+            # Its own session: `localcloud stop` signals the cloud's process group, and the engine must outlive the
+            # server until the server has removed the containers and stops the engine itself.
+            start_new_session=True)
         log.close()
         host = "unix://" + sock
         deadline = time.time() + timeout
@@ -149,15 +153,18 @@ class PrivateEngine:
         return None
 
     def stop(self):
+        """Stop the engine (it stops what still runs), then undo the mounts it may leave."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=30)
+                self.proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+        unmount_under(self.data)
         if self.run_dir:
+            unmount_under(self.run_dir)
             shutil.rmtree(self.run_dir, ignore_errors=True)
             self.run_dir = None
 

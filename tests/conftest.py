@@ -16,9 +16,15 @@ import urllib.request
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from botocore.stub import Stubber  # noqa: E402  pylint: disable=wrong-import-position
+
+from localcloud.common import unmount_under  # noqa: E402  pylint: disable=wrong-import-position
+
 BIN = os.path.dirname(sys.executable)
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "test",
@@ -285,6 +291,7 @@ def dockerd():
         proc.kill()
         proc.wait()
     log.close()
+    unmount_under(base)
     shutil.rmtree(base, ignore_errors=True)
 
 

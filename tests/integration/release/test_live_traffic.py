@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 import urllib.error
 import urllib.request
@@ -262,6 +263,12 @@ def test_own_engine_starts_and_stops_with_the_cloud(tmp_path):
                              check=False).stdout
         return out.split()
 
+    marker = str(90000 + port)  # a sleep no other process runs
+
+    def sleepers():
+        return subprocess.run(["pgrep", "-f", "busybox sleep %s" % marker], capture_output=True, text=True,
+                              check=False).stdout.split()
+
     started = cli("start", "--port", str(port), "--state-dir", state, "--registry-port", "0")
     try:
         assert started.returncode == 0, started.stderr
@@ -269,6 +276,15 @@ def test_own_engine_starts_and_stops_with_the_cloud(tmp_path):
             tasks = json.loads(resp.read())["tasks"]
         assert tasks["running"] is True and tasks["ownEngine"] is True, tasks
         assert len(dockerds()) == 1
+        # A container still running on that engine when the cloud stops (as a task would be).
+        engine = dict(env, DOCKER_HOST=tasks["dockerHost"], DOCKER_CONFIG=str(tmp_path / "docker-config"))
+        layer = tmp_path / "busybox.tar"
+        with tarfile.open(str(layer), "w") as tar:
+            tar.add(shutil.which("busybox"), arcname="bin/busybox")
+        subprocess.run(["docker", "import", str(layer), "lc-sleeper:1"], env=engine, check=True, capture_output=True)
+        subprocess.run(["docker", "run", "-d", "--network", "host", "lc-sleeper:1", "/bin/busybox", "sleep", marker],
+                       env=engine, check=True, capture_output=True)
+        assert sleepers()
     finally:
         stopped = cli("stop", "--state-dir", state)
     assert stopped.returncode == 0, stopped.stderr
@@ -276,6 +292,10 @@ def test_own_engine_starts_and_stops_with_the_cloud(tmp_path):
     while dockerds() and time.time() < deadline:
         time.sleep(0.2)
     assert dockerds() == []
+    # Nothing of the engine outlives the cloud: no container process, no mount left under the state dir.
+    assert sleepers() == []
+    with open("/proc/self/mounts") as handle:
+        assert [line for line in handle if " %s/" % state in line] == []
 
 
 def test_make_release_prints_what_the_listeners_answer(live_lab, tmp_path):
