@@ -63,6 +63,18 @@ def read_body(environ):
     return body
 
 
+def stop_process(proc, grace):
+    """TERM a child process (if it still runs), wait up to `grace` seconds, then KILL it."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def unmount_under(path):
     """Unmount whatever is still mounted at or under `path` (deepest first): what a stopped dockerd may leave.
 

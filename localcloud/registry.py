@@ -26,6 +26,8 @@ import uuid
 import urllib.error
 import urllib.request
 
+from localcloud.common import stop_process
+
 LOG = logging.getLogger("localcloud.registry")
 PR_SET_PDEATHSIG = 1
 # distribution's own tag grammar: a tag that does not match is not written to the store.
@@ -180,13 +182,7 @@ class Registry:
         ])
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 10)
         self.proc = None
 
     # -- the store: distribution's filesystem layout ---------------------------

@@ -40,7 +40,7 @@ import uuid
 from moto.backends import get_backend
 from moto.ecs import models as ecs_models
 
-from localcloud.common import unmount_under
+from localcloud.common import stop_process, unmount_under
 from localcloud.patches import elbv2 as elbv2_patch
 
 LOG = logging.getLogger("localcloud.tasks")
@@ -154,13 +154,7 @@ class PrivateEngine:
 
     def stop(self):
         """Stop the engine (it stops what still runs), then undo the mounts it may leave."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 60)
         self.proc = None
         unmount_under(self.data)
         if self.run_dir:

@@ -23,7 +23,7 @@ if ROOT not in sys.path:
 
 from botocore.stub import Stubber  # noqa: E402  pylint: disable=wrong-import-position
 
-from localcloud.common import unmount_under  # noqa: E402  pylint: disable=wrong-import-position
+from localcloud.common import stop_process, unmount_under  # noqa: E402  pylint: disable=wrong-import-position
 
 BIN = os.path.dirname(sys.executable)
 AWS_ENV = {
@@ -70,13 +70,7 @@ class LocalCloud:
         raise RuntimeError("local cloud did not answer within %ss" % timeout)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 15)
 
     def reset(self):
         """Forget every resource (moto's state, and ours where the cloud has a reset)."""
@@ -284,12 +278,7 @@ def dockerd():
         proc.terminate()
         pytest.fail("dockerd did not answer within 60 s, see %s/dockerd.log" % base)
     yield env
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_process(proc, 30)
     log.close()
     unmount_under(base)
     shutil.rmtree(base, ignore_errors=True)
