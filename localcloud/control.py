@@ -4,15 +4,15 @@
 and every process it spawned (docker-registry, git http-backend) with one
 signal to the process group, even when the server itself no longer answers.
 """
-import errno
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
+
+from localcloud.common import port_free
 
 PID_FILE = "localcloud.pid"
 LOG_FILE = "localcloud.log"
@@ -23,24 +23,25 @@ def port_in_use_message(host, port):
             "stop it or choose --port / CLOUD_PORT" % (port, host))
 
 
-def port_free(host, port):
-    """True when nothing listens on host:port (we can bind it ourselves)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                return False
-            raise
-    return True
-
-
 def _read_pid(state_dir):
+    return _read_pid_file(state_dir)[0]
+
+
+def _read_pid_file(state_dir):
+    """(pid, host, port) that `start` wrote; None for what the file lacks."""
     try:
         with open(os.path.join(state_dir, PID_FILE)) as handle:
-            return int(handle.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
+            fields = handle.read().split()
+    except OSError:
+        return None, None, None
+    try:
+        pid = int(fields[0])
+    except (ValueError, IndexError):
+        return None, None, None
+    try:
+        return pid, fields[1], int(fields[2])
+    except (ValueError, IndexError):
+        return pid, None, None
 
 
 def _alive(pid):
@@ -171,16 +172,45 @@ def _group_has_others(pgid):
     return False
 
 
-def stop(state_dir):
+def _ports(state_dir, host, port):
+    """[(host, port)] the cloud of `state_dir` listens on: its own, and its registry's when it answers."""
+    if host is None or port is None:
+        return []
+    ports = [(host, port)]
+    doc = _status_doc(host, port)
+    if doc and _same_dir(doc.get("state_dir", ""), state_dir) and doc.get("registry"):
+        reg_host, _, reg_port = doc["registry"].rpartition(":")
+        ports.append((reg_host, int(reg_port)))
+    return ports
+
+
+def _wait_free(ports, timeout):
+    """The (host, port) pairs of `ports` still listened on after `timeout` seconds (none once all are free)."""
+    deadline = time.time() + timeout
+    while True:
+        busy = [(host, port) for host, port in ports if not port_free(host, port)]
+        if not busy or time.time() >= deadline:
+            return busy
+        time.sleep(0.1)
+
+
+def stop(state_dir, timeout=30):
+    """Stop the cloud of `state_dir`; returns once it, its children and their ports are gone."""
     state_dir = os.path.abspath(state_dir)
-    pid = _read_pid(state_dir)
+    pid, host, port = _read_pid_file(state_dir)
     if pid is None or not (_alive(pid) or _group_has_others(pid)):
         _forget(state_dir)
         print("local cloud of %s is not running" % state_dir)
         return 0
+    ports = _ports(state_dir, host, port)
     _kill_group(pid)
     _forget(state_dir)
+    busy = _wait_free(ports, timeout)
     print("local cloud of %s stopped (pid %d)" % (state_dir, pid))
+    if busy:
+        print("still listened on after %ds, by another process: %s" % (
+            timeout, ", ".join("%s:%d" % pair for pair in busy)), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -29,8 +29,8 @@ from localcloud import listeners as listeners_mod
 from localcloud import release as release_mod
 from localcloud import tasks as tasks_mod
 from localcloud.codecommit import CodeCommit
-from localcloud.common import AwsError, aws_error_response, json_response, read_body, signing_scope
-from localcloud.control import port_free, port_in_use_message
+from localcloud.common import AwsError, aws_error_response, json_response, port_free, read_body, signing_scope
+from localcloud.control import port_in_use_message
 from localcloud.faults import Faults, RequestLog
 from localcloud.gitserver import PREFIX as GIT_PREFIX, GitHttp
 from localcloud.patches import apply_all as apply_moto_patches
