@@ -163,13 +163,13 @@ class LocalCloud:
         region, service = signing_scope(environ)
         prefix, operation = _target(environ)
         if operation is None:
-            operation = _action(environ) or "%s %s" % (environ.get("REQUEST_METHOD"),
-                                                       environ.get("PATH_INFO", "/"))
+            operation = _action(environ)
         if service is None and prefix:
             service = prefix.split("_")[0].lower()
-        self.requests.add(service, operation)
-        fault = self.faults.take([service, operation, environ.get("HTTP_X_AMZ_TARGET"),
-                                  "%s.%s" % (service, operation)])
+        # A REST request (S3) names no operation: the log shows its method and path, faults see its service only.
+        self.requests.add(service, operation or "%s %s" % (environ.get("REQUEST_METHOD"),
+                                                           environ.get("PATH_INFO", "/")))
+        fault = self.faults.take(service, operation)
         if fault:
             return self.answer_fault(fault, environ, start_response, service, prefix)
         host = environ.get("HTTP_HOST") or "%s:%d" % (self.host, self.port)
@@ -227,6 +227,10 @@ class LocalCloud:
         if mode == "unavailable":
             return self._protocol_error(environ, start_response, service, prefix, 503,
                                         "ServiceUnavailable", "Service Unavailable (localcloud fault)")
+        if service == "s3" or environ.get("REQUEST_METHOD") == "HEAD":
+            # S3 throttles with 503 SlowDown; to a HEAD that is the status alone, which botocore retries.
+            return self._protocol_error(environ, start_response, service, prefix, 503, "SlowDown",
+                                        "Please reduce your request rate. (localcloud fault)")
         code = "RequestLimitExceeded" if service == "ec2" else "Throttling"
         if prefix or not _is_query(environ):
             code = "ThrottlingException"
@@ -234,7 +238,17 @@ class LocalCloud:
 
     @staticmethod
     def _protocol_error(environ, start_response, service, prefix, status, code, message):
-        """An error in the shape the caller's protocol parses (JSON, query XML, EC2 XML)."""
+        """An error in the shape the caller's protocol parses (JSON, query XML, EC2 XML, S3 XML; none to a HEAD)."""
+        reason = "Bad Request" if status == 400 else "Service Unavailable"
+        if environ.get("REQUEST_METHOD") == "HEAD":
+            start_response("%d %s" % (status, reason), [("Content-Length", "0")])
+            return [b""]
+        if service == "s3":
+            body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>%s</Code><Message>%s</Message>"
+                    "<RequestId>localcloud-fault</RequestId></Error>" % (code, message)).encode()
+            start_response("%d %s" % (status, reason), [("Content-Type", "application/xml"),
+                                                        ("Content-Length", str(len(body)))])
+            return [body]
         if prefix or not _is_query(environ):
             return aws_error_response(start_response, AwsError(code, message, status))
         if service == "ec2":
@@ -245,7 +259,6 @@ class LocalCloud:
             body = ("<ErrorResponse><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message>"
                     "</Error><RequestId>localcloud-fault</RequestId></ErrorResponse>"
                     % ("Sender" if status < 500 else "Receiver", code, message)).encode()
-        reason = "Bad Request" if status == 400 else "Service Unavailable"
         start_response("%d %s" % (status, reason), [("Content-Type", "text/xml"),
                                                     ("Content-Length", str(len(body)))])
         return [body]
