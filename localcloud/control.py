@@ -61,10 +61,10 @@ def _alive(pid):
         return True
 
 
-def _status_doc(host, port, timeout=2):
-    """The cloud's own description of itself, or None when nothing of ours answers."""
+def _status_doc(host, port, timeout=2, what="status"):
+    """The cloud's own description of itself (or of what it holds), or None when nothing of ours answers."""
     try:
-        with urllib.request.urlopen("http://%s:%d/_localcloud/status" % (host, port),
+        with urllib.request.urlopen("http://%s:%d/_localcloud/%s" % (host, port, what),
                                     timeout=timeout) as resp:
             return json.loads(resp.read())
     except Exception:  # not ours, not up, or not HTTP at all
@@ -172,16 +172,33 @@ def _group_has_others(pgid):
     return False
 
 
-def _ports(state_dir, host, port):
-    """[(host, port)] the cloud of `state_dir` listens on: its own, and its registry's when it answers."""
+def _before_stop(state_dir, host, port):
+    """([(host, port)] the cloud of `state_dir` listens on, what it holds or None): asked before it stops.
+
+    The ports are its own and, when it answers, its registry's.
+    """
     if host is None or port is None:
-        return []
+        return [], None
     ports = [(host, port)]
     doc = _status_doc(host, port)
-    if doc and _same_dir(doc.get("state_dir", ""), state_dir) and doc.get("registry"):
+    if not (doc and _same_dir(doc.get("state_dir", ""), state_dir)):
+        return ports, None
+    if doc.get("registry"):
         reg_host, _, reg_port = doc["registry"].rpartition(":")
         ports.append((reg_host, int(reg_port)))
-    return ports
+    return ports, _status_doc(host, port, timeout=10, what="holdings")
+
+
+def _losses(state_dir, held):
+    """Lines that say what a stop took with it, and what stays."""
+    if held is None:
+        return ["what it held could not be read (it did not answer): everything but its CodeCommit repositories "
+                "is gone with it"]
+    lines = ["gone with it (moto's state and the runs are in memory, the ECR image store is emptied at the next "
+             "start): %s" % ", ".join(held["lost"]) if held.get("lost") else "it held nothing that a stop loses"]
+    if held.get("kept"):
+        lines.append("kept in %s: %s" % (os.path.join(state_dir, "codecommit"), ", ".join(held["kept"])))
+    return lines
 
 
 def _wait_free(ports, timeout):
@@ -202,11 +219,14 @@ def stop(state_dir, timeout=30):
         _forget(state_dir)
         print("local cloud of %s is not running" % state_dir)
         return 0
-    ports = _ports(state_dir, host, port)
+    ports, held = _before_stop(state_dir, host, port)
     _kill_group(pid)
     _forget(state_dir)
     busy = _wait_free(ports, timeout)
-    print("local cloud of %s stopped (pid %d)" % (state_dir, pid))
+    where = " (http://%s:%d)" % (host, port) if port is not None else ""
+    print("local cloud of %s%s stopped (pid %d)" % (state_dir, where, pid))
+    for line in _losses(state_dir, held):
+        print(line)
     if busy:
         print("still listened on after %ds, by another process: %s" % (
             timeout, ", ".join("%s:%d" % pair for pair in busy)), file=sys.stderr)

@@ -25,6 +25,7 @@ from moto.moto_server.werkzeug_app import (
 )
 
 from localcloud import ecr as ecr_mod
+from localcloud import holdings as holdings_mod
 from localcloud import listeners as listeners_mod
 from localcloud import release as release_mod
 from localcloud import tasks as tasks_mod
@@ -293,6 +294,8 @@ class LocalCloud:
         if what == "listeners" and method == "GET":
             return reply({"listeners": self.listeners.docs() if self.listeners is not None else [],
                           "tasks": self.tasks_status()})
+        if what == "holdings" and method == "GET":
+            return reply(holdings_mod.summary(self))
         if what == "requests" and method == "GET":
             return reply(self.requests.state())
         if what == "requests/reset" and method == "POST":

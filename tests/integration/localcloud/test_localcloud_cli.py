@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.request
 
+import boto3
 import pytest
 
 from conftest import AWS_ENV, ROOT, free_port
@@ -159,6 +160,35 @@ def test_stop_returns_once_both_ports_are_free(background):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(("127.0.0.1", taken))
             sock.listen(1)
+
+
+def test_stop_says_what_is_lost(background):
+    """`make cloud-down` names what went with the cloud (moto's state, runs) and what stays (CodeCommit)."""
+    state, port = background
+    assert cli("start", "--port", str(port), "--state-dir", state, "--registry-port", "0").returncode == 0
+
+    def client(service):
+        return boto3.client(service, endpoint_url="http://127.0.0.1:%d" % port, region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test")
+
+    client("ec2").create_vpc(CidrBlock="10.0.0.0/16")
+    ecs = client("ecs")
+    ecs.create_cluster(clusterName="microservices-serverlesscluster")
+    for family in ("customer-microservice", "employee-microservice"):
+        ecs.register_task_definition(family=family, containerDefinitions=[{"name": "a", "image": "a", "memory": 128}])
+    client("codecommit").create_repository(repositoryName="deployment")
+    stopped = cli("stop", "--state-dir", state)
+    assert stopped.returncode == 0, stopped.stderr
+    lines = stopped.stdout.splitlines()
+    assert lines[0].startswith("local cloud of %s (http://127.0.0.1:%d) stopped (pid " % (os.path.abspath(state), port))
+    assert lines[1] == ("gone with it (moto's state and the runs are in memory, the ECR image store is emptied at "
+                        "the next start): 1 VPC, 1 ECS cluster, 2 ECS task definitions")
+    assert lines[2] == "kept in %s: 1 CodeCommit repository (deployment)" % os.path.join(
+        os.path.abspath(state), "codecommit")
+
+    assert cli("start", "--port", str(port), "--state-dir", state, "--registry-port", "0").returncode == 0
+    client("codecommit").delete_repository(repositoryName="deployment")
+    assert cli("stop", "--state-dir", state).stdout.splitlines()[1:] == ["it held nothing that a stop loses"]
 
 
 def test_port_taken_by_another_process(background):
