@@ -6,17 +6,10 @@ moto's repositories). CodeCommit repositories are bare git repositories on disk:
 """
 import os
 
-from moto.backends import get_backend
-
 from localcloud.patches.pipeline_runs import executions_of
+from localcloud.tasks import _backends
 
 IN_PROGRESS = ("Created", "Queued", "InProgress", "Ready", "Stopping")
-
-
-def _backends(service):
-    for _account, regions in list(get_backend(service).items()):
-        for _region, backend in list(regions.items()):
-            yield backend
 
 
 def _count(service, each):
