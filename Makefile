@@ -6,12 +6,20 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 CLOUD_PORT ?= 4566
 CLOUD_STATE ?= $(CURDIR)/.localcloud
-export LOCALCLOUD_ENDPOINT ?= http://127.0.0.1:$(CLOUD_PORT)
+# The endpoint follows CLOUD_PORT, whatever LOCALCLOUD_ENDPOINT the shell exports: `make cloud` starts the cloud on
+# CLOUD_PORT, and the targets that talk to a cloud talk to that one; `cloud` (which lab and demo run first) and
+# `release` say which (SHOW_ENDPOINT).
+SHELL_LOCALCLOUD_ENDPOINT := $(LOCALCLOUD_ENDPOINT)
+override LOCALCLOUD_ENDPOINT := http://127.0.0.1:$(CLOUD_PORT)
+export LOCALCLOUD_ENDPOINT
+SHOW_ENDPOINT = @echo "local cloud endpoint: $(LOCALCLOUD_ENDPOINT) (CLOUD_PORT=$(CLOUD_PORT))$(if $(filter-out \
+  $(LOCALCLOUD_ENDPOINT),$(SHELL_LOCALCLOUD_ENDPOINT)),; the exported LOCALCLOUD_ENDPOINT=$(SHELL_LOCALCLOUD_ENDPOINT) \
+  is not used: give CLOUD_PORT=<its port> to use that cloud,)"
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Dummy credentials for the local cloud; a real account uses inventories/aws.
 LOCAL_AWS_ENV := AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_SESSION_TOKEN=test AWS_DEFAULT_REGION=us-east-1
-PLAYBOOK := $(LOCAL_AWS_ENV) $(BIN)/ansible-playbook -i inventories/local
+PLAYBOOK := $(LOCAL_AWS_ENV) LOCALCLOUD_ENDPOINT=$(LOCALCLOUD_ENDPOINT) $(BIN)/ansible-playbook -i inventories/local
 
 .PHONY: docs docsite docs-lint artifact ee changelog-lint release-notes python-check help setup system-deps cloud cloud-down lab images demo release show test pytest lint sanity molecule bench clean
 
@@ -61,6 +69,7 @@ system-deps:
 
 ## The local cloud: moto + git-backed CodeCommit + ECR registry side.
 cloud: setup
+	$(SHOW_ENDPOINT)
 	$(BIN)/python -m localcloud start --port $(CLOUD_PORT) --state-dir $(CLOUD_STATE)
 
 cloud-down:
@@ -76,13 +85,14 @@ images: setup
 
 demo: setup system-deps cloud lab images
 	$(PLAYBOOK) playbooks/site.yml $(DEMO_ARGS)
-	$(MAKE) --no-print-directory release SERVICE=employee
+	$(MAKE) --no-print-directory release SERVICE=employee CLOUD_PORT=$(CLOUD_PORT)
 
 ## One release on the local cloud (Phases 5 to 8 done): a new image of a sample
 ## service as latest, the pipeline it starts followed, traffic before and after.
 SERVICE ?= employee
 release: setup
-	$(LOCAL_AWS_ENV) $(BIN)/python -m localcloud.release_cli --service $(SERVICE)
+	$(SHOW_ENDPOINT)
+	$(LOCAL_AWS_ENV) $(BIN)/python -m localcloud.release_cli --service $(SERVICE) --endpoint $(LOCALCLOUD_ENDPOINT)
 
 test: setup system-deps
 	bash tests/run-all.sh

@@ -1,7 +1,9 @@
 """Small helpers shared by the local cloud's handlers."""
+import errno
 import json
 import os
 import re
+import socket
 import subprocess
 import uuid
 
@@ -42,6 +44,33 @@ def signing_scope(environ):
     if match:
         return match.group(1), match.group(2)
     return None, None
+
+
+def port_free(host, port):
+    """True when a server may listen on host:port now: nothing listens there.
+
+    The check binds as the servers bind (werkzeug and docker-registry set SO_REUSEADDR). A stopped server leaves
+    sockets on its port for up to a minute: TIME_WAIT where it closed a connection first (werkzeug closes after
+    every answer), FIN_WAIT_2 towards a client that still holds a connection open. They keep a plain bind off the
+    port but not a listening server, so they must not fail the check.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+            sock.listen(1)
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+    return True
+
+
+def free_port(host="127.0.0.1"):
+    """A port of `host` that nothing uses now (the kernel's pick)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
 
 
 def read_body(environ):

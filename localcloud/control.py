@@ -4,15 +4,15 @@
 and every process it spawned (docker-registry, git http-backend) with one
 signal to the process group, even when the server itself no longer answers.
 """
-import errno
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
+
+from localcloud.common import port_free
 
 PID_FILE = "localcloud.pid"
 LOG_FILE = "localcloud.log"
@@ -23,24 +23,25 @@ def port_in_use_message(host, port):
             "stop it or choose --port / CLOUD_PORT" % (port, host))
 
 
-def port_free(host, port):
-    """True when nothing listens on host:port (we can bind it ourselves)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                return False
-            raise
-    return True
-
-
 def _read_pid(state_dir):
+    return _read_pid_file(state_dir)[0]
+
+
+def _read_pid_file(state_dir):
+    """(pid, host, port) that `start` wrote; None for what the file lacks."""
     try:
         with open(os.path.join(state_dir, PID_FILE)) as handle:
-            return int(handle.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
+            fields = handle.read().split()
+    except OSError:
+        return None, None, None
+    try:
+        pid = int(fields[0])
+    except (ValueError, IndexError):
+        return None, None, None
+    try:
+        return pid, fields[1], int(fields[2])
+    except (ValueError, IndexError):
+        return pid, None, None
 
 
 def _alive(pid):
@@ -60,10 +61,10 @@ def _alive(pid):
         return True
 
 
-def _status_doc(host, port, timeout=2):
-    """The cloud's own description of itself, or None when nothing of ours answers."""
+def _status_doc(host, port, timeout=2, what="status"):
+    """The cloud's own description of itself (or of what it holds), or None when nothing of ours answers."""
     try:
-        with urllib.request.urlopen("http://%s:%d/_localcloud/status" % (host, port),
+        with urllib.request.urlopen("http://%s:%d/_localcloud/%s" % (host, port, what),
                                     timeout=timeout) as resp:
             return json.loads(resp.read())
     except Exception:  # not ours, not up, or not HTTP at all
@@ -171,16 +172,65 @@ def _group_has_others(pgid):
     return False
 
 
-def stop(state_dir):
+def _before_stop(state_dir, host, port):
+    """([(host, port)] the cloud of `state_dir` listens on, what it holds or None): asked before it stops.
+
+    The ports are its own and, when it answers, its registry's.
+    """
+    if host is None or port is None:
+        return [], None
+    ports = [(host, port)]
+    doc = _status_doc(host, port)
+    if not (doc and _same_dir(doc.get("state_dir", ""), state_dir)):
+        return ports, None
+    if doc.get("registry"):
+        reg_host, _, reg_port = doc["registry"].rpartition(":")
+        ports.append((reg_host, int(reg_port)))
+    return ports, _status_doc(host, port, timeout=10, what="holdings")
+
+
+def _losses(state_dir, held):
+    """Lines that say what a stop took with it, and what stays."""
+    if held is None:
+        return ["what it held could not be read (it did not answer): everything but its CodeCommit repositories "
+                "is gone with it"]
+    lines = ["gone with it (moto's state and the runs are in memory, the ECR image store is emptied at the next "
+             "start): %s" % ", ".join(held["lost"]) if held.get("lost") else "it held nothing that a stop loses"]
+    if held.get("kept"):
+        lines.append("kept in %s: %s" % (os.path.join(state_dir, "codecommit"), ", ".join(held["kept"])))
+    return lines
+
+
+def _wait_free(ports, timeout):
+    """The (host, port) pairs of `ports` still listened on after `timeout` seconds (none once all are free)."""
+    deadline = time.time() + timeout
+    while True:
+        busy = [(host, port) for host, port in ports if not port_free(host, port)]
+        if not busy or time.time() >= deadline:
+            return busy
+        time.sleep(0.1)
+
+
+def stop(state_dir, timeout=30):
+    """Stop the cloud of `state_dir`; returns once it, its children and their ports are gone."""
     state_dir = os.path.abspath(state_dir)
-    pid = _read_pid(state_dir)
+    pid, host, port = _read_pid_file(state_dir)
     if pid is None or not (_alive(pid) or _group_has_others(pid)):
         _forget(state_dir)
         print("local cloud of %s is not running" % state_dir)
         return 0
+    ports, held = _before_stop(state_dir, host, port)
     _kill_group(pid)
     _forget(state_dir)
-    print("local cloud of %s stopped (pid %d)" % (state_dir, pid))
+    busy = _wait_free(ports, timeout)
+    where = " (http://%s:%d)" % (host, port) if port is not None else ""
+    print("local cloud of %s%s stopped (pid %d)" % (state_dir, where, pid))
+    for line in _losses(state_dir, held):
+        print(line)
+    if busy:
+        print("still listened on after %ds, by another process: %s" % (
+            timeout, ", ".join("%s:%d" % pair for pair in busy)), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -67,15 +67,21 @@ class Faults:
         return {"id": rule["id"], "mode": rule["mode"], "remaining": rule["remaining"],
                 "seconds_left": left, "match": rule["match"], "hits": rule["hits"]}
 
-    def take(self, labels):
-        """The mode of the first live rule matching one of `labels`, consuming one use."""
+    def take(self, service, operation):
+        """The mode of the first live rule for this request, consuming one use.
+
+        A rule's ``match`` is, whatever its case, the signing service (``ecs``, ``s3``), the operation
+        (``CreateListener``) or both as ``service.Operation``; no part of a path or a bucket name matches.
+        """
+        labels = set(label.lower() for label in (service, operation) if label)
+        if service and operation:
+            labels.add(("%s.%s" % (service, operation)).lower())
         now = time.time()
         with self._lock:
             for rule in self._rules:
                 if self._expired(rule, now):
                     continue
-                if rule["match"] and not any(rule["match"].lower() in (label or "").lower()
-                                             for label in labels):
+                if rule["match"] and rule["match"].lower() not in labels:
                     continue
                 if rule["remaining"] is not None:
                     rule["remaining"] -= 1

@@ -19,14 +19,13 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import uuid
 import urllib.error
 import urllib.request
 
-from localcloud.common import stop_process
+from localcloud.common import free_port, port_free, stop_process
 
 LOG = logging.getLogger("localcloud.registry")
 PR_SET_PDEATHSIG = 1
@@ -54,21 +53,6 @@ def _bcrypt_line(user, password):
             import crypt
         hashed = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
     return "%s:%s\n" % (user, hashed)
-
-
-def free_port(host="127.0.0.1"):
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-def port_free(host, port):
-    with socket.socket() as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 class Registry:

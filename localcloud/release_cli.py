@@ -8,17 +8,22 @@ traffic before and after. Needs Phases 5 to 8 done on the cloud at LOCALCLOUD_EN
 
 As on AWS, creating the pipeline (Phase 8) ran it once: that first execution deployed version 1. A
 release waits for executions still in progress (the first one, right after site.yml) to end, then
-numbers its version after the executions so far: the first release is version 2.
+numbers its version after the one live: the version the pages of the image that the service's ECS
+service runs say, plus one (the first release is version 2). A destroy and a rebuild start the
+pipeline's executions again from one, not the live version: the count of executions only stands in
+where no live image says its version.
 
     python -m localcloud.release_cli --service employee [--endpoint http://127.0.0.1:4566]
 """
 import argparse
 import hashlib
 import importlib.util
+import io
 import json
 import os
 import re
 import sys
+import tarfile
 import time
 import urllib.error
 import urllib.request
@@ -62,11 +67,76 @@ def _digest(manifest):
     return "sha256:" + hashlib.sha256(manifest).hexdigest()
 
 
+def _reference(image):
+    """(repository URI, tag or None, digest or None) of an image reference: ``<uri>[:<tag>][@<digest>]``."""
+    name, _, digest = image.partition("@")
+    uri, sep, tag = name.rpartition(":")
+    if not sep or "/" in tag:  # no tag: the colon was the registry's port
+        uri, tag = name, None
+    return uri, tag, digest or None
+
+
+def _images_running(cloud, repository_uri):
+    """The image references (``<uri>@sha256:...`` or ``<uri>:<tag>``) of `repository_uri` that ACTIVE ECS
+    services run now, by their task definitions."""
+    ecs = cloud.ecs
+    found = set()
+    for cluster in ecs.list_clusters()["clusterArns"]:
+        arns = ecs.list_services(cluster=cluster, maxResults=100)["serviceArns"]
+        for first in range(0, len(arns), 10):
+            for svc in ecs.describe_services(cluster=cluster, services=arns[first:first + 10])["services"]:
+                if svc.get("status") != "ACTIVE" or not svc.get("taskDefinition"):
+                    continue
+                taskdef = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+                found.update(c["image"] for c in taskdef["containerDefinitions"]
+                             if _reference(c.get("image", ""))[0] == repository_uri)
+    return found
+
+
+def _version_in_image(cloud, service, image):
+    """The version the sample pages of `image` (a reference to repository `service`) say, or None."""
+    _uri, tag, digest = _reference(image)
+    image_id = {"imageDigest": digest} if digest else {"imageTag": tag or "latest"}
+    images = cloud.ecr.batch_get_image(repositoryName=service, imageIds=[image_id])["images"]
+    if not images:
+        return None
+    said = re.compile(r"%s version (\d+)\b" % re.escape(service))
+    for layer in reversed(json.loads(images[0]["imageManifest"]).get("layers", [])):
+        url = cloud.ecr.get_download_url_for_layer(repositoryName=service, layerDigest=layer["digest"])["downloadUrl"]
+        try:
+            with urllib.request.urlopen(url, timeout=60) as resp:
+                data = resp.read()
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+                for member in tar:
+                    if member.isfile() and member.name.lstrip("./").startswith("www/"):
+                        found = said.search(tar.extractfile(member).read().decode("utf-8", "replace"))
+                        if found:
+                            return int(found.group(1))
+        except (OSError, tarfile.TarError):  # not a layer of files (another image than the samples)
+            continue
+    return None
+
+
+def live_version(cloud, service):
+    """The version the service runs now: what the pages of the image its ECS service runs say (the highest, when
+    several services run images of the repository); None when no service runs one that says a version."""
+    try:
+        uri = cloud.ecr.describe_repositories(repositoryNames=[service])["repositories"][0]["repositoryUri"]
+    except cloud.ecr.exceptions.RepositoryNotFoundException:
+        return None
+    versions = [_version_in_image(cloud, service, image) for image in sorted(_images_running(cloud, uri))]
+    return max((v for v in versions if v is not None), default=None)
+
+
 def next_version(cloud, service, asked, number, busybox=None):
-    """(version, manifest, blobs) of the image to release: `asked`, else the first number from `number` on
-    whose image is not ``latest`` already (pushing the same image again would start nothing, as on AWS)."""
+    """(version, manifest, blobs) of the image to release: `asked`, else the first number from the live version
+    plus one (`number`, the count of executions plus one, where no live image says its version, or when it is
+    higher) whose image is not ``latest`` already (pushing the same image again would start nothing, as on AWS)."""
     if asked:
         return (asked,) + image_of(service, asked, busybox)
+    live = live_version(cloud, service)
+    if live is not None:
+        number = max(number, live + 1)
     try:
         latest = cloud.ecr.describe_images(repositoryName=service, imageIds=[{"imageTag": "latest"}])[
             "imageDetails"][0]["imageDigest"]
@@ -235,8 +305,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--service", required=True, help="a sample service: customer or employee")
     parser.add_argument("--endpoint", default=os.environ.get("LOCALCLOUD_ENDPOINT", "http://127.0.0.1:4566"))
-    parser.add_argument("--version", help="the version the new image says it is (default: the number of the "
-                        "pipeline's executions so far plus one; the first, at CreatePipeline, deployed version 1)")
+    parser.add_argument("--version", help="the version the new image says it is (default: the live version plus one, "
+                        "as the pages of the image the service runs say it; else the number of the pipeline's "
+                        "executions so far plus one; the first, at CreatePipeline, deployed version 1)")
     parser.add_argument("--busybox", help="busybox-static to put in the image (default /bin/busybox)")
     parser.add_argument("--archive-dir", default=os.path.join(ROOT, ".cache", "images"),
                         help="folder of the sample images' archives that Phase 5 pushes (make images writes them); "

@@ -25,12 +25,13 @@ from moto.moto_server.werkzeug_app import (
 )
 
 from localcloud import ecr as ecr_mod
+from localcloud import holdings as holdings_mod
 from localcloud import listeners as listeners_mod
 from localcloud import release as release_mod
 from localcloud import tasks as tasks_mod
 from localcloud.codecommit import CodeCommit
-from localcloud.common import AwsError, aws_error_response, json_response, read_body, signing_scope
-from localcloud.control import port_free, port_in_use_message
+from localcloud.common import AwsError, aws_error_response, json_response, port_free, read_body, signing_scope
+from localcloud.control import port_in_use_message
 from localcloud.faults import Faults, RequestLog
 from localcloud.gitserver import PREFIX as GIT_PREFIX, GitHttp
 from localcloud.patches import apply_all as apply_moto_patches
@@ -163,13 +164,13 @@ class LocalCloud:
         region, service = signing_scope(environ)
         prefix, operation = _target(environ)
         if operation is None:
-            operation = _action(environ) or "%s %s" % (environ.get("REQUEST_METHOD"),
-                                                       environ.get("PATH_INFO", "/"))
+            operation = _action(environ)
         if service is None and prefix:
             service = prefix.split("_")[0].lower()
-        self.requests.add(service, operation)
-        fault = self.faults.take([service, operation, environ.get("HTTP_X_AMZ_TARGET"),
-                                  "%s.%s" % (service, operation)])
+        # A REST request (S3) names no operation: the log shows its method and path, faults see its service only.
+        self.requests.add(service, operation or "%s %s" % (environ.get("REQUEST_METHOD"),
+                                                           environ.get("PATH_INFO", "/")))
+        fault = self.faults.take(service, operation)
         if fault:
             return self.answer_fault(fault, environ, start_response, service, prefix)
         host = environ.get("HTTP_HOST") or "%s:%d" % (self.host, self.port)
@@ -227,6 +228,10 @@ class LocalCloud:
         if mode == "unavailable":
             return self._protocol_error(environ, start_response, service, prefix, 503,
                                         "ServiceUnavailable", "Service Unavailable (localcloud fault)")
+        if service == "s3" or environ.get("REQUEST_METHOD") == "HEAD":
+            # S3 throttles with 503 SlowDown; to a HEAD that is the status alone, which botocore retries.
+            return self._protocol_error(environ, start_response, service, prefix, 503, "SlowDown",
+                                        "Please reduce your request rate. (localcloud fault)")
         code = "RequestLimitExceeded" if service == "ec2" else "Throttling"
         if prefix or not _is_query(environ):
             code = "ThrottlingException"
@@ -234,7 +239,17 @@ class LocalCloud:
 
     @staticmethod
     def _protocol_error(environ, start_response, service, prefix, status, code, message):
-        """An error in the shape the caller's protocol parses (JSON, query XML, EC2 XML)."""
+        """An error in the shape the caller's protocol parses (JSON, query XML, EC2 XML, S3 XML; none to a HEAD)."""
+        reason = "Bad Request" if status == 400 else "Service Unavailable"
+        if environ.get("REQUEST_METHOD") == "HEAD":
+            start_response("%d %s" % (status, reason), [("Content-Length", "0")])
+            return [b""]
+        if service == "s3":
+            body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>%s</Code><Message>%s</Message>"
+                    "<RequestId>localcloud-fault</RequestId></Error>" % (code, message)).encode()
+            start_response("%d %s" % (status, reason), [("Content-Type", "application/xml"),
+                                                        ("Content-Length", str(len(body)))])
+            return [body]
         if prefix or not _is_query(environ):
             return aws_error_response(start_response, AwsError(code, message, status))
         if service == "ec2":
@@ -245,7 +260,6 @@ class LocalCloud:
             body = ("<ErrorResponse><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message>"
                     "</Error><RequestId>localcloud-fault</RequestId></ErrorResponse>"
                     % ("Sender" if status < 500 else "Receiver", code, message)).encode()
-        reason = "Bad Request" if status == 400 else "Service Unavailable"
         start_response("%d %s" % (status, reason), [("Content-Type", "text/xml"),
                                                     ("Content-Length", str(len(body)))])
         return [body]
@@ -280,6 +294,8 @@ class LocalCloud:
         if what == "listeners" and method == "GET":
             return reply({"listeners": self.listeners.docs() if self.listeners is not None else [],
                           "tasks": self.tasks_status()})
+        if what == "holdings" and method == "GET":
+            return reply(holdings_mod.summary(self))
         if what == "requests" and method == "GET":
             return reply(self.requests.state())
         if what == "requests/reset" and method == "POST":

@@ -23,11 +23,14 @@ What moto 5.2.5 does differently, and what this restores (each listed in localcl
   ServiceNotActiveException ("Service was not ACTIVE.").
 - ListTasks ignores ``serviceName`` and, with no ``desiredStatus``, lists stopped tasks too. AWS lists
   the service's tasks (its group ``service:<name>``), RUNNING ones unless asked for STOPPED.
+- ListTaskDefinitions answers in registration order and ignores ``sort``. AWS sorts by family name and
+  revision, ascending, or descending with ``sort: DESC`` (the newest revision of a family first).
 """
 import os
 
 from moto.core.utils import utcnow
-from moto.ecs import models
+from moto.core.responses import ActionResult
+from moto.ecs import models, responses
 from moto.ecs.exceptions import ECSException, InvalidParameterException
 
 CODE_DEPLOY = "CODE_DEPLOY"
@@ -75,6 +78,18 @@ def _primary_task_set(backend, service):
     task_set.pending_count = 0
     task_set.stabilityStatus = "STABILIZING"
     return task_set
+
+
+def _family_and_revision(arn):
+    family, _, revision = arn.rsplit("/", 1)[-1].rpartition(":")
+    return family, int(revision)
+
+
+def _list_task_definitions(self):
+    """ListTaskDefinitions sorted as AWS sorts it: family name, then revision; ``sort: DESC`` reverses both."""
+    arns = self.ecs_backend.list_task_definitions(self._get_param("familyPrefix"), self._get_param("status", "ACTIVE"))
+    arns.sort(key=_family_and_revision, reverse=(self._get_param("sort") or "ASC").upper() == "DESC")
+    return ActionResult({"taskDefinitionArns": arns})
 
 
 def apply():
@@ -164,6 +179,7 @@ def apply():
         return found
 
     backend_cls.list_tasks = patched_list_tasks
+    responses.EC2ContainerServiceResponse.list_task_definitions = _list_task_definitions
     backend_cls.create_service = patched_create_service
     backend_cls.update_service = patched_update_service
     backend_cls.delete_service = patched_delete_service

@@ -1,12 +1,14 @@
 """`python -m localcloud start|stop|status`: background life cycle, port taken, idempotent stop."""
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 
+import boto3
 import pytest
 
 from conftest import AWS_ENV, ROOT, free_port
@@ -104,6 +106,89 @@ def test_registry_child_is_stopped_too(background):
     cli("stop", "--state-dir", state)
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", reg_port), timeout=2).close()
+
+
+def _closed_by_the_server(port, request):
+    """One request that the server answers and closes first: its side of the connection stays in TIME_WAIT."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        while sock.recv(65536):
+            pass
+
+
+def test_restart_right_after_stop_with_client_connections(background):
+    """`make cloud-down` then `make cloud` after a run: the sockets clients left on both ports do not block the start.
+
+    Connections the servers closed first (werkzeug closes after every answer) stay in TIME_WAIT on the servers'
+    ports for a minute; connections a client still holds (keep-alive) when the servers stop stay in FIN_WAIT_2.
+    Neither keeps a server from listening, and the registry keeps its port.
+    """
+    state, port = background
+    registry = shutil.which("docker-registry") is not None
+    reg_port = free_port()
+    args = ("--port", str(port), "--state-dir", state, "--registry-port", str(reg_port))
+    assert cli("start", *args).returncode == 0
+    ports = [port] + ([reg_port] if registry else [])
+    if registry:
+        assert answers(port)["registry"] == "127.0.0.1:%d" % reg_port
+        _closed_by_the_server(reg_port, b"GET /v2/ HTTP/1.0\r\n\r\n")
+    _closed_by_the_server(port, b"GET /_localcloud/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    held = [socket.create_connection(("127.0.0.1", p), timeout=5) for p in ports]
+    try:
+        stopped = cli("stop", "--state-dir", state)
+        assert stopped.returncode == 0, stopped.stderr
+        started = cli("start", *args)
+        assert started.returncode == 0, started.stderr
+        doc = answers(port)
+        assert doc is not None
+        if registry:
+            assert doc["registry"] == "127.0.0.1:%d" % reg_port, doc
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def test_stop_returns_once_both_ports_are_free(background):
+    if not shutil.which("docker-registry"):
+        pytest.skip("docker-registry is not installed")
+    state, port = background
+    reg_port = free_port()
+    assert cli("start", "--port", str(port), "--state-dir", state, "--registry-port", str(reg_port)).returncode == 0
+    assert cli("stop", "--state-dir", state).returncode == 0
+    for taken in (port, reg_port):
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", taken))
+            sock.listen(1)
+
+
+def test_stop_says_what_is_lost(background):
+    """`make cloud-down` names what went with the cloud (moto's state, runs) and what stays (CodeCommit)."""
+    state, port = background
+    assert cli("start", "--port", str(port), "--state-dir", state, "--registry-port", "0").returncode == 0
+
+    def client(service):
+        return boto3.client(service, endpoint_url="http://127.0.0.1:%d" % port, region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test")
+
+    client("ec2").create_vpc(CidrBlock="10.0.0.0/16")
+    ecs = client("ecs")
+    ecs.create_cluster(clusterName="microservices-serverlesscluster")
+    for family in ("customer-microservice", "employee-microservice"):
+        ecs.register_task_definition(family=family, containerDefinitions=[{"name": "a", "image": "a", "memory": 128}])
+    client("codecommit").create_repository(repositoryName="deployment")
+    stopped = cli("stop", "--state-dir", state)
+    assert stopped.returncode == 0, stopped.stderr
+    lines = stopped.stdout.splitlines()
+    assert lines[0].startswith("local cloud of %s (http://127.0.0.1:%d) stopped (pid " % (os.path.abspath(state), port))
+    assert lines[1] == ("gone with it (moto's state and the runs are in memory, the ECR image store is emptied at "
+                        "the next start): 1 VPC, 1 ECS cluster, 2 ECS task definitions")
+    assert lines[2] == "kept in %s: 1 CodeCommit repository (deployment)" % os.path.join(
+        os.path.abspath(state), "codecommit")
+
+    assert cli("start", "--port", str(port), "--state-dir", state, "--registry-port", "0").returncode == 0
+    client("codecommit").delete_repository(repositoryName="deployment")
+    assert cli("stop", "--state-dir", state).stdout.splitlines()[1:] == ["it held nothing that a stop loses"]
 
 
 def test_port_taken_by_another_process(background):

@@ -84,8 +84,7 @@ def test_drop_connection(cloud):
 
 
 def test_match_and_count_honoured(cloud):
-    control(cloud, "POST", "faults", {"mode": "unavailable", "count": 1,
-                                      "match": "CodeCommit_20150413.GetRepository"})
+    control(cloud, "POST", "faults", {"mode": "unavailable", "count": 1, "match": "codecommit.GetRepository"})
     ecr = client(cloud, "ecr", 1)
     codecommit = client(cloud, "codecommit", 1)
     ecr.describe_repositories()           # another service: untouched
@@ -99,6 +98,64 @@ def test_match_and_count_honoured(cloud):
     with pytest.raises(botocore.exceptions.ClientError) as info:
         codecommit.get_repository(repositoryName="deployment")
     assert info.value.response["Error"]["Code"] == "RepositoryDoesNotExistException"
+
+
+def test_match_is_the_service_or_the_operation_only(cloud):
+    """`match: codepipeline` is CodePipeline's requests, not S3's on a bucket whose name holds the word."""
+    s3 = client(cloud, "s3", 1)
+    bucket = "codepipeline-us-east-1-123456789012"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="codepipeline/artifact.zip", Body=b"zip")
+    for match in ("codepipeline", "Pipeline", "listrepo", "CodeCommit_20150413.ListRepositories"):
+        control(cloud, "POST", "faults", {"mode": "throttle", "count": 1, "match": match})
+    s3.head_object(Bucket=bucket, Key="codepipeline/artifact.zip")
+    s3.get_object(Bucket=bucket, Key="codepipeline/artifact.zip")["Body"].read()
+    s3.list_objects_v2(Bucket=bucket, Prefix="codepipeline/")
+    client(cloud, "codecommit", 1).list_repositories()
+    assert [(f["match"], f["hits"]) for f in control(cloud, "GET", "faults")[1]["faults"]] == [
+        ("codepipeline", 0), ("Pipeline", 0), ("listrepo", 0), ("CodeCommit_20150413.ListRepositories", 0)]
+    with pytest.raises(botocore.exceptions.ClientError) as info:
+        client(cloud, "codepipeline", 1).list_pipelines()
+    assert info.value.response["Error"]["Code"] == "ThrottlingException"
+    control(cloud, "DELETE", "faults")
+    # The operation, or service.Operation, in any case.
+    elbv2 = client(cloud, "elbv2", 1)
+    for match in ("createlistener", "elasticloadbalancing.DescribeLoadBalancers"):
+        control(cloud, "POST", "faults", {"mode": "unavailable", "count": 1, "match": match})
+    elbv2.describe_target_groups()
+    for call in (lambda: elbv2.create_listener(LoadBalancerArn="arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+                                               "loadbalancer/app/x/1", Port=80, Protocol="HTTP", DefaultActions=[]),
+                 elbv2.describe_load_balancers):
+        with pytest.raises(botocore.exceptions.ClientError) as info:
+            call()
+        assert info.value.response["Error"]["Code"] == "ServiceUnavailable"
+    assert control(cloud, "GET", "faults")[1]["faults"] == []
+
+
+@pytest.mark.parametrize("mode", ["standard", "legacy"])
+def test_s3_throttle_is_slowdown_and_retried_on_head(cloud, mode):
+    """S3 throttles with 503 SlowDown; to a HEAD that is the status alone: botocore retries it as it retries AWS's."""
+    s3 = client(cloud, "s3", 1)
+    s3.create_bucket(Bucket="artifacts")
+    s3.put_object(Bucket="artifacts", Key="a", Body=b"a")
+    control(cloud, "POST", "faults", {"mode": "throttle", "count": 1, "match": "s3"})
+    with pytest.raises(botocore.exceptions.ClientError) as info:
+        s3.head_object(Bucket="artifacts", Key="a")
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    control(cloud, "POST", "faults", {"mode": "throttle", "count": 1, "match": "s3"})
+    with pytest.raises(botocore.exceptions.ClientError) as info:
+        s3.get_object(Bucket="artifacts", Key="a")
+    assert info.value.response["Error"]["Code"] == "SlowDown"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    retrying = boto3.client("s3", endpoint_url=cloud.endpoint, region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test", aws_session_token="test",
+                            config=Config(retries={"mode": mode, "total_max_attempts": 4}))
+    control(cloud, "POST", "faults", {"mode": "throttle", "count": 2, "match": "s3"})
+    assert retrying.head_object(Bucket="artifacts", Key="a")["ResponseMetadata"]["RetryAttempts"] == 2
+    control(cloud, "POST", "faults", {"mode": "throttle", "count": 2, "match": "s3"})
+    assert retrying.head_bucket(Bucket="artifacts")["ResponseMetadata"]["RetryAttempts"] == 2
+    control(cloud, "POST", "faults", {"mode": "throttle", "count": 2, "match": "s3"})
+    assert retrying.get_object(Bucket="artifacts", Key="a")["ResponseMetadata"]["RetryAttempts"] == 2
 
 
 def test_duration_fault_until_cleared(cloud):
