@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: lab_info
 short_description: Everything Phases 5 to 8 of the lab made, or find missing, read in one run
-version_added: 1.0.0
+version_added: 1.1.0
 description:
   - Reads, and changes nothing, the whole lab for the services of O(services); only Describe, List, Get and
     Head calls, never a write, in check mode and out of it; RV(changed) is always false.
@@ -30,8 +30,8 @@ description:
   - On the local cloud (an O(endpoint_url) whose C(/_localcloud/listeners) page answers), RV(addresses) are
     the 127.0.0.1 addresses its listeners serve; elsewhere the load balancer's DNS name and listener ports.
   - Written because no module reads a lab across ECR, ECS, CloudFormation, CodeCommit, ELBv2, CodeDeploy,
-    CodePipeline, EventBridge and S3 in one run; with amazon.aws and community.aws it takes a dozen
-    C(*_info) module runs per service, and several of those services have no C(*_info) module at all.
+    CodePipeline, EventBridge and S3 in one run; with amazon.aws and community.aws it takes about ten
+    C(*_info) module runs, and ECR images, CodeCommit, CodeDeploy and CodePipeline have no C(*_info) module.
 author:
   - cloudlab.microservices maintainers (@cloudlab)
 options:
@@ -194,8 +194,8 @@ security_group:
   type: dict
 load_balancer:
   description:
-    - C(name), C(exists), C(arn), C(dns_name), C(state), and C(listeners) by role (C(production), C(test)):
-      C(arn), C(port) and C(view) (where the default action and each rule forward, by target group name).
+    - C(name), C(exists), C(arn), C(dns_name), C(state), and C(listeners) by role (C(production), C(test)),
+      each with C(arn), C(port) and C(view) (where the default action and each rule forward, by target group name).
   returned: always
   type: dict
 listener_arns:
