@@ -19,7 +19,6 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
-from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import PROBES
 from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import missing_message
 from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import probe
 

@@ -96,8 +96,8 @@ def read_cluster(ecs, cfn, requested, stack_name):
     statuses = cluster_statuses(ecs, names)
     stacks = read_stacks(cfn, [_cluster.stack_name_for(n, stack_name) for n in names])
     name, note = _cluster.choose_name(requested, stack_name, statuses, stacks)
-    if name is None:
-        name, note = requested, note
+    if name is None:  # both names held by clusters the lab's stacks do not own: the note says so
+        name = requested
     stack_of = _cluster.stack_name_for(name, stack_name)
     found = (stacks.get(stack_of) or {}).get("stack") or {}
     outputs = dict((o["OutputKey"], o.get("OutputValue", "")) for o in found.get("Outputs") or [])
@@ -173,7 +173,7 @@ def read_services(ecs, cluster, services):
                          "ClusterNotFoundException")
         return (answer or {}).get("services") or []
     found = {}
-    for chunk in each(batch, _ecs_services.describe_batches(names), lambda c: ", ".join(c), "describe the ECS services"):
+    for chunk in each(batch, _ecs_services.describe_batches(names), ", ".join, "describe the ECS services"):
         for svc in chunk:
             if svc.get("status") != "INACTIVE":
                 found[svc["serviceName"]] = svc
@@ -452,8 +452,8 @@ def checklist(services, p, lab):
     if not cluster["stack_status"]:
         missing.append("stack %s does not exist" % cluster["stack_name"])
     elif cluster["stack_status"] not in _cluster.SETTLED_STATUSES or cluster["status"] != "ACTIVE":
-        problems.append("stack %s is %s, cluster %s is %s" % (cluster["stack_name"], cluster["stack_status"],
-                                                             cluster["name"], cluster["status"] or "unknown to ECS"))
+        problems.append("stack %s is %s, cluster %s is %s" % (
+            cluster["stack_name"], cluster["stack_status"], cluster["name"], cluster["status"] or "unknown to ECS"))
     items.append(_item("5.2", "Fargate cluster %s through CloudFormation" % cluster["name"], problems, missing))
 
     cc = lab["codecommit"]
@@ -533,8 +533,8 @@ def checklist(services, p, lab):
             problems.extend(_compare("%s task definition family" % name, found["family"], svc["family"]))
             pair = [_alb.target_group_name(svc["name"], w) for w in _alb.PAIR]
             if found["target_group"] not in pair:
-                problems.append("%s is behind %s, not %s" % (name, found["target_group"] or "no target group",
-                                                            " or ".join(pair)))
+                problems.append("%s is behind %s, not %s" % (
+                    name, found["target_group"] or "no target group", " or ".join(pair)))
         items.append(_item("7.%d" % (index + 1), "ECS service %s" % name, problems, missing))
 
     cd = lab["codedeploy"]

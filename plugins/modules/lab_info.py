@@ -14,7 +14,7 @@ short_description: Everything Phases 5 to 8 of the lab made, or find missing, re
 version_added: 1.1.0
 description:
   - Reads, and changes nothing, the whole lab for the services of O(services); only Describe, List, Get and
-    Head calls, never a write, in check mode and out of it; RV(changed) is always false.
+    Head calls, never a write, in check mode and out of it; it never reports a change.
   - First the lab context, as M(cloudlab.microservices.lab_context_info) reads it and with its return values
     (a superset of them), so it fails the same way when C(LabVPC), a subnet or C(PipelineRole) is missing.
   - Then, each read on its own thread, the ECR repositories and their O(image_tag) image; the cluster
@@ -142,16 +142,51 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-account_id: {description: Account of the credentials (as lab_context_info)., returned: always, type: str, sample: "123456789012"}
-partition: {description: Partition of the account., returned: always, type: str, sample: aws}
-region: {description: Region of the reads., returned: always, type: str, sample: us-east-1}
-vpc_id: {description: Id of the lab's VPC., returned: always, type: str, sample: vpc-0123456789abcdef0}
-subnet_ids: {description: Ids of the public subnets in the order of O(subnet_names)., returned: always, type: list, elements: str}
-pipeline_role_arn: {description: ARN of O(pipeline_role_name)., returned: always, type: str}
-deploy_role_arn: {description: ARN of O(deploy_role_name), empty when it does not exist., returned: always, type: str}
-db_host: {description: Endpoint address of O(db_instance), empty when missing., returned: always, type: str}
-registry: {description: Host of the account's ECR registry., returned: always, type: str}
-iam_readable: {description: Whether the credentials could read IAM., returned: always, type: bool}
+account_id:
+  description: Account of the credentials, as lab_context_info returns it.
+  returned: always
+  type: str
+  sample: "123456789012"
+partition:
+  description: Partition of the account.
+  returned: always
+  type: str
+  sample: aws
+region:
+  description: Region of the reads.
+  returned: always
+  type: str
+  sample: us-east-1
+vpc_id:
+  description: Id of the lab's VPC.
+  returned: always
+  type: str
+  sample: vpc-0123456789abcdef0
+subnet_ids:
+  description: Ids of the public subnets, in the order of O(subnet_names).
+  returned: always
+  type: list
+  elements: str
+pipeline_role_arn:
+  description: ARN of O(pipeline_role_name).
+  returned: always
+  type: str
+deploy_role_arn:
+  description: ARN of O(deploy_role_name); empty when it does not exist.
+  returned: always
+  type: str
+db_host:
+  description: Endpoint address of O(db_instance); empty when it is missing.
+  returned: always
+  type: str
+registry:
+  description: Host of the account's ECR registry.
+  returned: always
+  type: str
+iam_readable:
+  description: Whether the credentials could read IAM.
+  returned: always
+  type: bool
 services:
   description: The service names, in the order of O(services).
   returned: always

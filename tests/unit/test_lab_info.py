@@ -170,10 +170,10 @@ def converged_answers():
             "taskDefinitionArn": "arn:aws:ecs:us-east-1:%s:task-definition/%s:3" % (ACCOUNT, p["taskDefinition"]),
             "revision": 3}},
         ("elbv2", "DescribeTargetGroups"): {"TargetGroups": groups},
-        ("ec2", "DescribeSecurityGroups"): {"SecurityGroups": [{"GroupId": "sg-1", "GroupName": "microservices-sg",
-                                                                "IpPermissions": [
-            {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
-            for port in (80, 8080)]}]},
+        ("ec2", "DescribeSecurityGroups"): {"SecurityGroups": [{
+            "GroupId": "sg-1", "GroupName": "microservices-sg",
+            "IpPermissions": [{"IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+                               "IpRanges": [{"CidrIp": "0.0.0.0/0"}]} for port in (80, 8080)]}]},
         ("elbv2", "DescribeLoadBalancers"): {"LoadBalancers": [{"LoadBalancerArn": LB, "DNSName": DNS,
                                                                 "State": {"Code": "active"}}]},
         ("elbv2", "DescribeListeners"): {"Listeners": [
