@@ -31,6 +31,12 @@ def _post(cloud, path):
     urllib.request.urlopen(urllib.request.Request(cloud.endpoint + path, data=b"", method="POST"), timeout=10)
 
 
+def test_unknown_format_is_refused(release_cloud):  # noqa: F811
+    result = run_playbook(release_cloud, STATUS, extra_vars={"status_format": "yaml"})
+    assert result.rc != 0
+    assert "status_format is yaml: use text (the default) or json" in result.stdout
+
+
 def writes_seen(cloud):
     """Every AWS operation the local cloud answered since the last reset of its log that is not a read."""
     with urllib.request.urlopen(cloud.endpoint + "/_localcloud/requests", timeout=10) as resp:
@@ -38,10 +44,10 @@ def writes_seen(cloud):
     return sorted("%s:%s" % (svc, op) for svc, ops in seen.items() for op in ops if not READ.match(op))
 
 
-def status(cloud, fmt="json"):
+def status(cloud, fmt="json", check=False):
     """(JSON document, checklist by task) of a status.yml run that must change and write nothing."""
     _post(cloud, "/_localcloud/requests/reset")
-    result = run_playbook(cloud, STATUS, extra_vars={"status_format": fmt})
+    result = run_playbook(cloud, STATUS, extra_vars={"status_format": fmt}, check=check)
     assert result.rc == 0, result
     assert result.stats()["localhost"]["changed"] == 0
     assert writes_seen(cloud) == []
@@ -70,6 +76,7 @@ def test_status_fresh_half_made_converged_drifted(release_cloud, archives, tmp_p
     assert set(item["state"] for item in items.values()) == {"missing"}, items
     assert "ECR repository customer does not exist" in items["5.1"]["details"]
     assert doc["addresses"] == {} and doc["deployments_in_progress"] == []
+    assert status(cloud, check=True) == (doc, items)
     text = status(cloud, fmt="text")
     assert "[missing] 5.1 ECR repositories and their latest image" in text
     assert "customer: no load balancer yet" in text
