@@ -19,9 +19,19 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
+from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import PROBES
 from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import missing_message
 from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import probe
 
+# The options of the read (documented in plugins/doc_fragments/lab_context.py).
+CONTEXT_OPTIONS = dict(
+    vpc_name=dict(type="str", default="LabVPC"),
+    subnet_names=dict(type="list", elements="str", default=["PublicSubnet1", "PublicSubnet2"]),
+    pipeline_role_name=dict(type="str", default="PipelineRole"),
+    deploy_role_name=dict(type="str", default="DeployRole"),
+    db_instance=dict(type="str", default="supplierdb"),
+    required_services=dict(type="list", elements="str", default=[], choices=sorted(PROBES)),
+)
 DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
 START = "start the AWS Academy lab, or set %s; on the local cloud run `make lab`"
 

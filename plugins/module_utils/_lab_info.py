@@ -37,6 +37,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import each
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._context import lab_context
+from ansible_collections.cloudlab.microservices.plugins.module_utils._s3 import bucket_exists
 from ansible_collections.cloudlab.microservices.plugins.module_utils._stacks import cluster_statuses
 from ansible_collections.cloudlab.microservices.plugins.module_utils._stacks import read_stacks
 
@@ -218,14 +219,6 @@ def read_pipelines(cp, events, services):
     return each(one, services, lambda s: s["name"], "read the pipeline of service")
 
 
-def read_bucket(s3, name):
-    try:
-        s3.head_bucket(Bucket=name, aws_retry=True)
-        return True
-    except missing_code("404", "NoSuchBucket", "NotFound"):
-        return False
-
-
 def local_listeners(endpoint_url, timeout=5):
     """The local cloud's 127.0.0.1 listener addresses ({listener ARN: url}); {} elsewhere or when it serves none."""
     if not endpoint_url:
@@ -258,15 +251,15 @@ def read_lab(module, services):
                                    context["vpc_id"]),
         lambda: read_codedeploy(c["codedeploy"], p["application_name"], services),
         lambda: read_pipelines(c["codepipeline"], c["events"], services),
-        lambda: read_bucket(c["s3"], bucket),
+        lambda: bucket_exists(c["s3"], bucket),
         lambda: local_listeners(p.get("endpoint_url")),
     ]
     labels = ["ECR repositories", "cluster and ECS services", "CodeCommit repository", "task definitions",
               "load balancer", "CodeDeploy", "pipelines", "artifact bucket", "local listeners"]
     (repos, (cluster, ecs_found), codecommit, families, (groups, sg, lb, listeners), (app, dgroups), pipelines,
-     bucket_exists, served) = each(lambda i: sections[i](), range(len(sections)), lambda i: labels[i], "read the")
+     bucket_found, served) = each(lambda i: sections[i](), range(len(sections)), lambda i: labels[i], "read the")
     return assemble(services, p, context, repos, cluster, ecs_found, codecommit, families, groups, sg, lb, listeners,
-                    app, dgroups, pipelines, dict(name=bucket, exists=bucket_exists), served)
+                    app, dgroups, pipelines, dict(name=bucket, exists=bucket_found), served)
 
 
 # --- the shape of the answer ----------------------------------------------------------------------------

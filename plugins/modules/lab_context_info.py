@@ -28,41 +28,8 @@ description:
     credentials may not read IAM.
 author:
   - cloudlab.microservices maintainers (@cloudlab)
-options:
-  vpc_name:
-    description: Value of the C(Name) tag of the VPC.
-    type: str
-    default: LabVPC
-  subnet_names:
-    description: Values of the C(Name) tags of the subnets inside that VPC; RV(subnet_ids) keeps this order.
-    type: list
-    elements: str
-    default: [PublicSubnet1, PublicSubnet2]
-  pipeline_role_name:
-    description: Name of the IAM role whose ARN is RV(pipeline_role_arn); looked up, never created.
-    type: str
-    default: PipelineRole
-  deploy_role_name:
-    description:
-      - Name of the IAM role whose ARN is RV(deploy_role_arn) (the CodeDeploy role of the lab's Phase 8);
-        an empty RV(deploy_role_arn) when it does not exist. An empty string skips the lookup.
-    type: str
-    default: DeployRole
-  db_instance:
-    description: Identifier of the RDS instance whose endpoint address is RV(db_host); an empty string skips it.
-    type: str
-    default: supplierdb
-  required_services:
-    description:
-      - Services the run needs. With an O(endpoint_url) set (the local cloud, LocalStack), each is asked first
-        with one cheap read-only call, and the module fails before any other lookup, naming the services the
-        endpoint lacks and the two ways on (the local cloud, or LocalStack with an auth token). Without
-        O(endpoint_url) (AWS itself) nothing is asked.
-    type: list
-    elements: str
-    default: []
-    choices: [sts, ec2, iam, s3, events, logs, cloudformation, ecr, ecs, codecommit, rds, elbv2, codedeploy, codepipeline]
 extends_documentation_fragment:
+  - cloudlab.microservices.lab_context
   - cloudlab.microservices.attributes
   - cloudlab.microservices.attributes.actiongroup_aws
   - amazon.aws.common.modules
@@ -147,20 +114,12 @@ iam_readable:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
+from ansible_collections.cloudlab.microservices.plugins.module_utils._context import CONTEXT_OPTIONS
 from ansible_collections.cloudlab.microservices.plugins.module_utils._context import lab_context
-from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import PROBES
 
 
 def main():
-    argument_spec = dict(
-        vpc_name=dict(type="str", default="LabVPC"),
-        subnet_names=dict(type="list", elements="str", default=["PublicSubnet1", "PublicSubnet2"]),
-        pipeline_role_name=dict(type="str", default="PipelineRole"),
-        deploy_role_name=dict(type="str", default="DeployRole"),
-        db_instance=dict(type="str", default="supplierdb"),
-        required_services=dict(type="list", elements="str", default=[], choices=sorted(PROBES)),
-    )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleAWSModule(argument_spec=dict(CONTEXT_OPTIONS), supports_check_mode=True)
     run(module, lab_context)
 
 

@@ -42,33 +42,6 @@ options:
     type: list
     elements: raw
     required: true
-  vpc_name:
-    description: Value of the C(Name) tag of the lab's VPC, as M(cloudlab.microservices.lab_context_info).
-    type: str
-    default: LabVPC
-  subnet_names:
-    description: Values of the C(Name) tags of the public subnets, as M(cloudlab.microservices.lab_context_info).
-    type: list
-    elements: str
-    default: [PublicSubnet1, PublicSubnet2]
-  pipeline_role_name:
-    description: Name of the IAM role of the pipelines and tasks, as M(cloudlab.microservices.lab_context_info).
-    type: str
-    default: PipelineRole
-  deploy_role_name:
-    description: Name of the CodeDeploy role, as M(cloudlab.microservices.lab_context_info).
-    type: str
-    default: DeployRole
-  db_instance:
-    description: RDS instance whose endpoint is RV(db_host), as M(cloudlab.microservices.lab_context_info).
-    type: str
-    default: supplierdb
-  required_services:
-    description: Services asked first off AWS, as M(cloudlab.microservices.lab_context_info).
-    type: list
-    elements: str
-    default: []
-    choices: [sts, ec2, iam, s3, events, logs, cloudformation, ecr, ecs, codecommit, rds, elbv2, codedeploy, codepipeline]
   image_tag:
     description: Tag of the image each ECR repository should hold (task 5.1) and the pipelines' image source watches.
     type: str
@@ -114,6 +87,7 @@ options:
     type: str
     default: ""
 extends_documentation_fragment:
+  - cloudlab.microservices.lab_context
   - cloudlab.microservices.attributes
   - cloudlab.microservices.attributes.actiongroup_aws
   - amazon.aws.common.modules
@@ -300,7 +274,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
-from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import PROBES
+from ansible_collections.cloudlab.microservices.plugins.module_utils._context import CONTEXT_OPTIONS
 from ansible_collections.cloudlab.microservices.plugins.module_utils._lab_info import checklist
 from ansible_collections.cloudlab.microservices.plugins.module_utils._lab_info import read_lab
 from ansible_collections.cloudlab.microservices.plugins.module_utils._lab_info import report_lines
@@ -322,13 +296,8 @@ def lab_info(module):
 
 def main():
     argument_spec = dict(
+        CONTEXT_OPTIONS,
         services=dict(type="list", elements="raw", required=True),
-        vpc_name=dict(type="str", default="LabVPC"),
-        subnet_names=dict(type="list", elements="str", default=["PublicSubnet1", "PublicSubnet2"]),
-        pipeline_role_name=dict(type="str", default="PipelineRole"),
-        deploy_role_name=dict(type="str", default="DeployRole"),
-        db_instance=dict(type="str", default="supplierdb"),
-        required_services=dict(type="list", elements="str", default=[], choices=sorted(PROBES)),
         image_tag=dict(type="str", default="latest"),
         cluster_name=dict(type="str", default="microservices-serverlesscluster"),
         stack_name=dict(type="str", default=""),
