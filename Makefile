@@ -86,6 +86,7 @@ images: setup
 demo: setup system-deps cloud lab images
 	$(PLAYBOOK) playbooks/site.yml $(DEMO_ARGS)
 	$(MAKE) --no-print-directory release SERVICE=employee CLOUD_PORT=$(CLOUD_PORT)
+	$(PLAYBOOK) playbooks/status.yml
 
 ## One release on the local cloud (Phases 5 to 8 done): a new image of a sample
 ## service as latest, the pipeline it starts followed, traffic before and after.

@@ -197,6 +197,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline i
 from ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline import normalise
 from ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline import references
 from ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline import source_files
+from ansible_collections.cloudlab.microservices.plugins.module_utils._s3 import bucket_exists
 
 PRESENT_KEYS = ("role_arn", "artifact_bucket", "stages")
 
@@ -343,15 +344,6 @@ def read_deployment_group(codedeploy, app, group):
         return "CodeDeploy application %r does not exist" % app
     except missing_code("DeploymentGroupDoesNotExistException"):
         return "CodeDeploy deployment group %r of application %r does not exist" % (group, app)
-
-
-@aws_call("read the artifact bucket")
-def bucket_exists(s3, bucket):
-    try:
-        s3.head_bucket(Bucket=bucket, aws_retry=True)
-        return True
-    except missing_code("404", "NoSuchBucket", "NotFound"):
-        return False
 
 
 @aws_call("create the artifact bucket")

@@ -1,0 +1,588 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cloudlab.microservices collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One read of everything Phases 5 to 8 make, and the lab's checklist from it.
+
+- ``read_lab(module)``: the lab context (``_context.lab_context``), then, on a few threads, the ECR
+  repositories and their ``latest``, the cluster and its stack (the ``-c`` rule of ``_cluster``), the
+  CodeCommit repository, its branch and files, the task definition families, the target groups, the
+  security group, the load balancer with its listeners and rules, the ECS services and task sets, the
+  CodeDeploy application, groups and deployments in progress, the pipelines, their EventBridge rules and
+  the artifact bucket. Only Describe / List / Get / Head calls; what is missing is ``exists: false``.
+- ``live(...)``, ``addresses(...)``: where each service's traffic goes and where it answers.
+- ``checklist(...)``: the lab's tasks 5.1 to 8.2, each ``done``, ``missing`` or ``drifted`` with what differs.
+  Pure functions, unit tested in tests/unit/test_lab_info.py.
+
+Names come from the helpers that derive them today (_alb, _cluster, _codedeploy, _ecs_services,
+_pipeline); the few rules that lived only in YAML or inside a module are below, marked "to the lab model".
+
+Private to this collection: no compatibility promise to other collections.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+from ansible.module_utils.urls import open_url
+
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _alb
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _cluster
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _codedeploy
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _ecs_services
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _pipeline
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import each
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
+from ansible_collections.cloudlab.microservices.plugins.module_utils._context import lab_context
+from ansible_collections.cloudlab.microservices.plugins.module_utils._s3 import bucket_exists
+from ansible_collections.cloudlab.microservices.plugins.module_utils._stacks import cluster_statuses
+from ansible_collections.cloudlab.microservices.plugins.module_utils._stacks import read_stacks
+
+DONE, MISSING, DRIFTED = "done", "missing", "drifted"
+IN_PROGRESS = ["Created", "Queued", "InProgress", "Baking", "Ready"]
+CLIENTS = ("ecr", "ecs", "cloudformation", "codecommit", "elbv2", "ec2", "codedeploy", "codepipeline", "events", "s3")
+
+
+# --- to the lab model: rules that lived only in YAML or inside one module -----------------------------
+def target_group_settings(svc, vpc_id):
+    """What Phase 6 gives each target group of a service (alb_target_groups): port, HTTP, ip, VPC, health path."""
+    return dict(port=int(svc.get("port") or 8080), protocol="HTTP", target_type="ip", vpc_id=vpc_id,
+                health_check_path=svc.get("health_check_path") or "/")
+
+
+def placeholders():
+    """The placeholders of the deployment files (taskdef_appspec, task 5.6): image, task definition."""
+    return "<IMAGE1_NAME>", "<TASK_DEFINITION>"
+
+
+def rule_names(pipeline):
+    """The change detection rules of a pipeline of the lab (its Source and Image actions)."""
+    return [_pipeline.rule_name(pipeline, action) for action in ("Source", "Image")]
+# ------------------------------------------------------------------------------------------------------
+
+
+def _absent(func, *codes):
+    """func()'s answer, or None when AWS answers one of ``codes`` (the thing does not exist)."""
+    try:
+        return func()
+    except missing_code(*codes):
+        return None
+
+
+def _tags(resource):
+    return dict((t["Key"], t["Value"]) for t in resource.get("Tags") or [])
+
+
+# --- the reads ----------------------------------------------------------------------------------------
+def read_repositories(ecr, services, tag):
+    def one(svc):
+        name = svc["name"]
+        repos = _absent(lambda: ecr.describe_repositories(repositoryNames=[name], aws_retry=True)["repositories"],
+                        "RepositoryNotFoundException")
+        if not repos:
+            return dict(name=name, exists=False, uri="", image_digest="", image_tag=tag)
+        images = _absent(lambda: ecr.describe_images(repositoryName=name, imageIds=[{"imageTag": tag}],
+                                                     aws_retry=True)["imageDetails"],
+                         "ImageNotFoundException")
+        return dict(name=name, exists=True, uri=repos[0]["repositoryUri"], image_tag=tag,
+                    image_digest=(images[0].get("imageDigest") or "") if images else "")
+    return each(one, services, lambda s: s["name"], "read the ECR repository")
+
+
+def read_cluster(ecs, cfn, requested, stack_name):
+    names = _cluster.candidates(requested)
+    statuses = cluster_statuses(ecs, names)
+    stacks = read_stacks(cfn, [_cluster.stack_name_for(n, stack_name) for n in names])
+    name, note = _cluster.choose_name(requested, stack_name, statuses, stacks)
+    if name is None:  # both names held by clusters the lab's stacks do not own: the note says so
+        name = requested
+    stack_of = _cluster.stack_name_for(name, stack_name)
+    found = (stacks.get(stack_of) or {}).get("stack") or {}
+    outputs = dict((o["OutputKey"], o.get("OutputValue", "")) for o in found.get("Outputs") or [])
+    return dict(requested_name=requested, name=name, note=note, status=statuses.get(name, ""),
+                arn=outputs.get("ClusterArn", ""), stack_name=stack_of, stack_status=found.get("StackStatus", ""),
+                stack_outputs=outputs)
+
+
+def read_repository(codecommit, name, branch, services):
+    repo = _absent(lambda: codecommit.get_repository(repositoryName=name, aws_retry=True)["repositoryMetadata"],
+                   "RepositoryDoesNotExistException")
+    out = dict(name=name, exists=repo is not None, clone_url=(repo or {}).get("cloneUrlHttp", ""), branch=branch,
+               commit="", files={})
+    if repo is None:
+        return out
+    found = _absent(lambda: codecommit.get_branch(repositoryName=name, branchName=branch, aws_retry=True)["branch"],
+                    "BranchDoesNotExistException")
+    if not found:
+        return out
+    out["commit"] = found.get("commitId", "")
+    folder = codecommit.get_folder(repositoryName=name, commitSpecifier=out["commit"], folderPath="/", aws_retry=True)
+    present = set(f.get("relativePath") or f.get("absolutePath", "").lstrip("/") for f in folder.get("files") or [])
+    wanted = [p for svc in services for p in (_pipeline.taskdef_path(svc["name"]), _pipeline.appspec_path(svc["name"]))]
+
+    def text(path):
+        if path not in present:
+            return None
+        blob = codecommit.get_file(repositoryName=name, commitSpecifier=out["commit"], filePath=path, aws_retry=True)
+        content = blob.get("fileContent") or b""
+        return content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+    texts = each(text, wanted, lambda p: p, "read the file on %s of CodeCommit repository %s:" % (branch, name))
+    image, taskdef = placeholders()
+    for path, body in zip(wanted, texts):
+        out["files"][path] = dict(exists=body is not None,
+                                  placeholder=body is not None and (image if path.endswith(".json") else taskdef) in body)
+    return out
+
+
+def read_families(ecs, services):
+    def one(svc):
+        found = _absent(lambda: ecs.describe_task_definition(taskDefinition=svc["family"], aws_retry=True)["taskDefinition"],
+                        "ClientException", "InvalidParameterException")
+        if not found:
+            return dict(family=svc["family"], exists=False, arn="", revision=0)
+        return dict(family=svc["family"], exists=True, arn=found["taskDefinitionArn"], revision=found.get("revision", 0))
+    return each(one, services, lambda s: s["family"], "read the task definition family")
+
+
+def read_load_balancer(elb, ec2, name, sg_name, vpc_id):
+    groups = []
+    for page in elb.get_paginator("describe_target_groups").paginate():
+        groups.extend(page["TargetGroups"])
+    sgs = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [sg_name]},
+                                                {"Name": "vpc-id", "Values": [vpc_id]}], aws_retry=True)["SecurityGroups"]
+    lbs = _absent(lambda: elb.describe_load_balancers(Names=[name], aws_retry=True)["LoadBalancers"],
+                  "LoadBalancerNotFound", "LoadBalancerNotFoundException")
+    lb = (lbs or [None])[0]
+    listeners = []
+    if lb:
+        listeners = elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"], aws_retry=True)["Listeners"]
+        rules = each(lambda ls: elb.describe_rules(ListenerArn=ls["ListenerArn"], aws_retry=True)["Rules"], listeners,
+                     lambda ls: ls["ListenerArn"], "read the rules of listener")
+        for listener, found in zip(listeners, rules):
+            listener["Rules"] = [r for r in found if not r.get("IsDefault")]
+    return dict((g["TargetGroupName"], g) for g in groups), (sgs or [None])[0], lb, listeners
+
+
+def read_services(ecs, cluster, services):
+    names = [_ecs_services.service_name(s["name"]) for s in services]
+
+    def batch(chunk):
+        answer = _absent(lambda: ecs.describe_services(cluster=cluster, services=chunk, aws_retry=True),
+                         "ClusterNotFoundException")
+        return (answer or {}).get("services") or []
+    found = {}
+    for chunk in each(batch, _ecs_services.describe_batches(names), ", ".join, "describe the ECS services"):
+        for svc in chunk:
+            if svc.get("status") != "INACTIVE":
+                found[svc["serviceName"]] = svc
+    return found
+
+
+def read_codedeploy(cd, application, services):
+    app = _absent(lambda: cd.get_application(applicationName=application, aws_retry=True)["application"],
+                  "ApplicationDoesNotExistException")
+
+    def one(svc):
+        name = _codedeploy.group_name(application, svc["name"])
+        if app is None:
+            return dict(name=name, info=None, deployments=[])
+        info = _absent(lambda: cd.get_deployment_group(applicationName=application, deploymentGroupName=name,
+                                                       aws_retry=True)["deploymentGroupInfo"],
+                       "DeploymentGroupDoesNotExistException")
+        running = []
+        if info is not None:
+            ids = cd.list_deployments(applicationName=application, deploymentGroupName=name,
+                                      includeOnlyStatuses=IN_PROGRESS, aws_retry=True).get("deployments") or []
+            for deployment_id in ids:
+                d = cd.get_deployment(deploymentId=deployment_id, aws_retry=True)["deploymentInfo"]
+                running.append(dict(id=deployment_id, status=d.get("status"), creator=d.get("creator", "")))
+        return dict(name=name, info=info, deployments=running)
+    return app, each(one, services, lambda s: s["name"], "read the CodeDeploy deployment group of service")
+
+
+def read_pipelines(cp, events, services):
+    def one(svc):
+        name = _pipeline.pipeline_name(svc["name"])
+        decl = _absent(lambda: cp.get_pipeline(name=name, aws_retry=True)["pipeline"], "PipelineNotFoundException")
+        rules = []
+        latest = {}
+        if decl is not None:
+            listed = events.list_rules(NamePrefix=name, aws_retry=True).get("Rules") or []
+            rules = sorted(r["Name"] for r in listed if _pipeline.is_ours(r, name) and r.get("State") == "ENABLED")
+            summaries = cp.list_pipeline_executions(pipelineName=name, maxResults=1, aws_retry=True)
+            for summary in summaries.get("pipelineExecutionSummaries") or []:
+                latest = dict(id=summary.get("pipelineExecutionId"), status=summary.get("status"))
+        return dict(name=name, declaration=decl, rules=rules, latest_execution=latest)
+    return each(one, services, lambda s: s["name"], "read the pipeline of service")
+
+
+def local_listeners(endpoint_url, timeout=5):
+    """The local cloud's 127.0.0.1 listener addresses ({listener ARN: url}); {} elsewhere or when it serves none."""
+    if not endpoint_url:
+        return {}
+    try:
+        doc = json.loads(open_url(endpoint_url.rstrip("/") + "/_localcloud/listeners", method="GET", timeout=timeout,
+                                  validate_certs=False).read())
+    except Exception:  # AWS, LocalStack: no such page; a local cloud without tasks serves none
+        return {}
+    return dict((ls.get("listenerArn"), ls.get("url")) for ls in doc.get("listeners") or [] if ls.get("url"))
+
+
+def read_lab(module, services):
+    """Everything Phases 5 to 8 make, read; the result of lab_info (without the checklist)."""
+    p = module.params
+    context = lab_context(module)
+    c = dict((name, client(module, name)) for name in CLIENTS)
+    bucket = p["artifact_bucket"] or _pipeline.artifact_bucket_name(context["region"], context["account_id"])
+
+    def cluster_and_services():
+        cluster = read_cluster(c["ecs"], c["cloudformation"], p["cluster_name"], p["stack_name"])
+        return cluster, read_services(c["ecs"], cluster["name"], services)
+
+    sections = [
+        lambda: read_repositories(c["ecr"], services, p["image_tag"]),
+        cluster_and_services,
+        lambda: read_repository(c["codecommit"], p["repository"], p["branch"], services),
+        lambda: read_families(c["ecs"], services),
+        lambda: read_load_balancer(c["elbv2"], c["ec2"], p["load_balancer_name"], p["security_group_name"],
+                                   context["vpc_id"]),
+        lambda: read_codedeploy(c["codedeploy"], p["application_name"], services),
+        lambda: read_pipelines(c["codepipeline"], c["events"], services),
+        lambda: bucket_exists(c["s3"], bucket),
+        lambda: local_listeners(p.get("endpoint_url")),
+    ]
+    labels = ["ECR repositories", "cluster and ECS services", "CodeCommit repository", "task definitions",
+              "load balancer", "CodeDeploy", "pipelines", "artifact bucket", "local listeners"]
+    (repos, (cluster, ecs_found), codecommit, families, (groups, sg, lb, listeners), (app, dgroups), pipelines,
+     bucket_found, served) = each(lambda i: sections[i](), range(len(sections)), lambda i: labels[i], "read the")
+    return assemble(services, p, context, repos, cluster, ecs_found, codecommit, families, groups, sg, lb, listeners,
+                    app, dgroups, pipelines, dict(name=bucket, exists=bucket_found), served)
+
+
+# --- the shape of the answer ----------------------------------------------------------------------------
+def _group_view(group):
+    if not group:
+        return None
+    return dict(name=group["TargetGroupName"], arn=group["TargetGroupArn"], port=group.get("Port"),
+                protocol=group.get("Protocol"), target_type=group.get("TargetType"), vpc_id=group.get("VpcId"),
+                health_check_path=group.get("HealthCheckPath"))
+
+
+def _route(actions, names):
+    """{target group name: weight} of an action list that forwards; None when it does not forward."""
+    forwards = [a for a in actions or [] if a.get("Type") == "forward"]
+    if len(forwards) != 1:
+        return None
+    config = (forwards[0].get("ForwardConfig") or {}).get("TargetGroups")
+    if config:
+        return dict((names.get(g["TargetGroupArn"], _alb.name_of_arn(g["TargetGroupArn"])), g.get("Weight", 1))
+                    for g in config if g.get("Weight", 1) != 0)
+    arn = forwards[0].get("TargetGroupArn")
+    return {names.get(arn, _alb.name_of_arn(arn)): 1} if arn else None
+
+
+def live(services, listeners, ports, names):
+    """{service: {production: {group: weight}, test: {...}}} from the listeners' default actions and rules.
+
+    The first service is the listeners' default route, each other one the rule of its path pattern
+    (as _alb.routes lays them out); None where no listener or rule routes it.
+    """
+    by_port = dict((ls.get("Port"), ls) for ls in listeners)
+    out = {}
+    for index, svc in enumerate(services):
+        out[svc["name"]] = {}
+        for role, port in ports.items():
+            listener = by_port.get(port)
+            actions = None
+            if listener and index == 0:
+                actions = listener.get("DefaultActions")
+            elif listener:
+                for rule in listener.get("Rules") or []:
+                    if _alb.path_patterns(rule.get("Conditions")) == [svc["path_pattern"]]:
+                        actions = rule.get("Actions")
+            out[svc["name"]][role] = _route(actions, names) if actions else None
+    return out
+
+
+def service_path(svc, index):
+    """The path a service answers on behind the listeners: / for the first, its path pattern's stem otherwise."""
+    if index == 0 or not svc.get("path_pattern"):
+        return "/"
+    stem = svc["path_pattern"].split("*")[0].split("?")[0]
+    return stem if stem.endswith("/") else stem + "/"
+
+
+def addresses(services, lb, listeners, ports, served):
+    """{service: {production: url, test: url}}: the local cloud's 127.0.0.1 listener when it serves one,
+    else the load balancer's DNS name and the listener's port; {} without a load balancer."""
+    if not lb:
+        return {}
+    by_port = dict((ls.get("Port"), ls) for ls in listeners)
+    out = {}
+    for index, svc in enumerate(services):
+        path = service_path(svc, index)
+        out[svc["name"]] = {}
+        for role, port in ports.items():
+            listener = by_port.get(port)
+            if listener is None:
+                continue
+            base = served.get(listener["ListenerArn"]) or "http://%s:%s" % (lb.get("DNSName"), port)
+            out[svc["name"]][role] = base.rstrip("/") + path
+    return out
+
+
+def _service_view(current, names):
+    if not current:
+        return dict(exists=False)
+    state = _ecs_services.state_of(current)
+    task_definition = state["task_definition"] or ""
+    family = task_definition.rsplit("/", 1)[-1].split(":")[0] if task_definition else ""
+    return dict(exists=True, name=state["name"], status=state["status"], arn=current.get("serviceArn", ""),
+                deployment_controller=state["deployment_controller"], launch_type=state["launch_type"],
+                desired_count=current.get("desiredCount"), running_count=current.get("runningCount"),
+                task_definition=task_definition, family=family,
+                target_group=names.get(state["target_group_arn"], _alb.name_of_arn(state["target_group_arn"] or "")),
+                task_sets=[dict(id=t.get("id"), status=t.get("status"), task_definition=t.get("taskDefinition"),
+                                target_group=names.get(((t.get("loadBalancers") or [{}])[0]).get("targetGroupArn"), ""),
+                                running_count=t.get("runningCount"), scale=(t.get("scale") or {}).get("value"))
+                           for t in current.get("taskSets") or []])
+
+
+def _pipeline_view(found):
+    decl = found["declaration"]
+    if decl is None:
+        return dict(name=found["name"], exists=False)
+    commits, _images, groups = _pipeline.references(decl)
+    images = ["%s:%s" % ((a.get("configuration") or {}).get("RepositoryName"),
+                         (a.get("configuration") or {}).get("ImageTag") or "latest")
+              for s in decl.get("stages") or [] for a in s.get("actions") or []
+              if (a.get("actionTypeId") or {}).get("provider") == "ECR"]
+    return dict(name=found["name"], exists=True, sources=sorted("%s@%s" % c for c in commits),
+                images=sorted(images),
+                deploys=sorted("%s/%s" % g for g in groups),
+                artifact_bucket=(decl.get("artifactStore") or {}).get("location", ""),
+                rules=found["rules"], latest_execution=found["latest_execution"])
+
+
+def _group_info_view(group):
+    info = group["info"]
+    if info is None:
+        return dict(name=group["name"], exists=False, deployments_in_progress=[])
+    normal = _codedeploy.normalise_group(info)
+    pairs = normal["loadBalancerInfo"].get("targetGroupPairInfoList") or [{}]
+    return dict(name=group["name"], exists=True, deployment_style=normal["deploymentStyle"]["deploymentType"],
+                deployment_config=normal["deploymentConfigName"], service_role_arn=normal["serviceRoleArn"],
+                ecs_services=["%s/%s" % (s["clusterName"], s["serviceName"]) for s in normal["ecsServices"]],
+                target_groups=[t["name"] for t in pairs[0].get("targetGroups") or []],
+                deployments_in_progress=group["deployments"])
+
+
+def assemble(services, p, context, repos, cluster, ecs_found, codecommit, families, groups, sg, lb, listeners,
+             app, dgroups, pipelines, bucket, served):
+    names = dict((g["TargetGroupArn"], n) for n, g in groups.items())
+    ports = dict(production=p["production_port"], test=p["test_port"])
+    out = dict(context)
+    out["services"] = [s["name"] for s in services]
+    out["repositories"] = dict((r["name"], r) for r in repos)
+    out["cluster"] = cluster
+    out["codecommit"] = codecommit
+    out["task_definitions"] = dict((s["name"], f) for s, f in zip(services, families))
+    out["target_groups"] = dict((s["name"], dict((which, _group_view(groups.get(_alb.target_group_name(s["name"], which))))
+                                                 for which in _alb.PAIR)) for s in services)
+    out["security_group"] = dict(name=p["security_group_name"], exists=sg is not None, id=(sg or {}).get("GroupId", ""),
+                                 ingress_ports=sorted(set(r.get("FromPort") for r in (sg or {}).get("IpPermissions") or []
+                                                          if r.get("FromPort") is not None and r.get("IpRanges"))))
+    by_port = dict((ls.get("Port"), ls) for ls in listeners)
+    out["load_balancer"] = dict(
+        name=p["load_balancer_name"], exists=lb is not None, arn=(lb or {}).get("LoadBalancerArn", ""),
+        dns_name=(lb or {}).get("DNSName", ""), state=((lb or {}).get("State") or {}).get("Code", ""),
+        listeners=dict((role, dict(arn=by_port[port]["ListenerArn"], port=port,
+                                   view=_alb.listener_view(by_port[port], by_port[port].get("Rules") or [])))
+                       for role, port in ports.items() if port in by_port))
+    out["listener_arns"] = dict((role, v["arn"]) for role, v in out["load_balancer"]["listeners"].items())
+    out["live"] = live(services, listeners, ports, names)
+    out["addresses"] = addresses(services, lb, listeners, ports, served)
+    out["ecs_services"] = dict((s["name"], _service_view(ecs_found.get(_ecs_services.service_name(s["name"])), names))
+                               for s in services)
+    out["codedeploy"] = dict(application=dict(name=p["application_name"], exists=app is not None,
+                                              compute_platform=(app or {}).get("computePlatform", "")),
+                             deployment_groups=dict((s["name"], _group_info_view(g)) for s, g in zip(services, dgroups)))
+    out["deployments_in_progress"] = [dict(d, service=s["name"]) for s, g in zip(services, dgroups)
+                                      for d in g["deployments"]]
+    out["pipelines"] = dict((s["name"], _pipeline_view(f)) for s, f in zip(services, pipelines))
+    out["artifact_bucket"] = bucket
+    return out
+
+
+# --- the checklist --------------------------------------------------------------------------------------
+def _item(task, title, problems, missing):
+    """A checklist entry: missing when something is missing, drifted when something differs, else done."""
+    state = MISSING if missing else (DRIFTED if problems else DONE)
+    return dict(task=task, title=title, state=state, details=missing + problems)
+
+
+def _compare(what, have, want):
+    return [] if have == want else ["%s is %s, the inventory asks %s" % (what, have, want)]
+
+
+def checklist(services, p, lab):
+    """The lab's tasks 5.1 to 8.2 (7.1, 7.2, ... one per service), each done, missing or drifted."""
+    items = []
+    ports = dict(production=p["production_port"], test=p["test_port"])
+    missing = []
+    for name, repo in sorted(lab["repositories"].items()):
+        if not repo["exists"]:
+            missing.append("ECR repository %s does not exist" % name)
+        elif not repo["image_digest"]:
+            missing.append("ECR repository %s has no image tagged %s" % (name, repo["image_tag"]))
+    items.append(_item("5.1", "ECR repositories and their %s image" % p["image_tag"], [], missing))
+
+    cluster = lab["cluster"]
+    missing, problems = [], []
+    if not cluster["stack_status"]:
+        missing.append("stack %s does not exist" % cluster["stack_name"])
+    elif cluster["stack_status"] not in _cluster.SETTLED_STATUSES or cluster["status"] != "ACTIVE":
+        problems.append("stack %s is %s, cluster %s is %s" % (
+            cluster["stack_name"], cluster["stack_status"], cluster["name"], cluster["status"] or "unknown to ECS"))
+    items.append(_item("5.2", "Fargate cluster %s through CloudFormation" % cluster["name"], problems, missing))
+
+    cc = lab["codecommit"]
+    missing = []
+    if not cc["exists"]:
+        missing.append("CodeCommit repository %s does not exist" % cc["name"])
+    elif not cc["commit"]:
+        missing.append("branch %s of %s does not exist" % (cc["branch"], cc["name"]))
+    items.append(_item("5.3", "CodeCommit repository %s, branch %s" % (cc["name"], cc["branch"]), [], missing))
+
+    image, taskdef = placeholders()
+    for task, kind, title in (("5.4", "taskdef", "task definitions on %s and registered" % cc["branch"]),
+                              ("5.5", "appspec", "AppSpec files on %s" % cc["branch"])):
+        missing = []
+        for svc in services:
+            path = (_pipeline.taskdef_path if kind == "taskdef" else _pipeline.appspec_path)(svc["name"])
+            if not cc["files"].get(path, {}).get("exists"):
+                missing.append("%s is not on %s" % (path, cc["branch"]))
+            if kind == "taskdef" and not lab["task_definitions"][svc["name"]]["exists"]:
+                missing.append("task definition family %s is not registered" % svc["family"])
+        items.append(_item(task, title, [], missing))
+    problems = []
+    for path, found in sorted(cc["files"].items()):
+        if found["exists"] and not found["placeholder"]:
+            problems.append("%s has no %s placeholder" % (path, image if path.endswith(".json") else taskdef))
+    missing = [] if cc["commit"] else ["nothing pushed to %s" % cc["branch"]]
+    items.append(_item("5.6", "placeholders, committed and pushed to %s" % cc["branch"], problems, missing))
+
+    missing, problems = [], []
+    for svc in services:
+        want = target_group_settings(svc, lab["vpc_id"])
+        for which in _alb.PAIR:
+            group = lab["target_groups"][svc["name"]][which]
+            name = _alb.target_group_name(svc["name"], which)
+            if group is None:
+                missing.append("target group %s does not exist" % name)
+                continue
+            for key, value in sorted(want.items()):
+                problems.extend(_compare("%s %s" % (name, key.replace("_", " ")), group[key], value))
+    items.append(_item("6.1", "target groups, a pair per service", problems, missing))
+
+    sg = lab["security_group"]
+    missing = [] if sg["exists"] else ["security group %s does not exist" % sg["name"]]
+    problems = ["%s does not open TCP %s" % (sg["name"], port) for port in sorted(ports.values())
+                if sg["exists"] and port not in sg["ingress_ports"]]
+    items.append(_item("6.2", "security group %s" % sg["name"], problems, missing))
+
+    lb = lab["load_balancer"]
+    missing, problems = [], []
+    if not lb["exists"]:
+        missing.append("load balancer %s does not exist" % lb["name"])
+    else:
+        for role, port in sorted(ports.items()):
+            if role not in lb["listeners"]:
+                missing.append("%s has no listener on port %s" % (lb["name"], port))
+        for svc in services:
+            pair = set(_alb.target_group_name(svc["name"], w) for w in _alb.PAIR)
+            for role in sorted(lb["listeners"]):
+                route = lab["live"][svc["name"]][role]
+                if route is None:
+                    missing.append("the %s listener does not route %s" % (role, svc["name"]))
+                elif not set(route) <= pair:
+                    problems.append("the %s listener sends %s to %s, not to its pair %s"
+                                    % (role, svc["name"], "+".join(sorted(route)), "/".join(sorted(pair))))
+    items.append(_item("6.3", "load balancer %s, listeners and rules" % lb["name"], problems, missing))
+
+    for index, svc in enumerate(services):
+        found = lab["ecs_services"][svc["name"]]
+        name = _ecs_services.service_name(svc["name"])
+        missing, problems = [], []
+        if not found["exists"]:
+            missing.append("ECS service %s is not on cluster %s" % (name, lab["cluster"]["name"]))
+        else:
+            problems.extend(_compare("%s deployment controller" % name, found["deployment_controller"],
+                                     _ecs_services.CODE_DEPLOY))
+            problems.extend(_compare("%s launch type" % name, found["launch_type"], _ecs_services.LAUNCH_TYPE))
+            problems.extend(_compare("%s task definition family" % name, found["family"], svc["family"]))
+            pair = [_alb.target_group_name(svc["name"], w) for w in _alb.PAIR]
+            if found["target_group"] not in pair:
+                problems.append("%s is behind %s, not %s" % (
+                    name, found["target_group"] or "no target group", " or ".join(pair)))
+        items.append(_item("7.%d" % (index + 1), "ECS service %s" % name, problems, missing))
+
+    cd = lab["codedeploy"]
+    missing, problems = [], []
+    if not cd["application"]["exists"]:
+        missing.append("CodeDeploy application %s does not exist" % cd["application"]["name"])
+    for svc in services:
+        group = cd["deployment_groups"][svc["name"]]
+        if not group["exists"]:
+            missing.append("deployment group %s does not exist" % group["name"])
+            continue
+        problems.extend(_compare("%s deployment type" % group["name"], group["deployment_style"], "BLUE_GREEN"))
+        problems.extend(_compare("%s ECS service" % group["name"], group["ecs_services"],
+                                 ["%s/%s" % (lab["cluster"]["name"], _ecs_services.service_name(svc["name"]))]))
+        problems.extend(_compare("%s target groups" % group["name"], sorted(group["target_groups"]),
+                                 sorted(_codedeploy.target_group_pair(svc["name"], {}))))
+    items.append(_item("8.1", "CodeDeploy application %s and deployment groups" % cd["application"]["name"],
+                       problems, missing))
+
+    missing, problems = [], []
+    for svc in services:
+        pipeline = lab["pipelines"][svc["name"]]
+        if not pipeline["exists"]:
+            missing.append("pipeline %s does not exist" % pipeline["name"])
+            continue
+        problems.extend(_compare("%s source" % pipeline["name"], pipeline["sources"],
+                                 ["%s@%s" % (p["repository"], p["branch"])]))
+        problems.extend(_compare("%s image" % pipeline["name"], pipeline["images"],
+                                 ["%s:%s" % (svc["name"], p["image_tag"])]))
+        problems.extend(_compare("%s deploys to" % pipeline["name"], pipeline["deploys"],
+                                 ["%s/%s" % (p["application_name"], _codedeploy.group_name(p["application_name"], svc["name"]))]))
+        absent = [r for r in rule_names(pipeline["name"]) if r not in pipeline["rules"]]
+        if absent:
+            problems.append("%s has no change detection rule %s" % (pipeline["name"], ", ".join(absent)))
+    if not lab["artifact_bucket"]["exists"]:
+        missing.append("artifact bucket %s does not exist" % lab["artifact_bucket"]["name"])
+    items.append(_item("8.2", "pipelines, artifact bucket and change detection", problems, missing))
+    return items
+
+
+def report_lines(items, lab):
+    """The checklist and where the lab stands, as lines a person reads."""
+    lines = []
+    for item in items:
+        lines.append("[%-7s] %s %s" % (item["state"], item["task"], item["title"]))
+        lines.extend("            - %s" % d for d in item["details"])
+    for name in lab["services"]:
+        where = lab["addresses"].get(name) or {}
+        route = lab["live"].get(name) or {}
+        shown = ", ".join("%s %s -> %s" % (role, where[role], "+".join(
+            "%s(%s)" % (g, w) if len(route.get(role) or {}) > 1 else g for g, w in sorted((route.get(role) or {}).items()))
+            or "-") for role in sorted(where))
+        lines.append("%s: %s" % (name, shown or "no load balancer yet"))
+    for d in lab["deployments_in_progress"]:
+        lines.append("deployment in progress: %s %s (%s)" % (d["service"], d["id"], d["status"]))
+    if not lab["deployments_in_progress"]:
+        lines.append("no deployment in progress")
+    return lines
