@@ -14,6 +14,14 @@ Git is driven through its binary (``run(args, env) -> (rc, out, err)``, the
 module's ``run_command``); nothing is ever force-pushed; a local branch that
 is only behind the remote's is fast-forwarded; a diverged one is refused.
 
+The collection pushes only its own commits. Its commits carry the trailer
+``Managed-By: cloudlab.microservices`` (those of 1.0.0 have the author
+``cloudlab.microservices <cloudlab.microservices@localhost>`` instead) and
+touch no file but the managed ones; every other commit is the user's. A
+user's local commits the remote lacks, a managed file whose content on the
+branch a user's commit made and the desired content would replace, and an
+``origin`` that is another repository are refused before any change.
+
 Private to this collection: no compatibility promise.
 """
 
@@ -27,6 +35,12 @@ import shutil
 import tempfile
 
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+TRAILER_KEY = "Managed-By"
+TRAILER_VALUE = "cloudlab.microservices"
+TRAILER = "%s: %s" % (TRAILER_KEY, TRAILER_VALUE)
+# The author of the commits of 1.0.0, which carried no trailer (the role's default identity).
+LEGACY_AUTHOR = ("cloudlab.microservices", "cloudlab.microservices@localhost")
+_LOG_FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%(trailers:key=" + TRAILER_KEY + ",valueonly,separator=%x2C)%x1f%s"
 _IN_PROGRESS = (("MERGE_HEAD", "a merge"), ("rebase-merge", "a rebase"), ("rebase-apply", "a rebase or am"),
                 ("CHERRY_PICK_HEAD", "a cherry-pick"), ("REVERT_HEAD", "a revert"))
 
@@ -43,6 +57,48 @@ def redact(text):
 def _last_line(text):
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
     return redact(lines[-1]) if lines else "no message"
+
+
+def parse_log(raw):
+    """`git log -z --name-only --format=_LOG_FORMAT` -> list of commit dicts, newest first."""
+    commits = []
+    for record in raw.split("\x1e")[1:]:
+        header, _sep, names = record.partition("\0")
+        fields = header.split("\x1f", 5)
+        if len(fields) < 6:
+            continue
+        if names.startswith("\n"):
+            names = names[1:]
+        commits.append(dict(sha=fields[0], parents=fields[1].split(), author=fields[2], email=fields[3],
+                            managed_by=[v.strip() for v in fields[4].split(",") if v.strip()], subject=fields[5],
+                            files=[n for n in names.split("\0") if n]))
+    return commits
+
+
+def is_collections(commit, managed):
+    """Whether a commit (parse_log) is this collection's: its trailer or 1.0.0's author, managed files only."""
+    if len(commit["parents"]) > 1 or not set(commit["files"]) <= set(managed):
+        return False
+    return TRAILER_VALUE in commit["managed_by"] or (commit["author"], commit["email"]) == LEGACY_AUTHOR
+
+
+def describe_commit(commit):
+    return '%s (%s <%s>, "%s")' % (commit["sha"][:12], commit["author"], commit["email"], commit["subject"])
+
+
+def line_differences(current, desired, limit=3):
+    """Up to `limit` phrases `line N: ... on the branch, ... desired` for text that is not a known lab file."""
+    import difflib
+
+    cur, des = (current or "").splitlines(), (desired or "").splitlines()
+    out = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, cur, des, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        out.append("line %d: %r on the branch, %r desired" % (i1 + 1, "\n".join(cur[i1:i2]), "\n".join(des[j1:j2])))
+    if len(out) > limit:
+        out = out[:limit] + ["%d more" % (len(out) - limit)]
+    return out or ["only the line endings differ"]
 
 
 def parse_status(raw):
@@ -65,7 +121,7 @@ class DeploymentRepo(object):
 
     def __init__(self, run, path, branch, files, remote_url="", credential_helper="", compare_with_origin=False,
                  overwrite_local_changes=False, commit_message="Update files", identity=None, var_names=None,
-                 warn=None):
+                 warn=None, include_local_commits=False, overwrite_commits=False, explain=None):
         self._run = run
         self.path = path
         self.branch = branch
@@ -78,6 +134,10 @@ class DeploymentRepo(object):
         self.identity = identity or {}
         self.var_names = var_names or {}
         self.warn = warn or (lambda msg: None)
+        self.include_local_commits = include_local_commits
+        self.overwrite_commits = overwrite_commits
+        # explain(name, text on the branch, desired text) -> None or dict(service, differences, settings, unexplained)
+        self.explain = explain or (lambda name, current, desired: None)
         self.is_repo = False
         self._object_dir = None
 
@@ -161,7 +221,8 @@ class DeploymentRepo(object):
                             "folder (it is created when missing)" % (where, self.var("path")))
         self.is_repo = os.path.exists(os.path.join(path, ".git"))
         plan = dict(exists=os.path.isdir(path), is_repo=self.is_repo, head="", remote_head=None, relation="none",
-                    create=None, dirty=[], overwritten=[], touched=[], remote_url=self.remote_url)
+                    create=None, dirty=[], overwritten=[], touched=[], remote_url=self.remote_url,
+                    local_commits=[], user_changes=[], history=True)
         problems = []
 
         url = self.remote_url
@@ -176,6 +237,9 @@ class DeploymentRepo(object):
             self._inspect_plain_folder(plan, problems, remote_head)
         else:
             self._inspect_repo(plan, problems, url, remote_head)
+        if plan["history"] and url and remote_head is not None:
+            self._local_commits(plan, problems, url)
+            self._user_changes(plan, problems)
         if problems:
             raise RepoError("Failed to use the deployment folder %s, nothing was changed: %s"
                             % (where, "; ".join(problems)))
@@ -266,6 +330,19 @@ class DeploymentRepo(object):
         plan["overwritten"] = work if self.overwrite else []
         self._refuse_work(work, problems, tracked=bool(head))
 
+        if on != self.branch:
+            plan["history"] = False
+        origin = self.git("config", "--get", "remote.origin.url", ok=(0, 1))[1].strip()
+        if self.remote_url and origin and origin.rstrip("/") != self.remote_url.rstrip("/"):
+            plan["history"] = False
+            problems.append(
+                "its origin is %s, another repository than %s (%s), and this run never re-points it (the "
+                "folder's commits would go to a repository they did not come from); set %s to another folder "
+                "for this remote (or move %s away), or, if it is the same repository at a new address, "
+                "`git -C %s remote set-url origin %s`"
+                % (redact(origin), redact(self.remote_url), self.var("remote_url"), self.var("path"), self.path,
+                   self.path, redact(self.remote_url)))
+            return
         if not remote_head or on != self.branch:
             plan["relation"] = "none" if not remote_head else "unknown"
             return
@@ -287,11 +364,96 @@ class DeploymentRepo(object):
             local_only = self.git("rev-list", "--count", "%s..%s" % (remote_head, head))[1].strip()
             remote_only = self.git("rev-list", "--count", "%s..%s" % (head, remote_head))[1].strip()
             plan["relation"] = "diverged"
+            plan["history"] = False
             problems.append(
                 "its branch %s and branch %s of %s have diverged (%s local commit(s) the remote lacks, %s remote "
                 "commit(s) the local branch lacks); bring them together by hand, for instance `git -C %s pull "
                 "--rebase origin %s`, then run again (nothing is ever force-pushed)"
                 % (self.branch, self.branch, redact(url), local_only, remote_only, self.path, self.branch))
+
+    def _log(self, *args):
+        out = self.git("log", "-z", "--no-renames", "--name-only", "--format=" + _LOG_FORMAT, *args,
+                       git_dir=self._object_dir)[1]
+        return parse_log(out)
+
+    def _local_commits(self, plan, problems, url):
+        """The user's commits this run would push: refused unless include_local_commits."""
+        head, remote_head = plan["head"], plan["remote_head"]
+        if not head or plan["relation"] not in ("ahead", "none"):
+            return
+        commits = self._log(head if not remote_head else "%s..%s" % (remote_head, head))
+        theirs = [c for c in commits if not is_collections(c, self.files)]
+        plan["local_commits"] = [dict(sha=c["sha"], author=c["author"], email=c["email"], subject=c["subject"],
+                                      files=c["files"]) for c in theirs]
+        if not theirs:
+            return
+        named = ", ".join(describe_commit(c) for c in theirs)
+        if self.include_local_commits:
+            self.warn("Pushing %d commit(s) of yours to branch %s of %s with this run's, as %s is true: %s"
+                      % (len(theirs), self.branch, redact(url), self.var("include_local_commits"), named))
+            return
+        problems.append(
+            "it has %d local commit(s) not on branch %s of %s that are not this collection's, which this run "
+            "would push: %s; this collection pushes only its own commits: push them yourself (`git -C %s push "
+            "origin %s`, see them with `git -C %s log origin/%s..%s`) and run again, or set %s: true to have this "
+            "run push them with its own" % (
+                len(theirs), self.branch, redact(url), named, self.path, self.branch, self.path, self.branch,
+                self.branch, self.var("include_local_commits")))
+
+    def _user_changes(self, plan, problems):
+        """Managed files whose content on the branch a user's commit made and this run would replace."""
+        base = self._base(plan)
+        if not base:
+            return
+        differing = [n for n in self.files if self._blob(base, n) != self.files[n]]
+        if not differing:
+            return
+        last = {}
+        for commit in self._log(base, "--", *differing):
+            for name in commit["files"]:
+                last.setdefault(name, commit)
+            if len(last) == len(differing):
+                break
+        for name in differing:
+            commit = last.get(name)
+            if commit is None or is_collections(commit, self.files):
+                continue
+            current = self._blob(base, name)
+            explained = self.explain(name, current, self.files[name])
+            if explained is None:
+                explained = dict(service=None, differences=line_differences(current, self.files[name]),
+                                 settings=[], unexplained=["this file"])
+            plan["user_changes"].append(dict(name=name, commit=commit["sha"], author=commit["author"],
+                                             email=commit["email"], subject=commit["subject"], **explained))
+        if not plan["user_changes"]:
+            return
+        overwrite = self.var("overwrite_commits")
+        phrases = []
+        for change in plan["user_changes"]:
+            phrase = "%s on branch %s, as commit %s made it, differs from what %s gives: %s" % (
+                change["name"], self.branch, describe_commit(dict(change, sha=change["commit"])), self.var("files"),
+                "; ".join(change["differences"]))
+            if change["settings"] and not change["unexplained"]:
+                phrase += "; to keep it, set %s in the entry of service %s in %s" % (
+                    ", ".join("`%s`" % s for s in change["settings"]), change["service"], self.var("files"))
+            elif change["settings"]:
+                phrase += "; %s in the entry of service %s in %s would give part of it, and no setting gives %s" % (
+                    ", ".join("`%s`" % s for s in change["settings"]), change["service"], self.var("files"),
+                    ", ".join(change["unexplained"]))
+            else:
+                phrase += "; no setting gives %s" % ", ".join(change["unexplained"])
+            phrases.append(phrase)
+        if self.overwrite_commits:
+            self.warn("Replacing with a commit on top what commits not this collection's made, as %s is true: %s"
+                      % (overwrite, " | ".join(phrases)))
+            return
+        problems.append("%s; to replace it with what %s gives (a new commit on top, history kept), set %s: true"
+                        % (" | ".join(phrases), self.var("files"), overwrite))
+
+    @staticmethod
+    def _base(plan):
+        """The commit the files are compared with: the remote's after a clone or fast-forward, else HEAD."""
+        return plan["remote_head"] if plan["relation"] == "behind" or plan["create"] == "clone" else plan["head"]
 
     def _ensure_objects(self, url, commit):
         """The remote's commits in the object store; no branch, tag or FETCH_HEAD moves (check mode too)."""
@@ -316,7 +478,7 @@ class DeploymentRepo(object):
     # -- plan ----------------------------------------------------------------
 
     def _plan_files(self, plan):
-        base = plan["remote_head"] if plan["relation"] == "behind" or plan["create"] == "clone" else plan["head"]
+        base = self._base(plan)
         plan["base"] = base
         files, diffs = [], []
         for name, text in self.files.items():
@@ -414,7 +576,7 @@ class DeploymentRepo(object):
         staged = self.git("diff", "--cached", "--quiet", "--", *names, ok=(0, 1))[0] == 1
         if staged:
             self.git("-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", "-m", self.commit_message,
-                     "--", *names, env=self.identity)
+                     "-m", TRAILER, "--", *names, env=self.identity)
             done.append("committed")
         head = self.git("rev-parse", "--verify", "--quiet", "HEAD", ok=(0, 1, 128))[1].strip()
         if self.remote_url and head and head != plan["remote_head"]:

@@ -20,6 +20,7 @@ __metaclass__ = type
 
 import copy
 import json
+import re
 
 # What DescribeTaskDefinition adds to what was registered: never part of the
 # content a user asks for, so it never makes two definitions differ.
@@ -320,3 +321,162 @@ def check_pair(taskdef_file, taskdef_text, appspec_file, appspec_text,
                       "container %r in %s (containerPort: %s)"
                       % (appspec_file, port, name, taskdef_file, ", ".join(str(p) for p in ports) or "none"))
     return errors
+
+
+# What a change to a committed file means for the service list
+
+_ENTRY_SIZES = ("cpu", "memory")
+_FILE_RE = re.compile(r"^(?P<kind>taskdef|appspec)-(?P<service>.+)\.(?:json|yaml)$")
+
+
+def _shown(value):
+    return "absent" if value is _ABSENT else json.dumps(value, sort_keys=True)
+
+
+class _Absent(object):
+    pass
+
+
+_ABSENT = _Absent()
+
+
+def _differing(current, desired, path=""):
+    """(path, current, desired) of every leaf that differs; dicts and lists of equal length are walked."""
+    if isinstance(current, dict) and isinstance(desired, dict):
+        out = []
+        for key in sorted(set(current) | set(desired), key=str):
+            out.extend(_differing(current.get(key, _ABSENT), desired.get(key, _ABSENT),
+                                  "%s.%s" % (path, key) if path else str(key)))
+        return out
+    if isinstance(current, list) and isinstance(desired, list) and len(current) == len(desired):
+        out = []
+        for index, (cur, des) in enumerate(zip(current, desired)):
+            out.extend(_differing(cur, des, "%s[%d]" % (path, index)))
+        return out
+    return [] if current == desired else [(path, current, desired)]
+
+
+def _env_map(value):
+    if not isinstance(value, list) or not all(isinstance(e, dict) and set(e) == {"name", "value"} for e in value):
+        return None
+    return dict((e["name"], e["value"]) for e in value)
+
+
+def _single_port(value):
+    """The port of a lab-shaped portMappings (one mapping, host port = container port, tcp), or None."""
+    if not (isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict)):
+        return None
+    mapping = value[0]
+    port = mapping.get("containerPort")
+    if (not isinstance(port, int) or isinstance(port, bool) or mapping.get("hostPort", port) != port
+            or mapping.get("protocol", "tcp") != "tcp" or set(mapping) - {"containerPort", "hostPort", "protocol"}):
+        return None
+    return port
+
+
+def _explain_taskdef(current, desired, out):
+    cur_c, des_c = current.get("containerDefinitions"), desired.get("containerDefinitions")
+    env_paths, ports_done = (), False
+    if (isinstance(cur_c, list) and isinstance(des_c, list) and len(cur_c) == len(des_c) == 1
+            and isinstance(cur_c[0], dict) and isinstance(des_c[0], dict)):
+        cur_env, des_env = _env_map(cur_c[0].get("environment", [])), _env_map(des_c[0].get("environment", []))
+        if cur_env is not None and des_env is not None:
+            env_paths = ("containerDefinitions[0].environment",)
+            _explain_environment(cur_env, des_env, out)
+    for path, cur, des in _differing(current, desired):
+        if any(path == p or path.startswith(p + "[") for p in env_paths):
+            continue
+        if path.startswith("containerDefinitions[0].portMappings"):
+            if ports_done:
+                continue
+            ports_done = True
+            port = _single_port(current.get("containerDefinitions")[0].get("portMappings"))
+            whole = "containerDefinitions[0].portMappings"
+            out["differences"].append("%s is %s on the branch, %s from the inventory" % (
+                whole, _shown(current["containerDefinitions"][0].get("portMappings", _ABSENT)),
+                _shown(desired["containerDefinitions"][0].get("portMappings", _ABSENT))))
+            if port is None:
+                out["unexplained"].append(whole)
+            else:
+                out["settings"].append("port: %d" % port)
+            continue
+        out["differences"].append("%s is %s on the branch, %s from the inventory" % (path, _shown(cur), _shown(des)))
+        if path in _ENTRY_SIZES and isinstance(cur, (str, int)) and not isinstance(cur, bool):
+            out["settings"].append('%s: "%s"' % (path, cur))
+        elif path == "family" and isinstance(cur, str) and cur:
+            out["settings"].append("family: %s" % json.dumps(cur))
+        else:
+            out["unexplained"].append(path)
+
+
+def _explain_environment(current, desired, out):
+    names = sorted(n for n in set(current) | set(desired) if current.get(n, _ABSENT) != desired.get(n, _ABSENT))
+    extras = False
+    for name in names:
+        out["differences"].append("environment %s is %s on the branch, %s from the inventory" % (
+            name, _shown(current.get(name, _ABSENT)), _shown(desired.get(name, _ABSENT))))
+        if name == "APP_DB_HOST":
+            if name in current and isinstance(current[name], str) and current[name]:
+                out["settings"].append("db_host: %s" % json.dumps(current[name]))
+            else:
+                out["unexplained"].append("environment APP_DB_HOST absent")
+        else:
+            extras = True
+    if extras:
+        rest = dict((k, v) for k, v in current.items() if k != "APP_DB_HOST")
+        out["settings"].append("environment: %s" % (json.dumps(rest, sort_keys=True) if rest else "{}"))
+
+
+def _explain_appspec(current, desired, out):
+    for path, cur, des in _differing(current, desired):
+        out["differences"].append("%s is %s on the branch, %s from the inventory" % (path, _shown(cur), _shown(des)))
+        if path.endswith("Properties.LoadBalancerInfo.ContainerPort") and isinstance(cur, int) and not isinstance(
+                cur, bool):
+            out["settings"].append("port: %d" % cur)
+        else:
+            out["unexplained"].append(path)
+
+
+def explain_change(file_name, current, desired):
+    """How the content of a lab file on the branch differs from the one built, in service entry terms.
+
+    ``current``: the file's text on the branch (None when absent there);
+    ``desired``: the text built from the service list. Returns None for a
+    file that is not a service's task definition or AppSpec, else a dict:
+    ``service`` (name from the file name), ``differences`` (one phrase per
+    difference, field by field), ``settings`` (the keys of the service's
+    entry, as ``key: value``, that would build ``current``) and
+    ``unexplained`` (what no key of the entry builds).
+    """
+    import yaml
+
+    match = _FILE_RE.match(file_name)
+    if not match:
+        return None
+    out = dict(service=match.group("service"), differences=[], settings=[], unexplained=[])
+    if current is None:
+        out["differences"].append("the file is absent on the branch")
+        out["unexplained"].append("a missing %s (removing service %s from the list leaves the file alone)"
+                                  % (file_name, out["service"]))
+        return out
+    try:
+        if match.group("kind") == "taskdef":
+            cur, des = json.loads(current), json.loads(desired)
+        else:
+            cur, des = yaml.safe_load(current), yaml.safe_load(desired)
+    except (ValueError, yaml.YAMLError):
+        cur, des = None, None
+    if not isinstance(cur, dict) or not isinstance(des, dict):
+        out["differences"].append("the file on the branch is not a %s document" % (
+            "JSON" if match.group("kind") == "taskdef" else "YAML"))
+        out["unexplained"].append("the whole file")
+        return out
+    if cur == des:
+        out["differences"].append("only the layout differs (the same content)")
+        out["unexplained"].append("the layout")
+        return out
+    if match.group("kind") == "taskdef":
+        _explain_taskdef(cur, des, out)
+    else:
+        _explain_appspec(cur, des, out)
+    return out

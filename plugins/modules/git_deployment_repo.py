@@ -25,6 +25,14 @@ description:
     branch or a detached HEAD, a merge or rebase in progress, uncommitted changes or untracked files that are
     not among O(files), and uncommitted changes to O(files) whose content is neither the committed nor the
     desired one (unless O(overwrite_local_changes)); each message names the files and the ways on.
+  - It pushes only its own commits. Its commits carry the trailer C(Managed-By) with value C(cloudlab.microservices)
+    (those of release 1.0.0, the author C(cloudlab.microservices <cloudlab.microservices@localhost>)) and touch no file
+    but O(files); every other commit is the user's. Before anything changes, the module refuses local commits
+    of the user's that the remote's branch lacks (unless O(include_local_commits)), naming them; a file of
+    O(files) whose content on the branch a user's commit made and that differs from the desired one (unless
+    O(overwrite_commits)), showing the difference field by field and, for a service's C(taskdef-<name>.json)
+    or C(appspec-<name>.yaml), the keys of the service's entry that would give it; and a folder whose
+    C(origin) is another repository than O(remote_url), which is never re-pointed.
   - A file is written only when its content differs; a commit is made only when a file's committed content
     differs; the branch is pushed only when the remote lacks its commits.
   - An HTTP(S) remote gets O(credential_helper) for its URL only (the AWS CLI's CodeCommit helper by
@@ -71,8 +79,26 @@ options:
     description: Overwrite uncommitted changes to O(files) instead of refusing them (the module warns).
     type: bool
     default: false
+  include_local_commits:
+    description:
+      - Push the user's local commits that the remote's branch lacks along with this module's own (it warns,
+        naming them), instead of refusing them.
+      - A file of O(files) such a commit changed is still subject to O(overwrite_commits).
+    type: bool
+    default: false
+    version_added: 1.1.0
+  overwrite_commits:
+    description:
+      - Replace, with a new commit on top, the content of O(files) that a commit not this module's made on the
+        branch, instead of refusing (it warns, naming the commit and the difference). History is kept; nothing
+        is force-pushed.
+    type: bool
+    default: false
+    version_added: 1.1.0
   commit_message:
-    description: Message of the commits.
+    description:
+      - Message of the commits; the module adds the trailer C(Managed-By) with value C(cloudlab.microservices) as
+        its last paragraph.
     type: str
     default: Update task definitions and AppSpec files
   author_name:
@@ -105,7 +131,7 @@ attributes:
   check_mode:
     support: full
     details:
-      - Runs every check and predicts the clone or init, the fast-forward, the files written, the commit and the
+      - Runs every check, refusals included, and predicts the clone or init, the fast-forward, the files written, the commit and the
         push. To tell whether the local branch is behind or diverged, the remote's commits are fetched into the
         object store; no branch, tag or C(FETCH_HEAD) moves, and no file is written.
   diff_mode:
@@ -203,6 +229,70 @@ compared_with:
   description: URL of the remote the branch was compared with (O(remote_url), or the origin with O(compare_with_origin)).
   returned: always
   type: str
+local_commits:
+  description:
+    - The user's local commits (not this module's) that the remote's branch lacks, newest first; pushed (or
+      would be) only with O(include_local_commits).
+  returned: always
+  type: list
+  elements: dict
+  version_added: 1.1.0
+  contains:
+    sha:
+      description: Commit id.
+      type: str
+    author:
+      description: Author name.
+      type: str
+    email:
+      description: Author e-mail.
+      type: str
+    subject:
+      description: First line of the message.
+      type: str
+    files:
+      description: Files the commit changed.
+      type: list
+      elements: str
+user_changes:
+  description:
+    - Files of O(files) whose content on the branch a commit not this module's made and that differ from the
+      desired content; replaced (or would be) only with O(overwrite_commits).
+  returned: always
+  type: list
+  elements: dict
+  version_added: 1.1.0
+  contains:
+    name:
+      description: File name.
+      type: str
+    commit:
+      description: The commit that last changed the file.
+      type: str
+    author:
+      description: Its author name.
+      type: str
+    email:
+      description: Its author e-mail.
+      type: str
+    subject:
+      description: First line of its message.
+      type: str
+    service:
+      description: Service of a C(taskdef-<name>.json) or C(appspec-<name>.yaml); null for another file.
+      type: str
+    differences:
+      description: Each difference, the branch's value then the desired one.
+      type: list
+      elements: str
+    settings:
+      description: Keys of the service's entry, each as the YAML line C(key) colon value, that would give the branch's content.
+      type: list
+      elements: str
+    unexplained:
+      description: What no key of the service's entry gives.
+      type: list
+      elements: str
 actions:
   description: What was done (or would be), in order, in words.
   returned: always
@@ -218,6 +308,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cloudlab.microservices.plugins.module_utils._deployment_repo import DeploymentRepo
 from ansible_collections.cloudlab.microservices.plugins.module_utils._deployment_repo import RepoError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._deployment_repo import redact
+from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import explain_change
 
 ARGUMENT_SPEC = dict(
     path=dict(type="path", required=True),
@@ -227,6 +318,8 @@ ARGUMENT_SPEC = dict(
     credential_helper=dict(type="str", default="!aws codecommit credential-helper $@"),
     compare_with_origin=dict(type="bool", default=False),
     overwrite_local_changes=dict(type="bool", default=False),
+    include_local_commits=dict(type="bool", default=False),
+    overwrite_commits=dict(type="bool", default=False),
     commit_message=dict(type="str", default="Update task definitions and AppSpec files"),
     author_name=dict(type="str", default="cloudlab.microservices"),
     author_email=dict(type="str", default="cloudlab.microservices@localhost"),
@@ -276,7 +369,8 @@ def ensure(module, repo):
     result = dict(path=p["path"], branch=repo.branch, is_repo=plan["is_repo"], compared_with=plan["compared_with"], remote_commit=plan["remote_head"] or "",
                   relation=plan["relation"] if plan["relation"] != "unknown" else "none",
                   files=plan["files"], changed_files=[f["name"] for f in plan["files"] if f["commit"]],
-                  overwritten=plan["overwritten"], fast_forwarded=plan["fast_forward"])
+                  overwritten=plan["overwritten"], fast_forwarded=plan["fast_forward"],
+                  local_commits=plan["local_commits"], user_changes=plan["user_changes"])
     if module.check_mode:
         actions = predicted_actions(plan, settings)
         result.update(commit=plan["head"], committed=plan["commit"], pushed=plan["push"], actions=actions)
@@ -307,7 +401,9 @@ def main():
         run, os.path.abspath(p["path"]), p["branch"], p["files"], remote_url=p["remote_url"],
         credential_helper=p["credential_helper"], compare_with_origin=p["compare_with_origin"],
         overwrite_local_changes=p["overwrite_local_changes"], commit_message=p["commit_message"],
-        identity=identity, var_names=p["variable_names"], warn=module.warn)
+        identity=identity, var_names=p["variable_names"], warn=module.warn,
+        include_local_commits=p["include_local_commits"], overwrite_commits=p["overwrite_commits"],
+        explain=explain_change)
     try:
         result = ensure(module, repo)
     except RepoError as e:

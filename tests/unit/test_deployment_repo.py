@@ -228,3 +228,161 @@ def test_the_helper_is_given_on_the_command_line_only_until_the_repository_has_i
                              credential_helper="!aws codecommit credential-helper $@")
     r.git("ls-remote", url, url=url)
     assert not any(a.startswith("credential.") for a in seen[-1])
+
+
+# Issue 20 item 1: the user's git work. The collection pushes only its own commits.
+
+_taskdef = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef")
+NAMES.update(include_local_commits="taskdef_appspec_include_local_commits",
+             overwrite_commits="taskdef_appspec_overwrite", files="taskdef_appspec_services")
+
+
+def git_as(name, email, *args, cwd=None):
+    env = dict(os.environ, GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email, GIT_COMMITTER_NAME=name,
+               GIT_COMMITTER_EMAIL=email)
+    return subprocess.run(["git"] + list(args), cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
+
+
+def user_commit(folder, name, text, message="my change"):
+    (folder / name).write_text(text)
+    git("add", name, cwd=str(folder))
+    git_as("Jane", "jane@example.invalid", "commit", "-q", "-m", message, cwd=str(folder))
+    return git("rev-parse", "HEAD", cwd=str(folder))
+
+
+def remote_head(remote, tmp_path):
+    out = git("ls-remote", remote, "refs/heads/dev", cwd=str(tmp_path))
+    return out.split()[0] if out else ""
+
+
+def test_the_modules_commits_carry_the_trailer_and_are_the_collections(tmp_path, remote):
+    folder = tmp_path / "deployment"
+    repo(folder, remote)
+    assert git("log", "-1", "--format=%(trailers:key=Managed-By,valueonly)", cwd=str(folder)) == (
+        "cloudlab.microservices")
+    raw = git_as("t", "t@example.invalid", "log", "-z", "--no-renames", "--name-only",
+                 "--format=" + _repo._LOG_FORMAT, cwd=str(folder))
+    commits = _repo.parse_log(raw)
+    assert [sorted(c["files"]) for c in commits] == [sorted(FILES)]
+    assert _repo.is_collections(commits[0], FILES)
+    assert not _repo.is_collections(commits[0], ["taskdef-customer.json"])  # touches another file
+    legacy = dict(commits[0], managed_by=[], author="cloudlab.microservices", email="cloudlab.microservices@localhost")
+    assert _repo.is_collections(legacy, FILES)
+    assert not _repo.is_collections(dict(legacy, author="Jane"), FILES)
+    assert not _repo.is_collections(dict(commits[0], parents=["a", "b"]), FILES)  # a merge
+
+
+def test_an_unpushed_commit_of_the_user_is_refused_naming_it_and_nothing_is_pushed(tmp_path, remote):
+    folder = tmp_path / "deployment"
+    repo(folder, remote)
+    pushed = remote_head(remote, tmp_path)
+    mine = user_commit(folder, "taskdef-customer.json", '{"family": "customer-microservice", "memory": "2048"}\n')
+    changed = dict(FILES, **{"appspec-customer.yaml": "version: 0.1\n"})
+    for check in (True, False):
+        with pytest.raises(_repo.RepoError) as info:
+            repo(folder, remote, files=changed, check=check)
+        msg = str(info.value)
+        assert "1 local commit(s) not on branch dev of %s that are not this collection's" % remote in msg
+        assert '%s (Jane <jane@example.invalid>, "my change")' % mine[:12] in msg
+        assert "git -C %s push origin dev" % folder in msg
+        assert "taskdef_appspec_include_local_commits: true" in msg and "\n" not in msg
+    assert remote_head(remote, tmp_path) == pushed
+    assert git("rev-parse", "HEAD", cwd=str(folder)) == mine
+    assert (folder / "appspec-customer.yaml").read_text() == "version: 0.0\n"
+
+
+def test_include_local_commits_pushes_the_users_commit_with_a_warning(tmp_path, remote):
+    folder = tmp_path / "deployment"
+    repo(folder, remote)
+    mine = user_commit(folder, "README", "notes\n")
+    plan, done, warnings = repo(folder, remote, include_local_commits=True,
+                                files=dict(FILES, **{"appspec-customer.yaml": "version: 0.1\n"}))
+    assert [c["sha"] for c in plan["local_commits"]] == [mine]
+    assert "pushed dev" in done and any(mine[:12] in w for w in warnings)
+    assert git("rev-parse", "HEAD~1", cwd=str(folder)) == mine == git("rev-parse", "dev~1", cwd=str(tmp_path / "remote.git"))
+
+
+def test_the_collections_own_unpushed_commits_go_to_a_new_remote(tmp_path, remote):
+    folder = tmp_path / "deployment"
+    repo(folder)  # no remote yet: a local commit of the collection
+    _plan, done, _w = repo(folder, remote)
+    assert "pushed dev" in done
+    # A commit of 1.0.0 (its default author, no trailer) counts as the collection's too.
+    (folder / "appspec-customer.yaml").write_text("version: 0.1\n")
+    git_as("cloudlab.microservices", "cloudlab.microservices@localhost",
+           "commit", "-q", "-am", "Update task definitions and AppSpec files", cwd=str(folder))
+    plan, done, _w = repo(folder, remote, files=dict(FILES, **{"appspec-customer.yaml": "version: 0.1\n"}))
+    assert plan["relation"] == "ahead" and plan["local_commits"] == [] and "pushed dev" in done
+
+
+def test_a_pushed_change_of_the_user_is_shown_with_the_setting_and_refused_before_any_change(tmp_path, remote):
+    folder = tmp_path / "deployment"
+    built = _taskdef.build([dict(name="customer", port=8080, cpu="512", memory="1024")], dict(
+        region="us-east-1", execution_role_arn="arn:aws:iam::123456789012:role/PipelineRole", db_host="db"))["files"]
+    repo(folder, remote, files=built)
+    user_commit(folder, "taskdef-customer.json",
+                built["taskdef-customer.json"].replace('"memory": "1024"', '"memory": "2048"'), "more memory")
+    git("push", "-q", "origin", "dev", cwd=str(folder))
+    pushed = remote_head(remote, tmp_path)
+    for check in (True, False):
+        with pytest.raises(_repo.RepoError) as info:
+            repo(folder, remote, files=built, check=check, explain=_taskdef.explain_change)
+        msg = str(info.value)
+        assert "taskdef-customer.json on branch dev, as commit %s" % pushed[:12] in msg
+        assert '"more memory"' in msg
+        assert 'memory is "2048" on the branch, "1024" from the inventory' in msg
+        assert '`memory: "2048"` in the entry of service customer in taskdef_appspec_services' in msg
+        assert "taskdef_appspec_overwrite: true" in msg and "\n" not in msg
+    assert remote_head(remote, tmp_path) == pushed == git("rev-parse", "HEAD", cwd=str(folder))
+    assert '"2048"' in (folder / "taskdef-customer.json").read_text()
+
+    # The flag: a commit on top, the user's commit kept in the history, a warning.
+    plan, done, warnings = repo(folder, remote, files=built, overwrite_commits=True, explain=_taskdef.explain_change)
+    assert [c["name"] for c in plan["user_changes"]] == ["taskdef-customer.json"]
+    assert "committed" in done and "pushed dev" in done and any("more memory" in w for w in warnings)
+    assert git("rev-parse", "HEAD~1", cwd=str(folder)) == pushed
+    assert (folder / "taskdef-customer.json").read_text() == built["taskdef-customer.json"]
+    # Then the file is the collection's again: no refusal, nothing to do.
+    _plan, done, _w = repo(folder, remote, files=built, explain=_taskdef.explain_change)
+    assert done == []
+
+
+def test_a_users_change_the_inventory_now_gives_is_not_refused(tmp_path, remote):
+    folder = tmp_path / "deployment"
+    repo(folder, remote)
+    user_commit(folder, "appspec-customer.yaml", "version: 0.1\n")
+    git("push", "-q", "origin", "dev", cwd=str(folder))
+    _plan, done, _w = repo(folder, remote, files=dict(FILES, **{"appspec-customer.yaml": "version: 0.1\n"}))
+    assert done == []
+
+
+def test_a_change_pushed_from_elsewhere_is_refused_before_the_fast_forward(tmp_path, remote):
+    first, other = tmp_path / "deployment", tmp_path / "other"
+    repo(first, remote)
+    git("clone", "-q", "--branch", "dev", remote, str(other))
+    user_commit(other, "appspec-customer.yaml", "version: 9\n", "by hand")
+    git("push", "-q", "origin", "dev", cwd=str(other))
+    head = git("rev-parse", "HEAD", cwd=str(first))
+    with pytest.raises(_repo.RepoError) as info:
+        repo(first, remote)
+    msg = str(info.value)
+    assert "appspec-customer.yaml on branch dev" in msg and "\"by hand\"" in msg
+    assert "line 1: 'version: 9' on the branch, 'version: 0.0' desired" in msg
+    assert git("rev-parse", "HEAD", cwd=str(first)) == head
+
+
+def test_a_folder_whose_origin_is_another_repository_is_refused_and_not_re_pointed(tmp_path, remote):
+    folder = tmp_path / "deployment"
+    repo(folder, remote)
+    second = tmp_path / "second.git"
+    git("init", "--quiet", "--bare", str(second))
+    config = (folder / ".git" / "config").read_text()
+    for check in (True, False):
+        with pytest.raises(_repo.RepoError) as info:
+            repo(folder, "file://%s" % second, check=check)
+        msg = str(info.value)
+        assert "its origin is %s, another repository than file://%s (taskdef_appspec_remote_url)" % (
+            remote, second) in msg
+        assert "git -C %s remote set-url origin file://%s" % (folder, second) in msg
+    assert (folder / ".git" / "config").read_text() == config
+    assert git("for-each-ref", cwd=str(second)) == ""

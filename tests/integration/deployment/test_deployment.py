@@ -428,3 +428,99 @@ def test_playbook_preflight_refuses_divergence_before_the_first_change_and_reads
     assert "have diverged" in failure(result) and "taskdef_appspec_dir" in failure(result)
     assert result.stats()["localhost"]["changed"] == 0
     assert not marker.exists()
+
+
+# Issue 20 item 1: the user's git work. The collection pushes only its own commits.
+
+def user_commit(folder, name, edit, message):
+    path = folder / name
+    path.write_text(edit(path.read_text()))
+    git("add", name, cwd=str(folder))
+    git("-c", "user.name=Jane", "-c", "user.email=jane@example.invalid", "commit", "-q", "-m", message,
+        cwd=str(folder))
+    return git("rev-parse", "HEAD", cwd=str(folder)).strip()
+
+
+def more_memory(text):
+    assert '"memory": "1024"' in text
+    return text.replace('"memory": "1024"', '"memory": "2048"')
+
+
+def test_an_unpushed_commit_of_the_user_is_refused_naming_it_never_pushed(cloud, remote, tmp_path):
+    extra = inputs(tmp_path, remote)
+    apply(cloud, extra)
+    folder = tmp_path / "deployment"
+    mine = user_commit(folder, "taskdef-customer.json", more_memory, "customer needs more memory")
+
+    for check in (True, False):
+        result = run_playbook(cloud, PLAY, extra_vars=extra, check=check)
+        assert result.rc != 0
+        message = failure(result)
+        assert "1 local commit(s) not on branch dev of file://%s that are not this collection's" % remote in message
+        assert '%s (Jane <jane@example.invalid>, "customer needs more memory")' % mine[:12] in message, message
+        assert "git -C %s push origin dev" % folder in message, message
+        assert "taskdef_appspec_include_local_commits: true" in message, message
+        assert result.stats()["localhost"]["changed"] == 0
+    assert len(commits(remote)) == 1 and mine not in commits(remote)
+    assert git("rev-parse", "HEAD", cwd=str(folder)).strip() == mine
+    assert len(revisions(cloud, "customer-microservice")) == 1
+
+    # Pushed with the role's own on request; the memory change it makes is then the next question.
+    result = run_playbook(cloud, PLAY, extra_vars=dict(extra, taskdef_appspec_include_local_commits=True))
+    assert result.rc != 0 and "local commit(s)" not in failure(result)
+    assert '`memory: "2048"` in the entry of service customer' in failure(result)
+    services = [{"name": "customer", "memory": "2048"}, {"name": "employee"}]
+    result = apply(cloud, inputs(tmp_path, remote, services=services, taskdef_appspec_include_local_commits=True))
+    assert commits(remote)[0] == mine
+
+
+def test_a_pushed_memory_change_is_shown_and_stops_the_run_naming_the_setting(cloud, remote, tmp_path):
+    extra = inputs(tmp_path, remote)
+    apply(cloud, extra)
+    folder = tmp_path / "deployment"
+    mine = user_commit(folder, "taskdef-customer.json", more_memory, "more memory")
+    git("push", "-q", "origin", "dev", cwd=str(folder))
+
+    for check in (True, False):
+        result = run_playbook(cloud, PLAY, extra_vars=extra, check=check)
+        assert result.rc != 0
+        message = failure(result)
+        assert "taskdef-customer.json on branch dev, as commit %s (Jane" % mine[:12] in message, message
+        assert 'memory is "2048" on the branch, "1024" from the inventory' in message, message
+        assert '`memory: "2048"` in the entry of service customer in taskdef_appspec_services' in message
+        assert "taskdef_appspec_overwrite: true" in message, message
+        assert result.stats()["localhost"]["changed"] == 0
+    assert commits(remote)[0] == mine and len(commits(remote)) == 2
+    assert len(revisions(cloud, "customer-microservice")) == 1
+
+    # The setting it names keeps the change: no commit, a revision with the memory.
+    services = [{"name": "customer", "memory": "2048"}, {"name": "employee"}]
+    apply(cloud, inputs(tmp_path, remote, services=services))
+    assert commits(remote)[0] == mine
+    latest = cloud.client("ecs").describe_task_definition(taskDefinition="customer-microservice")["taskDefinition"]
+    assert latest["memory"] == "2048"
+
+    # The flag replaces it, with a commit on top.
+    again = apply(cloud, dict(extra, taskdef_appspec_overwrite=True))
+    assert again.stats()["localhost"]["changed"] >= 1
+    assert commits(remote)[1] == mine and len(commits(remote)) == 3
+    assert '"memory": "1024"' in (folder / "taskdef-customer.json").read_text()
+
+
+def test_a_folder_whose_origin_is_another_repository_is_refused_never_re_pointed(cloud, remote, tmp_path):
+    apply(cloud, inputs(tmp_path, remote))
+    folder = tmp_path / "deployment"
+    second = tmp_path / "second.git"
+    git("init", "--quiet", "--bare", str(second))
+    extra = dict(inputs(tmp_path, remote), deploy_test_remote_url="file://%s" % second)
+
+    for check in (True, False):
+        result = run_playbook(cloud, PLAY, extra_vars=extra, check=check)
+        assert result.rc != 0
+        message = failure(result)
+        assert "its origin is file://%s, another repository than file://%s (taskdef_appspec_remote_url)" % (
+            remote, second) in message, message
+        assert "taskdef_appspec_dir" in message
+        assert result.stats()["localhost"]["changed"] == 0
+    assert git("config", "--get", "remote.origin.url", cwd=str(folder)).strip() == "file://%s" % remote
+    assert git("for-each-ref", cwd=str(second)) == ""
