@@ -10,6 +10,7 @@ sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
 _codedeploy = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy")
 _pipeline = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline")
+_lab = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._lab")
 check_codedeploy = pytest.importorskip(
     "ansible_collections.cloudlab.microservices.plugins.module_utils._checks.codedeploy").check
 check_pipelines = pytest.importorskip(
@@ -123,8 +124,8 @@ PIPELINES = {
 
 
 def _entry(service="customer"):
-    values = dict(PIPELINES, pipelines_artifact_bucket=_pipeline.artifact_bucket_name("us-east-1", "123456789012"))
-    return [e for e in _pipeline.role_pipelines(SERVICES, values) if e["name"] == _pipeline.pipeline_name(service)][0]
+    values = dict(PIPELINES, pipelines_artifact_bucket=_lab.artifact_bucket("us-east-1", "123456789012"))
+    return [e for e in _pipeline.role_pipelines(SERVICES, values) if e["name"] == _lab.pipeline(service)][0]
 
 
 def test_role_pipelines_follow_the_lab():
@@ -176,8 +177,8 @@ def test_change_detection_rules():
     assert commit["Targets"] == [{"Id": "codepipeline", "Arn": "arn:p", "RoleArn": "arn:r"}]
     assert _pipeline.is_ours(commit, "update-customer-microservice")
     assert not _pipeline.is_ours(commit, "update-customer")
-    long_name = _pipeline.rule_name("p" * 80, "Source")
-    assert len(long_name) <= 64 and long_name != _pipeline.rule_name("p" * 81, "Source")
+    long_name = _lab.event_rule("p" * 80, "Source")
+    assert len(long_name) <= 64 and long_name != _lab.event_rule("p" * 81, "Source")
 
 
 def test_source_files_of_the_deploy_action():

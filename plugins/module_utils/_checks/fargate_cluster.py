@@ -11,6 +11,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _cluster as rules
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 
 
 def check(values, services=None):
@@ -27,19 +28,19 @@ def check(values, services=None):
         if problem:
             problems.append(problem)
     vpc = values.get("fargate_cluster_vpc_id")
-    if vpc is not None and not rules.VPC_ID_RE.match(vpc):
+    if vpc is not None and not _lab.VPC_ID_RE.match(vpc):
         problems.append("fargate_cluster_vpc_id is %r: a VPC id (vpc-...) is needed; the playbook passes "
                         "aws_context_vpc_id (LabVPC)" % vpc)
     subnets = values.get("fargate_cluster_subnet_ids")
     if subnets is not None:
-        bad = [s for s in subnets if not rules.SUBNET_ID_RE.match(str(s))]
+        bad = [s for s in subnets if not _lab.SUBNET_ID_RE.match(str(s))]
         if not subnets or bad:
             problems.append("fargate_cluster_subnet_ids is %r: a non-empty list of subnet ids (subnet-...) is needed; "
                             "the playbook passes aws_context_subnet_ids (PublicSubnet1, PublicSubnet2)" % (subnets,))
         elif len(set(subnets)) != len(subnets):
             problems.append("fargate_cluster_subnet_ids is %r: list each subnet once" % (subnets,))
     groups = values.get("fargate_cluster_security_group_ids") or []
-    bad = [g for g in groups if not rules.SG_ID_RE.match(str(g))]
+    bad = [g for g in groups if not _lab.SG_ID_RE.match(str(g))]
     if bad:
         problems.append("fargate_cluster_security_group_ids is %r: security group ids (sg-...) or an empty list"
                         % (groups,))
