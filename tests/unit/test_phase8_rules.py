@@ -213,3 +213,44 @@ def test_filters_exposed_to_yaml():
         "microservices-customer", "microservices-employee"]
     assert [p["name"] for p in filters["pipeline_entries"](SERVICES, PIPELINES)] == [
         "update-customer-microservice", "update-employee-microservice"]
+
+
+# ---- inputs that used to pass the checks and then failed or did harm (issue #20) ----------------------
+@pytest.mark.parametrize("change, expected", [
+    # ECR can never hold this tag: the pipelines and their rules would watch nothing.
+    ({"pipelines_image_tag": "bad tag!"}, "pipelines_image_tag 'bad tag!': an ECR image tag is 1 to 128"),
+    ({"pipelines_image_tag": ".x"}, "pipelines_image_tag '.x': an ECR image tag"),
+    ({"pipelines_branch": "bad..branch"}, "pipelines_branch 'bad..branch' is not a git branch name: it holds '..'"),
+    ({"pipelines_branch": "dev.lock"}, "pipelines_branch 'dev.lock' is not a git branch name"),
+    ({"pipelines_branch": "-dev"}, "pipelines_branch '-dev' is not a git branch name"),
+    ({"pipelines_repository": "a b"}, "pipelines_repository 'a b': a CodeCommit repository name"),
+    ({"pipelines_application": "a/b"}, "pipelines_application 'a/b': a CodeDeploy name"),
+    ({"pipelines_deployment_groups": {"customer": "a b", "employee": "ok"}},
+     "pipelines_deployment_groups.customer 'a b': a CodeDeploy name"),
+])
+def test_pipeline_inputs_aws_or_git_refuse_are_refused_each_in_one_line(change, expected):
+    problems = check_pipelines(dict(PIPELINES, **change), SERVICES)
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+
+
+def test_an_application_name_too_long_is_one_short_line():
+    name = "a" * 120
+    problems = check_codedeploy(dict(CODEDEPLOY, codedeploy_application_name=name), SERVICES)
+    assert problems == ["codedeploy_application_name %s: a CodeDeploy name is 1 to 100 letters, digits or "
+                        "_ . + = , @ -" % _lab.quote(name)]
+    assert problems[0].count("a" * 40) == 1 and len(problems[0]) < 200
+
+
+def test_an_application_name_that_makes_group_names_too_long_is_one_line():
+    name = "a" * 95  # fits, but microservices-<service> does not
+    problems = check_codedeploy(dict(CODEDEPLOY, codedeploy_application_name=name), SERVICES)
+    assert len(problems) == 1 and "with services customer, employee it makes deployment group names" in problems[0]
+    problems = check_pipelines(dict(PIPELINES, pipelines_application=name), SERVICES)
+    assert len(problems) == 1 and problems[0].startswith("pipelines_application 'aaaa"), problems
+
+
+def test_derived_pipeline_names_are_checked():
+    """A name the service makes: a service list from another source than _services may hold a long name."""
+    problems = check_pipelines(PIPELINES, [{"name": "s" * 90}])
+    assert problems and problems[0].startswith("pipelines_services: service %s makes the name 'update-sss" % ("s" * 90))
+    assert "a CodePipeline pipeline name is 1 to 100" in problems[0]

@@ -20,8 +20,8 @@ def check(values, services=None):
     stack_name = values.get("fargate_cluster_stack_name") or ""
     if stack_name and not rules.STACK_NAME_RE.match(stack_name):
         problems.append("fargate_cluster_stack_name is %r: a stack name starts with a letter and holds only "
-                        "letters, digits and '-', at most 128 characters, or '' for Infra-ECS-Cluster-<cluster>"
-                        % stack_name)
+                        "letters, digits and '-', at most 128 characters, or '' for %s<cluster>"
+                        % (stack_name, _lab.STACK_PREFIX))
     requested = values.get("fargate_cluster_requested_name")
     if requested is not None:
         problem = rules.requested_name_problem(requested, stack_name)
