@@ -10,7 +10,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
-_lab = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._lab")
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab  # noqa: E402
 
 THREE = [{"name": "customer"}, {"name": "employee", "path_pattern": "/admin/*"},
          {"name": "inventory", "path_pattern": "/inventory/*", "family": "stock"}]

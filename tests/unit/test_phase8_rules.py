@@ -10,7 +10,7 @@ sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
 _codedeploy = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy")
 _pipeline = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline")
-_lab = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._lab")
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab  # noqa: E402
 check_codedeploy = pytest.importorskip(
     "ansible_collections.cloudlab.microservices.plugins.module_utils._checks.codedeploy").check
 check_pipelines = pytest.importorskip(
