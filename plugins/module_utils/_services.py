@@ -10,7 +10,7 @@ every key filled in, or one ``ServiceError`` whose message is one line:
 the variable, the service, the key, the value and what is allowed.
 
 Why a name is this strict: it is at once an ECR repository name, a container
-name, part of the deployment files' names, of the task definition family
+name, part of every name the lab derives from it (module_utils/_lab.py): the deployment files' names, of the task definition family
 (`<name>-microservice`), of the target groups (`<name>-tg-one`, at most 32
 characters, letters, digits and '-' only), of the ECS service, of the
 CodeDeploy deployment group (`microservices-<name>`) and of the pipeline
