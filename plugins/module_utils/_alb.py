@@ -20,11 +20,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.cloudlab.microservices.plugins.module_utils._lab import LISTENER_PRIMARY
-from ansible_collections.cloudlab.microservices.plugins.module_utils._lab import PAIR
-from ansible_collections.cloudlab.microservices.plugins.module_utils._lab import rule_priority
-from ansible_collections.cloudlab.microservices.plugins.module_utils._lab import target_group as target_group_name
-from ansible_collections.cloudlab.microservices.plugins.module_utils._lab import target_groups as target_group_names  # noqa: F401
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
+
+# The names are the lab model's; the alb module reaches them here too.
+PAIR = _lab.PAIR
+LISTENER_PRIMARY = _lab.LISTENER_PRIMARY
+rule_priority = _lab.rule_priority
+target_group_name = _lab.target_group
+target_group_names = _lab.target_groups
 
 
 def other(which):

@@ -95,6 +95,11 @@ def pipeline(service):
     return "update-%s%s" % (service, FAMILY_SUFFIX)
 
 
+def image_artifact(service):
+    """Output artifact of the pipeline's ECR source action: ``image-customer``."""
+    return "image-%s" % service
+
+
 def event_rule(pipeline_name, action):
     """EventBridge rule name for a source action of a pipeline (64 characters at most)."""
     name = re.sub(r"[^.\-_A-Za-z0-9]", "-", "%s-%s" % (pipeline_name, action)).lower()
@@ -154,6 +159,7 @@ def model(services, settings=None):
             "rule_priority": rule_priority(index) if index else None,
             "deployment_group": deployment_group(application, name),
             "pipeline": pipe,
+            "image_artifact": image_artifact(name),
             "event_rules": [event_rule(pipe, SOURCE_ACTION), event_rule(pipe, IMAGE_ACTION)],
         }
     return {

@@ -212,16 +212,16 @@ def references(decl):
 
 def lab_stages(service, repository, branch, image_tag, application, group):
     """Source (CodeCommit + ECR) and Deploy (CodeDeployToECS) stages of the lab's pipeline of a service."""
-    image_artifact = "image-%s" % service
+    image_artifact = _lab.image_artifact(service)
     return [
         {"name": "Source", "actions": [
-            {"name": _lab.SOURCE_ACTION, "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "CodeCommit",
-                                                "version": "1"},
+            {"name": _lab.SOURCE_ACTION,
+             "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "CodeCommit", "version": "1"},
              "runOrder": 1, "outputArtifacts": [{"name": "SourceArtifact"}],
              # EventBridge rules start the pipeline; polling would start it a second time.
              "configuration": {"RepositoryName": repository, "BranchName": branch, "PollForSourceChanges": "false"}},
-            {"name": _lab.IMAGE_ACTION, "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "ECR",
-                                                     "version": "1"},
+            {"name": _lab.IMAGE_ACTION,
+             "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "ECR", "version": "1"},
              "runOrder": 1, "outputArtifacts": [{"name": image_artifact}],
              "configuration": {"RepositoryName": service, "ImageTag": image_tag}},
         ]},

@@ -13,7 +13,6 @@ import re
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 
 
-
 def check(values, services):
     problems = []
     remote = values.get("codecommit_repo_remote_url") or ""
