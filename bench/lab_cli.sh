@@ -38,7 +38,7 @@ SERVICES="customer employee"
 WORKDIR=""
 ARCHIVES=""
 REMOTE=""
-CLUSTER="microservices-serverlesscluster"
+PYTHON="${PYTHON:-python3}"
 TEMPLATE="$ROOT/roles/fargate_cluster/files/fargate-cluster.cfn.yml"
 
 while [ $# -gt 0 ]; do
@@ -57,6 +57,14 @@ if [ -z "$WORKDIR" ]; then
   exit 2
 fi
 mkdir -p "$WORKDIR"
+
+# The lab's names (CLUSTER, STACK, REPOSITORY, BRANCH, IMAGE_TAG and, by service, FAMILY, TASKDEF_FILE,
+# APPSPEC_FILE) come from the collection's model, plugins/module_utils/_lab.py, as the playbooks' do.
+NAMES="$(PYTHONPATH="$ROOT/.collections${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -c '
+import sys
+from ansible_collections.cloudlab.microservices.plugins.module_utils._lab import shell_names
+print(shell_names(sys.argv[1].split()))' "$SERVICES")"
+eval "$NAMES"
 
 aws() {
   if [ -n "$ENDPOINT" ]; then
@@ -103,7 +111,7 @@ push_archive() {  # push_archive SERVICE ARCHIVE
       --layer-part-blob "fileb://$tmp/blobs/sha256/${blob#sha256:}" >/dev/null
     aws ecr complete-layer-upload --repository-name "$svc" --upload-id "$upload" --layer-digests "$blob" >/dev/null
   done
-  aws ecr put-image --repository-name "$svc" --image-tag latest \
+  aws ecr put-image --repository-name "$svc" --image-tag "$IMAGE_TAG" \
     --image-manifest "file://$manifest" --image-manifest-media-type "$mtype" >/dev/null
   rm -rf "$tmp"
 }
@@ -115,7 +123,6 @@ if [ -n "$ARCHIVES" ]; then
 fi
 
 echo "== 5.2 Fargate cluster through CloudFormation"
-STACK="Infra-ECS-Cluster-$CLUSTER"
 PARAMS="$(jq -cn --arg c "$CLUSTER" --arg v "$VPC_ID" --arg s "$SUBNET1,$SUBNET2" \
   '[{ParameterKey:"ECSClusterName",ParameterValue:$c},{ParameterKey:"VpcId",ParameterValue:$v},
     {ParameterKey:"SubnetIds",ParameterValue:$s}]')"
@@ -123,16 +130,16 @@ aws cloudformation create-stack --stack-name "$STACK" --template-body "file://$T
   --parameters "$PARAMS" >/dev/null
 aws cloudformation wait stack-create-complete --stack-name "$STACK"
 
-echo "== 5.3 CodeCommit repository deployment"
-CLONE_URL="$(aws codecommit create-repository --repository-name deployment \
+echo "== 5.3 CodeCommit repository $REPOSITORY"
+CLONE_URL="$(aws codecommit create-repository --repository-name "$REPOSITORY" \
   --repository-description "Task definitions and AppSpec files" --query repositoryMetadata.cloneUrlHttp)"
 REMOTE="${REMOTE:-$CLONE_URL}"
 
 echo "== 5.4 task definitions"
-DEPLOY="$WORKDIR/deployment"
+DEPLOY="$WORKDIR/$REPOSITORY"
 mkdir -p "$DEPLOY"
 taskdef() {  # taskdef SERVICE IMAGE
-  jq -n --arg svc "$1" --arg image "$2" --arg db "$DB_HOST" --arg role "$ROLE_ARN" --arg region "$REGION" '{
+  jq -n --arg svc "$1" --arg image "$2" --arg family "${FAMILY[$1]}" --arg db "$DB_HOST" --arg role "$ROLE_ARN" --arg region "$REGION" '{
     containerDefinitions: [{
       name: $svc, image: $image, essential: true,
       environment: [{name: "APP_DB_HOST", value: $db}],
@@ -141,17 +148,17 @@ taskdef() {  # taskdef SERVICE IMAGE
         "awslogs-create-group": "true", "awslogs-group": "awslogs-capstone",
         "awslogs-region": $region, "awslogs-stream-prefix": "awslogs-capstone"}}}],
     requiresCompatibilities: ["FARGATE"], networkMode: "awsvpc", cpu: "512", memory: "1024",
-    executionRoleArn: $role, family: ($svc + "-microservice")}'
+    executionRoleArn: $role, family: $family}'
 }
 for svc in $SERVICES; do
-  taskdef "$svc" "${URI[$svc]}:latest" >"$WORKDIR/register-$svc.json"
+  taskdef "$svc" "${URI[$svc]}:$IMAGE_TAG" >"$WORKDIR/register-$svc.json"
   aws ecs register-task-definition --cli-input-json "file://$WORKDIR/register-$svc.json" >/dev/null
 done
 
 echo "== 5.5/5.6 files with placeholders, commit on dev, push"
 for svc in $SERVICES; do
-  taskdef "$svc" "<IMAGE1_NAME>" >"$DEPLOY/taskdef-$svc.json"
-  cat >"$DEPLOY/appspec-$svc.yaml" <<EOF
+  taskdef "$svc" "<IMAGE1_NAME>" >"$DEPLOY/${TASKDEF_FILE[$svc]}"
+  cat >"$DEPLOY/${APPSPEC_FILE[$svc]}" <<EOF
 version: 0.0
 Resources:
   - TargetService:
@@ -163,10 +170,10 @@ Resources:
           ContainerPort: 8080
 EOF
 done
-git -C "$DEPLOY" init --quiet --initial-branch=dev
+git -C "$DEPLOY" init --quiet --initial-branch="$BRANCH"
 git -C "$DEPLOY" add .
 git -C "$DEPLOY" -c user.name=learner -c user.email=learner@localhost commit --quiet -m "Task definitions and AppSpec files"
 git -C "$DEPLOY" remote add origin "$REMOTE"
 git -C "$DEPLOY" -c "credential.helper=!$AWS_BIN codecommit credential-helper \$@" -c credential.UseHttpPath=true \
-  push --quiet -u origin dev
+  push --quiet -u origin "$BRANCH"
 echo "== done"

@@ -33,6 +33,11 @@ import boto3
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PART = 4 * 1024 * 1024
 
+# The lab's names are the collection's model (plugins/module_utils/_lab.py), reached through the repository's
+# .collections link as Ansible reaches it.
+sys.path.insert(0, os.path.join(ROOT, ".collections"))
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab  # noqa: E402
+
 
 def _build_module():
     spec = importlib.util.spec_from_file_location("cloudlab_examples_build", os.path.join(ROOT, "examples", "build.py"))
@@ -173,8 +178,8 @@ def traffic(cloud, service):
     """{listener port: [target group names of the service's pair it forwards to]} on microservicesLB."""
     elbv2 = cloud.elbv2
     groups = dict((g["TargetGroupArn"], g["TargetGroupName"]) for g in elbv2.describe_target_groups()["TargetGroups"]
-                  if g["TargetGroupName"] in ("%s-tg-one" % service, "%s-tg-two" % service))
-    balancers = elbv2.describe_load_balancers(Names=["microservicesLB"])["LoadBalancers"]
+                  if g["TargetGroupName"] in _lab.target_groups([{"name": service}]))
+    balancers = elbv2.describe_load_balancers(Names=[_lab.LOAD_BALANCER])["LoadBalancers"]
     out = {}
     for listener in elbv2.describe_listeners(LoadBalancerArn=balancers[0]["LoadBalancerArn"])["Listeners"]:
         names = set()
@@ -201,11 +206,11 @@ def answers(cloud, service):
         return None
     if not doc.get("tasks", {}).get("running"):
         return None
-    path = cloud.elbv2.describe_target_groups(Names=["%s-tg-one" % service])["TargetGroups"][0].get(
+    path = cloud.elbv2.describe_target_groups(Names=[_lab.target_group(service, "one")])["TargetGroups"][0].get(
         "HealthCheckPath") or "/"
     out = {}
     for listener in doc.get("listeners", []):
-        if listener["loadBalancerName"] != "microservicesLB":
+        if listener["loadBalancerName"] != _lab.LOAD_BALANCER:
             continue
         url = listener["url"] + path
         try:
@@ -316,7 +321,7 @@ def main(argv=None):
     if not os.path.isdir(os.path.join(ROOT, "examples", args.service)):
         parser.error("--service %s: no sample service examples/%s (customer or employee)" % (args.service, args.service))
     cloud = Cloud(args.endpoint)
-    pipeline = "update-%s-microservice" % args.service
+    pipeline = _lab.pipeline(args.service)
     try:
         known = set(s["pipelineExecutionId"] for s in settled(cloud, pipeline))
     except cloud.codepipeline.exceptions.PipelineNotFoundException:

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filters of the codedeploy and pipelines roles: the lab's names and declarations, from the service list.
 
-The rules live in module_utils (_codedeploy, _pipeline), with unit tests; these filters only expose
+The names live in module_utils/_lab.py, the rules in _codedeploy and _pipeline, with unit tests; these filters only expose
 them to YAML so that a role's task stays one line of Jinja.
 """
 
@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _codedeploy
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _pipeline
 
 
@@ -21,7 +22,7 @@ def codedeploy_groups(services, values):
 
 
 def codedeploy_group_names(services, application):
-    return dict((s["name"], _codedeploy.group_name(application, s["name"])) for s in services)
+    return dict((s["name"], _lab.deployment_group(application, s["name"])) for s in services)
 
 
 def listener_arns(load_balancers, ports):
@@ -33,11 +34,11 @@ def pipeline_entries(services, values):
 
 
 def pipeline_names(services):
-    return dict((s["name"], _pipeline.pipeline_name(s["name"])) for s in services)
+    return dict((s["name"], _lab.pipeline(s["name"])) for s in services)
 
 
 def artifact_bucket(bucket, region, account):
-    return bucket or _pipeline.artifact_bucket_name(region, account)
+    return bucket or _lab.artifact_bucket(region, account)
 
 
 class FilterModule(object):

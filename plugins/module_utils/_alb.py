@@ -20,33 +20,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-PAIR = ("one", "two")
-# Which member of a pair each listener forwards to first; the other is its alternate.
-LISTENER_PRIMARY = {"production": "two", "test": "one"}
-TARGET_GROUP_NAME_MAX = 32
-PRIORITY_STEP = 10
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
+
+# The names are the lab model's; the alb module reaches them here too.
+PAIR = _lab.PAIR
+LISTENER_PRIMARY = _lab.LISTENER_PRIMARY
+rule_priority = _lab.rule_priority
+target_group_name = _lab.target_group
+target_group_names = _lab.target_groups
 
 
 def other(which):
     return "two" if which == "one" else "one"
-
-
-def target_group_name(service, which):
-    """``customer`` + ``one`` -> ``customer-tg-one``."""
-    return "%s-tg-%s" % (service, which)
-
-
-def target_group_names(services):
-    """Every target group name of the services, in order (one, two per service)."""
-    return [target_group_name(svc["name"], which) for svc in services for which in PAIR]
-
-
-def rule_priority(index):
-    """Priority of the rule of the service at ``index`` (1 for the second service): 10, 20, ...
-
-    The position in the list gives the priority, so appending a service never moves the others.
-    """
-    return PRIORITY_STEP * index
 
 
 def routes(services, ports):

@@ -24,13 +24,16 @@ __metaclass__ = type
 import json
 import re
 
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
+
 try:
     import yaml
 except ImportError:  # pragma: no cover - ansible-core always ships PyYAML
     yaml = None
 
-STACK_PREFIX = "Infra-ECS-Cluster-"
-FALLBACK_SUFFIX = "-c"
+# The names (the stack of a cluster, the "-c" fallback) are the lab model's.
+STACK_PREFIX = _lab.STACK_PREFIX
+FALLBACK_SUFFIX = _lab.FALLBACK_SUFFIX
 # A cluster holds its name while ACTIVE, or PROVISIONING on its way to ACTIVE.
 # INACTIVE (deleted, still listed for a while), DEPROVISIONING and FAILED do not.
 HOLDING_STATUSES = ("ACTIVE", "PROVISIONING")
@@ -42,23 +45,13 @@ DEAD_STATUSES = ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED")
 
 CLUSTER_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 STACK_NAME_RE = re.compile(r"^[A-Za-z][-A-Za-z0-9]{0,127}$")
-VPC_ID_RE = re.compile(r"^vpc-[0-9a-f]{8,17}$")
-SUBNET_ID_RE = re.compile(r"^subnet-[0-9a-f]{8,17}$")
-SG_ID_RE = re.compile(r"^sg-[0-9a-f]{8,17}$")
 NAMESPACE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,1023}$")
 CLUSTER_NAME_MAX = 255
 STACK_NAME_MAX = 128
 
 
-def stack_name_for(cluster_name, stack_name=""):
-    """The role's stack for ``cluster_name``: ``stack_name`` when set, else the console's name
-    (stack names allow no underscore, cluster names do)."""
-    return stack_name or (STACK_PREFIX + cluster_name).replace("_", "-")
-
-
-def candidates(requested):
-    """The names the lab allows, in order: the requested one, then ``<name>-c``."""
-    return [requested, requested + FALLBACK_SUFFIX]
+stack_name_for = _lab.stack
+candidates = _lab.clusters
 
 
 def requested_name_problem(requested, stack_name=""):

@@ -19,7 +19,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 
 ECS_DEPLOYMENT_CONFIGS = (
     "CodeDeployDefault.ECSAllAtOnce",
@@ -31,7 +31,6 @@ ECS_DEPLOYMENT_CONFIGS = (
 ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST")
 # AWS: 0 to 2880 minutes (two days) for the termination wait, 0 to 2880 for the reroute wait.
 MAX_WAIT_MINUTES = 2880
-NAME_RE = re.compile(r"^[A-Za-z0-9_.+=,@-]{1,100}$")
 MANAGED_FIELDS = ("deploymentConfigName", "serviceRoleArn", "deploymentStyle", "blueGreenDeploymentConfiguration",
                   "loadBalancerInfo", "ecsServices", "autoRollbackConfiguration")
 
@@ -128,8 +127,9 @@ def group_problems(group, index=None):
     """One-line problems of one module group entry that need no AWS call."""
     where = "deployment_groups[%s]" % (group.get("name") if group.get("name") else index)
     problems = []
-    if not NAME_RE.match(group.get("name") or ""):
-        problems.append("%s.name %r: 1 to 100 letters, digits or _.+=,@-" % (where, group.get("name")))
+    why = _lab.name_problem("codedeploy", group.get("name") or "")
+    if why:
+        problems.append("%s.name: %s" % (where, why))
     if group.get("deployment_config") not in ECS_DEPLOYMENT_CONFIGS:
         problems.append("%s.deployment_config %r is not an ECS configuration (%s)"
                         % (where, group.get("deployment_config"), ", ".join(ECS_DEPLOYMENT_CONFIGS)))
@@ -145,27 +145,16 @@ def group_problems(group, index=None):
     for event in group.get("auto_rollback_events") or []:
         if event not in ROLLBACK_EVENTS:
             problems.append("%s.auto_rollback_events %r: one of %s" % (where, event, ", ".join(ROLLBACK_EVENTS)))
-    if not (group.get("service_role_arn") or "").startswith("arn:"):
+    if not _lab.ROLE_ARN_RE.match(group.get("service_role_arn") or ""):
         problems.append("%s.service_role_arn %r is not a role ARN" % (where, group.get("service_role_arn")))
     return problems
-
-
-# The lab's names, from the service name.
-def group_name(application, service):
-    """Deployment group of a service: ``<application>-<service>`` (microservices-customer)."""
-    return "%s-%s" % (application, service)
-
-
-def ecs_service_name(service):
-    """ECS service of a service when none is wired: ``<service>-microservice``."""
-    return "%s-microservice" % service
 
 
 def target_group_pair(service, target_groups):
     """[target group 1, target group 2] of a service: production's first (``<svc>-tg-two``, ``<svc>-tg-one``)."""
     pair = (target_groups or {}).get(service) or {}
-    one = (pair.get("one") or {}).get("name") or "%s-tg-one" % service
-    two = (pair.get("two") or {}).get("name") or "%s-tg-two" % service
+    one = (pair.get("one") or {}).get("name") or _lab.target_group(service, "one")
+    two = (pair.get("two") or {}).get("name") or _lab.target_group(service, "two")
     return [two, one]
 
 
@@ -178,10 +167,10 @@ def role_groups(services, values):
     for svc in services:
         name = svc["name"]
         groups.append({
-            "name": group_name(application, name),
+            "name": _lab.deployment_group(application, name),
             "service_role_arn": values.get("codedeploy_service_role_arn"),
             "cluster": values.get("codedeploy_cluster_name"),
-            "service": names.get(name) or ecs_service_name(name),
+            "service": names.get(name) or _lab.ecs_service(name),
             "target_groups": target_group_pair(name, values.get("codedeploy_target_groups")),
             "production_listener_arn": listeners.get("production"),
             "test_listener_arn": listeners.get("test"),

@@ -23,7 +23,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-SERVICE_SUFFIX = "-microservice"
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
+
 CODE_DEPLOY = "CODE_DEPLOY"
 LAUNCH_TYPE = "FARGATE"
 SCHEDULING = "REPLICA"
@@ -36,11 +37,6 @@ RECREATE_HINT = ("ECS cannot change this on an existing service: delete the serv
 NETWORK_HINT = ("ECS changes a CODE_DEPLOY service's network only through a CodeDeploy deployment whose AppSpec "
                 "names the new NetworkConfiguration, or by recreating the service (ecs_services_state=absent, "
                 "then converge)")
-
-
-def service_name(name):
-    """The ECS service of a `microservices` entry: customer -> customer-microservice."""
-    return name + SERVICE_SUFFIX
 
 
 def _arn(value):
@@ -72,7 +68,7 @@ def desired_services(services, target_groups, subnets, security_groups, assign_p
             unknown.append("the `two` target group of service %s has no ARN yet (Phase 6 creates it)" % svc["name"])
         out.append(dict(
             key=svc["name"],
-            name=service_name(svc["name"]),
+            name=_lab.ecs_service(svc["name"]),
             family=svc["family"],
             container_name=svc["name"],
             container_port=svc["port"],

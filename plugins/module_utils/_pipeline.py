@@ -24,9 +24,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import hashlib
 import posixpath
-import re
+
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 
 OPTIONAL_ACTION_KEYS = ("roleArn", "region", "namespace", "timeoutInMinutes")
 # Configuration keys AWS may show with their default value although nobody set them.
@@ -134,15 +134,6 @@ def _source_actions(decl):
     return list(stages[0].get("actions") or []) if stages else []
 
 
-def rule_name(pipeline, action):
-    """EventBridge rule name for a source action of a pipeline (64 characters at most)."""
-    name = re.sub(r"[^.\-_A-Za-z0-9]", "-", "%s-%s" % (pipeline, action)).lower()
-    if len(name) <= 64:
-        return name
-    digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
-    return "%s-%s" % (name[:55], digest)
-
-
 def change_detection_rules(decl, pipeline_arn, role_arn, partition, region, account):
     """The EventBridge rules that start ``decl`` on a change of its CodeCommit and ECR sources."""
     rules = []
@@ -163,14 +154,14 @@ def change_detection_rules(decl, pipeline_arn, role_arn, partition, region, acco
             pattern = {
                 "source": ["aws.ecr"],
                 "detail-type": ["ECR Image Action"],
-                "detail": {"action-type": ["PUSH"], "image-tag": [config.get("ImageTag") or "latest"],
+                "detail": {"action-type": ["PUSH"], "image-tag": [config.get("ImageTag") or _lab.IMAGE_TAG],
                            "repository-name": [config.get("RepositoryName")], "result": ["SUCCESS"]},
             }
-            what = "tag %s of ECR repository %s" % (config.get("ImageTag") or "latest", config.get("RepositoryName"))
+            what = "tag %s of ECR repository %s" % (config.get("ImageTag") or _lab.IMAGE_TAG, config.get("RepositoryName"))
         else:
             continue
         rules.append({
-            "Name": rule_name(decl["name"], action.get("name")),
+            "Name": _lab.event_rule(decl["name"], action.get("name")),
             "Description": "%s %s: %s" % (MARKER, decl["name"], what),
             "EventPattern": pattern,
             "State": "ENABLED",
@@ -219,36 +210,18 @@ def references(decl):
     return commits, images, groups
 
 
-# The lab's names and layout, from the service name.
-def pipeline_name(service):
-    """``update-<service>-microservice``."""
-    return "update-%s-microservice" % service
-
-
-def artifact_bucket_name(region, account, suffix="microservices"):
-    """The artifact store bucket the role makes when none is given, as the console names its own."""
-    return "codepipeline-%s-%s-%s" % (region, account, suffix)
-
-
-def taskdef_path(service):
-    return "taskdef-%s.json" % service
-
-
-def appspec_path(service):
-    return "appspec-%s.yaml" % service
-
-
 def lab_stages(service, repository, branch, image_tag, application, group):
     """Source (CodeCommit + ECR) and Deploy (CodeDeployToECS) stages of the lab's pipeline of a service."""
-    image_artifact = "image-%s" % service
+    image_artifact = _lab.image_artifact(service)
     return [
         {"name": "Source", "actions": [
-            {"name": "Source", "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "CodeCommit",
-                                                "version": "1"},
+            {"name": _lab.SOURCE_ACTION,
+             "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "CodeCommit", "version": "1"},
              "runOrder": 1, "outputArtifacts": [{"name": "SourceArtifact"}],
              # EventBridge rules start the pipeline; polling would start it a second time.
              "configuration": {"RepositoryName": repository, "BranchName": branch, "PollForSourceChanges": "false"}},
-            {"name": "Image", "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "ECR", "version": "1"},
+            {"name": _lab.IMAGE_ACTION,
+             "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "ECR", "version": "1"},
              "runOrder": 1, "outputArtifacts": [{"name": image_artifact}],
              "configuration": {"RepositoryName": service, "ImageTag": image_tag}},
         ]},
@@ -258,8 +231,8 @@ def lab_stages(service, repository, branch, image_tag, application, group):
              "runOrder": 1, "inputArtifacts": [{"name": "SourceArtifact"}, {"name": image_artifact}],
              "configuration": {
                  "ApplicationName": application, "DeploymentGroupName": group,
-                 "TaskDefinitionTemplateArtifact": "SourceArtifact", "TaskDefinitionTemplatePath": taskdef_path(service),
-                 "AppSpecTemplateArtifact": "SourceArtifact", "AppSpecTemplatePath": appspec_path(service),
+                 "TaskDefinitionTemplateArtifact": "SourceArtifact", "TaskDefinitionTemplatePath": _lab.taskdef_file(service),
+                 "AppSpecTemplateArtifact": "SourceArtifact", "AppSpecTemplatePath": _lab.appspec_file(service),
                  "Image1ArtifactName": image_artifact, "Image1ContainerName": "IMAGE1_NAME"}},
         ]},
     ]
@@ -273,12 +246,12 @@ def role_pipelines(services, values):
     for svc in services:
         name = svc["name"]
         out.append({
-            "name": pipeline_name(name),
+            "name": _lab.pipeline(name),
             "role_arn": values.get("pipelines_role_arn"),
             "artifact_bucket": values.get("pipelines_artifact_bucket"),
             "stages": lab_stages(name, values["pipelines_repository"], values["pipelines_branch"],
-                                 values.get("pipelines_image_tag") or "latest", application,
-                                 groups.get(name) or "%s-%s" % (application, name)),
+                                 values.get("pipelines_image_tag") or _lab.IMAGE_TAG, application,
+                                 groups.get(name) or _lab.deployment_group(application, name)),
             "pipeline_type": values.get("pipelines_type") or "V2",
             "change_detection": bool(values.get("pipelines_change_detection", True)),
             "events_role_arn": values.get("pipelines_events_role_arn") or None,

@@ -10,7 +10,7 @@ every key filled in, or one ``ServiceError`` whose message is one line:
 the variable, the service, the key, the value and what is allowed.
 
 Why a name is this strict: it is at once an ECR repository name, a container
-name, part of the deployment files' names, of the task definition family
+name, part of every name the lab derives from it (module_utils/_lab.py): the deployment files' names, of the task definition family
 (`<name>-microservice`), of the target groups (`<name>-tg-one`, at most 32
 characters, letters, digits and '-' only), of the ECS service, of the
 CodeDeploy deployment group (`microservices-<name>`) and of the pipeline
@@ -29,13 +29,12 @@ import re
 from ansible.module_utils.six import integer_types
 from ansible.module_utils.six import string_types
 
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
+
 NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,23}[a-z0-9])$")
 NAME_RULE = "lower case letters, digits and '-', starting and ending with a letter or digit, 2 to 25 characters"
 FAMILY_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# ALB path patterns: at most 128 characters of A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & * ?
-PATH_PATTERN_RE = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+&*?]{0,127}$")
-HEALTH_PATH_RE = re.compile(r"^/[\x21-\x7e]{0,1023}$")
 
 # Task sizes Fargate accepts: cpu units -> memory MiB allowed.
 FARGATE_SIZES = {
@@ -169,7 +168,7 @@ def check_service(entry, index, variable, defaults):
             problems.append("%s: %s" % (label, why))
     svc["cpu"], svc["memory"] = cpu, memory
 
-    family = entry.get("family", name + "-microservice")
+    family = entry.get("family", _lab.family(name))
     if not isinstance(family, string_types) or not FAMILY_RE.match(family):
         problems.append("%s: family %r must be 1 to 255 letters, digits, '-' or '_'" % (label, family))
     svc["family"] = family
@@ -199,16 +198,15 @@ def check_service(entry, index, variable, defaults):
     svc["image"] = _image_ref(svc["image"] or name)
 
     health = entry.get("health_check_path", defaults["health_check_path"])
-    if not isinstance(health, string_types) or not HEALTH_PATH_RE.match(health):
+    if not isinstance(health, string_types) or not _lab.HEALTH_PATH_RE.match(health):
         problems.append("%s: health_check_path %r must start with '/' (at most 1024 printable characters)" % (label, health))
     svc["health_check_path"] = health
 
     pattern = entry.get("path_pattern", "")
     if pattern is None:
         pattern = ""
-    if pattern and (not isinstance(pattern, string_types) or not PATH_PATTERN_RE.match(pattern)):
-        problems.append("%s: path_pattern %r must start with '/', at most 128 characters of letters, digits and "
-                        "_ - . $ / ~ \" ' @ : + & * ?" % (label, pattern))
+    if pattern and (not isinstance(pattern, string_types) or not _lab.PATH_PATTERN_RE.match(pattern)):
+        problems.append("%s: path_pattern %r %s" % (label, pattern, _lab.PATH_PATTERN_RULE))
     svc["path_pattern"] = pattern
     return svc, problems
 

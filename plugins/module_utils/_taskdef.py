@@ -22,6 +22,8 @@ import copy
 import json
 import re
 
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
+
 # What DescribeTaskDefinition adds to what was registered: never part of the
 # content a user asks for, so it never makes two definitions differ.
 READ_ONLY_KEYS = frozenset([
@@ -136,11 +138,6 @@ class BuildError(ValueError):
     """Inputs the files cannot be built from; str() is one line naming the variable."""
 
 
-def file_names(name):
-    """The two files of a service, as the lab names them."""
-    return "taskdef-%s.json" % name, "appspec-%s.yaml" % name
-
-
 def _environment(svc, db_host):
     extra = sorted((svc.get("environment") or {}).items())
     return [{"name": "APP_DB_HOST", "value": db_host}] + [
@@ -172,7 +169,7 @@ def committed_taskdef(svc, settings):
         "cpu": str(svc["cpu"]),
         "memory": str(svc["memory"]),
         "executionRoleArn": settings["execution_role_arn"],
-        "family": svc.get("family") or svc["name"] + "-microservice",
+        "family": svc.get("family") or _lab.family(svc["name"]),
     }
 
 
@@ -195,7 +192,7 @@ def build(services, settings):
     files, taskdefs, containers, errors = {}, [], {}, []
     for svc in services:
         td = committed_taskdef(svc, settings)
-        td_name, as_name = file_names(svc["name"])
+        td_name, as_name = _lab.taskdef_file(svc["name"]), _lab.appspec_file(svc["name"])
         td_text = json.dumps(td, indent=2) + "\n"
         as_text = render_appspec(svc)
         errors.extend(check_pair(td_name, td_text, as_name, as_text, IMAGE_PLACEHOLDER, TASKDEF_PLACEHOLDER))

@@ -154,7 +154,6 @@ actions:
   elements: str
 """
 
-import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
@@ -169,12 +168,13 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import target_group_name
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import target_group_names
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
+from ansible_collections.cloudlab.microservices.plugins.module_utils._lab import SG_ID_RE
+from ansible_collections.cloudlab.microservices.plugins.module_utils._lab import route_problems
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import aws_call
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
 
-SG_ID = re.compile(r"^sg-[0-9a-f]+$")
 PLANNED = "(planned) "
 
 
@@ -242,14 +242,9 @@ def check_inputs(module):
     for index, svc in enumerate(services):
         if not isinstance(svc, dict) or not svc.get("name"):
             raise CloudlabError(message="Failed to validate services[%d]: each service needs a name" % index)
-        if index and not svc.get("path_pattern"):
-            raise CloudlabError(message=(
-                "Failed to validate services[%d] (service %s): every service but the first needs a path_pattern "
-                "(such as /%s/*), the path its listener rule routes" % (index, svc["name"], svc["name"])))
-    patterns = [s["path_pattern"] for s in services[1:]]
-    if len(set(patterns)) != len(patterns):
-        raise CloudlabError(message="Failed to validate services: two services have the same path_pattern (%s)"
-                            % ", ".join(sorted(set(p for p in patterns if patterns.count(p) > 1))))
+    problems = route_problems(services, "services")
+    if problems:
+        raise CloudlabError(message="Failed to validate services: %s" % "; ".join(problems))
     if p["production_port"] == p["test_port"]:
         raise CloudlabError(message="Failed to validate production_port and test_port: both are %d; the "
                             "listeners need two ports" % p["test_port"])
@@ -275,13 +270,13 @@ def check_subnets(ec2, subnet_ids):
 
 
 def resolve_security_groups(module, ec2, wanted, vpc_id):
-    names = [g for g in wanted if not SG_ID.match(g)]
+    names = [g for g in wanted if not SG_ID_RE.match(g)]
     found = find_security_groups(ec2, names, vpc_id) if names else {}
     missing = [n for n in names if n not in found]
     if missing and not module.check_mode:
         raise CloudlabError(message="Failed to find security group(s) %s in VPC %s: create them first (the "
                             "load_balancer role's task6_2 does)" % (", ".join(missing), vpc_id))
-    return [g if SG_ID.match(g) else found.get(g, PLANNED + g) for g in wanted]
+    return [g if SG_ID_RE.match(g) else found.get(g, PLANNED + g) for g in wanted]
 
 
 # ---- changes ---------------------------------------------------------------------------------------

@@ -201,6 +201,7 @@ import re
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _cluster as rules
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
@@ -296,7 +297,7 @@ def plan(module):
 
 def main():
     argument_spec = dict(
-        requested_name=dict(type="str", default="microservices-serverlesscluster"),
+        requested_name=dict(type="str", default=_lab.CLUSTER),
         cluster_name=dict(type="str", default=""),
         stack_name=dict(type="str", default=""),
         template_body=dict(type="str", required=True),

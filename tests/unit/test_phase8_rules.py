@@ -10,6 +10,7 @@ sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
 _codedeploy = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy")
 _pipeline = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline")
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab  # noqa: E402
 check_codedeploy = pytest.importorskip(
     "ansible_collections.cloudlab.microservices.plugins.module_utils._checks.codedeploy").check
 check_pipelines = pytest.importorskip(
@@ -123,8 +124,8 @@ PIPELINES = {
 
 
 def _entry(service="customer"):
-    values = dict(PIPELINES, pipelines_artifact_bucket=_pipeline.artifact_bucket_name("us-east-1", "123456789012"))
-    return [e for e in _pipeline.role_pipelines(SERVICES, values) if e["name"] == _pipeline.pipeline_name(service)][0]
+    values = dict(PIPELINES, pipelines_artifact_bucket=_lab.artifact_bucket("us-east-1", "123456789012"))
+    return [e for e in _pipeline.role_pipelines(SERVICES, values) if e["name"] == _lab.pipeline(service)][0]
 
 
 def test_role_pipelines_follow_the_lab():
@@ -176,8 +177,8 @@ def test_change_detection_rules():
     assert commit["Targets"] == [{"Id": "codepipeline", "Arn": "arn:p", "RoleArn": "arn:r"}]
     assert _pipeline.is_ours(commit, "update-customer-microservice")
     assert not _pipeline.is_ours(commit, "update-customer")
-    long_name = _pipeline.rule_name("p" * 80, "Source")
-    assert len(long_name) <= 64 and long_name != _pipeline.rule_name("p" * 81, "Source")
+    long_name = _lab.event_rule("p" * 80, "Source")
+    assert len(long_name) <= 64 and long_name != _lab.event_rule("p" * 81, "Source")
 
 
 def test_source_files_of_the_deploy_action():
@@ -212,3 +213,44 @@ def test_filters_exposed_to_yaml():
         "microservices-customer", "microservices-employee"]
     assert [p["name"] for p in filters["pipeline_entries"](SERVICES, PIPELINES)] == [
         "update-customer-microservice", "update-employee-microservice"]
+
+
+# ---- inputs that used to pass the checks and then failed or did harm (issue #20) ----------------------
+@pytest.mark.parametrize("change, expected", [
+    # ECR can never hold this tag: the pipelines and their rules would watch nothing.
+    ({"pipelines_image_tag": "bad tag!"}, "pipelines_image_tag 'bad tag!': an ECR image tag is 1 to 128"),
+    ({"pipelines_image_tag": ".x"}, "pipelines_image_tag '.x': an ECR image tag"),
+    ({"pipelines_branch": "bad..branch"}, "pipelines_branch 'bad..branch' is not a git branch name: it holds '..'"),
+    ({"pipelines_branch": "dev.lock"}, "pipelines_branch 'dev.lock' is not a git branch name"),
+    ({"pipelines_branch": "-dev"}, "pipelines_branch '-dev' is not a git branch name"),
+    ({"pipelines_repository": "a b"}, "pipelines_repository 'a b': a CodeCommit repository name"),
+    ({"pipelines_application": "a/b"}, "pipelines_application 'a/b': a CodeDeploy name"),
+    ({"pipelines_deployment_groups": {"customer": "a b", "employee": "ok"}},
+     "pipelines_deployment_groups.customer 'a b': a CodeDeploy name"),
+])
+def test_pipeline_inputs_aws_or_git_refuse_are_refused_each_in_one_line(change, expected):
+    problems = check_pipelines(dict(PIPELINES, **change), SERVICES)
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+
+
+def test_an_application_name_too_long_is_one_short_line():
+    name = "a" * 120
+    problems = check_codedeploy(dict(CODEDEPLOY, codedeploy_application_name=name), SERVICES)
+    assert problems == ["codedeploy_application_name %s: a CodeDeploy name is 1 to 100 letters, digits or "
+                        "_ . + = , @ -" % _lab.quote(name)]
+    assert problems[0].count("a" * 40) == 1 and len(problems[0]) < 200
+
+
+def test_an_application_name_that_makes_group_names_too_long_is_one_line():
+    name = "a" * 95  # fits, but microservices-<service> does not
+    problems = check_codedeploy(dict(CODEDEPLOY, codedeploy_application_name=name), SERVICES)
+    assert len(problems) == 1 and "with services customer, employee it makes deployment group names" in problems[0]
+    problems = check_pipelines(dict(PIPELINES, pipelines_application=name), SERVICES)
+    assert len(problems) == 1 and problems[0].startswith("pipelines_application 'aaaa"), problems
+
+
+def test_derived_pipeline_names_are_checked():
+    """A name the service makes: a service list from another source than _services may hold a long name."""
+    problems = check_pipelines(PIPELINES, [{"name": "s" * 90}])
+    assert problems and problems[0].startswith("pipelines_services: service %s makes the name 'update-sss" % ("s" * 90))
+    assert "a CodePipeline pipeline name is 1 to 100" in problems[0]

@@ -10,8 +10,7 @@ __metaclass__ = type
 
 import re
 
-# CodeCommit's repository name rule.
-NAME_RE = re.compile(r"^[\w.-]{1,100}$")
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 
 
 def check(values, services):
@@ -20,7 +19,7 @@ def check(values, services):
     name = values.get("codecommit_repo_name")
     # With another remote, no CodeCommit repository is made: its name does not matter.
     if not remote and name is not None:
-        if not NAME_RE.match(name) or name.endswith(".git"):
+        if _lab.name_problem("codecommit", name) or name.endswith(".git"):
             problems.append("codecommit_repo_name is %r: a CodeCommit repository name is 1 to 100 letters, digits, "
                             "'.', '_' or '-', not ending in .git (the lab's is deployment)" % name)
     if remote and re.search(r"\s", remote):

@@ -8,15 +8,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 from ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy import ECS_DEPLOYMENT_CONFIGS
 from ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy import MAX_WAIT_MINUTES
-from ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy import NAME_RE
-from ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy import group_name
-
-ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
-LISTENER_ARN_RE = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener/app/[^/]+/[0-9a-f]+/[0-9a-f]+$")
 
 
 def _unknown(mapping, variable, names):
@@ -31,22 +25,26 @@ def check(values, services):
     problems = []
     names = [s["name"] for s in services or []]
     application = values.get("codedeploy_application_name") or ""
-    if not NAME_RE.match(application):
-        problems.append("codedeploy_application_name %r: 1 to 100 letters, digits or _.+=,@-" % application)
-    for name in names:
-        if len(group_name(application, name)) > 100:
-            problems.append("codedeploy_application_name %r with service %s makes a deployment group name longer "
-                            "than 100 characters" % (application, name))
+    why = _lab.name_problem("codedeploy", application)
+    if why:
+        problems.append("codedeploy_application_name %s: %s" % (_lab.quote(application), why))
+    else:
+        # One line for every service whose deployment group name the application makes too long.
+        long_names = [n for n in names if _lab.name_problem("codedeploy", _lab.deployment_group(application, n))]
+        if long_names:
+            problems.append("codedeploy_application_name %s: with service%s %s it makes deployment group names "
+                            "longer than 100 characters (<application>-<service>); shorten it"
+                            % (_lab.quote(application), "s" if len(long_names) > 1 else "", ", ".join(long_names)))
     if values.get("codedeploy_state", "present") == "absent":
         return problems
     role = values.get("codedeploy_service_role_arn") or ""
-    if not ROLE_ARN_RE.match(role):
+    if not _lab.ROLE_ARN_RE.match(role):
         problems.append("codedeploy_service_role_arn %r is not an IAM role ARN: wire aws_context_deploy_role_arn "
                         "(the lab's DeployRole) or set it" % role)
     listeners = values.get("codedeploy_listener_arns") or {}
     for key in ("production", "test") if listeners else ():  # empty: looked up by port
         arn = listeners.get(key) or ""
-        if not LISTENER_ARN_RE.match(arn):
+        if not _lab.LISTENER_ARN_RE.match(arn):
             problems.append("codedeploy_listener_arns.%s %r is not an Application Load Balancer listener ARN: wire "
                             "load_balancer_listener_arns" % (key, arn))
     if listeners.get("production") and listeners.get("production") == listeners.get("test"):

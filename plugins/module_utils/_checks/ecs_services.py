@@ -13,11 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 
-SUBNET_RE = re.compile(r"^subnet-[0-9a-f]{8,17}$")
-GROUP_RE = re.compile(r"^sg-[0-9a-f]{8,17}$")
-TG_ARN_RE = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]+$")
 MAX_DESIRED = 5000  # ECS's quota of tasks per service
 
 
@@ -55,7 +52,7 @@ def _target_group_problems(target_groups, services):
                 # '' is what Phase 6 publishes in check mode for a group it would create (the module takes
                 # it as unknown in check mode and refuses it otherwise); tg-one is only needed after a swap.
                 continue
-            if not isinstance(arn, str) or not TG_ARN_RE.match(arn):
+            if not isinstance(arn, str) or not _lab.TARGET_GROUP_ARN_RE.match(arn):
                 problems.append("ecs_services_target_groups.%s.%s.arn is %r: expected a target group ARN "
                                 "(arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)"
                                 % (svc["name"], which, arn))
@@ -75,7 +72,7 @@ def check(values, services):
         return problems
     if not (values.get("ecs_services_cluster") or "").strip():
         problems.append("ecs_services_cluster is empty: give the Phase 5 cluster (fargate_cluster_name)")
-    _ids(values, "ecs_services_subnet_ids", SUBNET_RE, "subnet IDs (subnet-...)", problems)
-    _ids(values, "ecs_services_security_group_ids", GROUP_RE, "security group IDs (sg-...)", problems)
+    _ids(values, "ecs_services_subnet_ids", _lab.SUBNET_ID_RE, "subnet IDs (subnet-...)", problems)
+    _ids(values, "ecs_services_security_group_ids", _lab.SG_ID_RE, "security group IDs (sg-...)", problems)
     problems.extend(_target_group_problems(values.get("ecs_services_target_groups") or {}, services))
     return problems

@@ -11,6 +11,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _cluster as rules
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 
 
 def check(values, services=None):
@@ -19,27 +20,27 @@ def check(values, services=None):
     stack_name = values.get("fargate_cluster_stack_name") or ""
     if stack_name and not rules.STACK_NAME_RE.match(stack_name):
         problems.append("fargate_cluster_stack_name is %r: a stack name starts with a letter and holds only "
-                        "letters, digits and '-', at most 128 characters, or '' for Infra-ECS-Cluster-<cluster>"
-                        % stack_name)
+                        "letters, digits and '-', at most 128 characters, or '' for %s<cluster>"
+                        % (stack_name, _lab.STACK_PREFIX))
     requested = values.get("fargate_cluster_requested_name")
     if requested is not None:
         problem = rules.requested_name_problem(requested, stack_name)
         if problem:
             problems.append(problem)
     vpc = values.get("fargate_cluster_vpc_id")
-    if vpc is not None and not rules.VPC_ID_RE.match(vpc):
+    if vpc is not None and not _lab.VPC_ID_RE.match(vpc):
         problems.append("fargate_cluster_vpc_id is %r: a VPC id (vpc-...) is needed; the playbook passes "
                         "aws_context_vpc_id (LabVPC)" % vpc)
     subnets = values.get("fargate_cluster_subnet_ids")
     if subnets is not None:
-        bad = [s for s in subnets if not rules.SUBNET_ID_RE.match(str(s))]
+        bad = [s for s in subnets if not _lab.SUBNET_ID_RE.match(str(s))]
         if not subnets or bad:
             problems.append("fargate_cluster_subnet_ids is %r: a non-empty list of subnet ids (subnet-...) is needed; "
                             "the playbook passes aws_context_subnet_ids (PublicSubnet1, PublicSubnet2)" % (subnets,))
         elif len(set(subnets)) != len(subnets):
             problems.append("fargate_cluster_subnet_ids is %r: list each subnet once" % (subnets,))
     groups = values.get("fargate_cluster_security_group_ids") or []
-    bad = [g for g in groups if not rules.SG_ID_RE.match(str(g))]
+    bad = [g for g in groups if not _lab.SG_ID_RE.match(str(g))]
     if bad:
         problems.append("fargate_cluster_security_group_ids is %r: security group ids (sg-...) or an empty list"
                         % (groups,))

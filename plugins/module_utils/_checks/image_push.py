@@ -16,15 +16,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import re
 
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 from ansible_collections.cloudlab.microservices.plugins.module_utils._docker_engine import Engine
 from ansible_collections.cloudlab.microservices.plugins.module_utils._docker_engine import EngineError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._oci import ImageSourceError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._oci import check_image
 from ansible_collections.cloudlab.microservices.plugins.module_utils._oci import default_archive
 
-TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 ENTRY = "its entry in microservices"
 
 
@@ -63,9 +62,8 @@ def check(values, services=None, engine=None):
     """One line per problem: the variable (or service entry), the value, what to do."""
     problems = []
     tag = values.get("image_push_tag")
-    if tag is not None and not TAG_RE.match(tag):
-        problems.append("image_push_tag is %r: an image tag is 1 to 128 letters, digits, '_', '.' or '-', not "
-                        "starting with '.' or '-'" % tag)
+    if tag is not None and _lab.name_problem("ecr_tag", tag):
+        problems.append("image_push_tag is %s: %s" % (_lab.quote(tag), _lab.name_problem("ecr_tag", tag)))
     timeout = values.get("image_push_verify_timeout")
     if timeout is not None and timeout < 0:
         problems.append("image_push_verify_timeout is %r: it must be 0 or more seconds" % timeout)

@@ -21,13 +21,10 @@ import re
 from ansible.module_utils.six import integer_types
 from ansible.module_utils.six import string_types
 
-from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import TARGET_GROUP_NAME_MAX
-from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import target_group_names
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 
 LB_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
 SG_NAME_RE = re.compile(r"^[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]{1,255}$")
-VPC_RE = re.compile(r"^vpc-[0-9a-f]{8,17}$")
-SUBNET_RE = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 # Rules per listener an ALB accepts, the default rule left out.
 MAX_RULES = 100
 
@@ -56,27 +53,11 @@ def _cidr_problems(cidrs):
 
 
 def _service_problems(services):
-    problems = []
-    if not services:
-        return problems
-    first = services[0]
-    if first.get("path_pattern"):
-        problems.append("load_balancer_services[0] (service %s) has the path_pattern %r: the first service is the "
-                        "listeners' default route and takes no path rule; remove it or list another service first"
-                        % (first["name"], first["path_pattern"]))
-    for index, svc in enumerate(services[1:], start=1):
-        if not svc.get("path_pattern"):
-            problems.append("load_balancer_services[%d] (service %s) has no path_pattern: every service but the "
-                            "first needs one, the path its listener rule routes (such as /%s/*)"
-                            % (index, svc["name"], svc["name"]))
+    problems = _lab.route_problems(services, "load_balancer_services")
     if len(services) - 1 > MAX_RULES:
         problems.append("load_balancer_services lists %d services: a listener takes at most %d rules, one per "
                         "service but the first" % (len(services), MAX_RULES))
-    for name in target_group_names(services):
-        if len(name) > TARGET_GROUP_NAME_MAX:
-            problems.append("target group name %s is %d characters, AWS allows %d: shorten the service name"
-                            % (name, len(name), TARGET_GROUP_NAME_MAX))
-    return problems
+    return problems + _lab.target_group_problems(services)
 
 
 def check(values, services):
@@ -108,12 +89,12 @@ def check(values, services):
         problems.extend(_cidr_problems(values["load_balancer_ingress_cidrs"]))
     if present:
         vpc = values.get("load_balancer_vpc_id")
-        if vpc is not None and (not isinstance(vpc, string_types) or not VPC_RE.match(vpc)):
+        if vpc is not None and (not isinstance(vpc, string_types) or not _lab.VPC_ID_RE.match(vpc)):
             problems.append("load_balancer_vpc_id is %r: a VPC id such as vpc-0123456789abcdef0 (the playbooks "
                             "wire aws_context_vpc_id)" % (vpc,))
         subnets = values.get("load_balancer_subnet_ids")
         if subnets is not None:
-            bad = [s for s in subnets if not isinstance(s, string_types) or not SUBNET_RE.match(s)]
+            bad = [s for s in subnets if not isinstance(s, string_types) or not _lab.SUBNET_ID_RE.match(s)]
             if bad:
                 problems.append("load_balancer_subnet_ids has %s: subnet ids such as subnet-0123456789abcdef0"
                                 % ", ".join(repr(b) for b in bad))

@@ -12,28 +12,12 @@ import re
 
 from ansible.module_utils.six import string_types
 
-ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$")
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
+
 REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
 # A repository URI as ECR gives it, without tag or digest: <registry host[:port]>/<repository>.
 IMAGE_URI_RE = re.compile(r"^[a-z0-9.-]+(:[0-9]{1,5})?/[a-z0-9]+(?:[._/-][a-z0-9]+)*$")
 LOG_GROUP_RE = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
-
-
-def branch_problem(name):
-    """Why git refuses this branch name (git check-ref-format's rules, those a user may meet), or None."""
-    if not isinstance(name, string_types) or not name:
-        return "it is empty"
-    bad = [c for c in name if ord(c) < 33 or c in "~^:?*[\\\x7f"]
-    if bad:
-        return "it holds %s" % ", ".join(sorted(set(repr(c) for c in bad)))
-    for part, why in (("..", "'..'"), ("//", "'//'"), ("@{", "'@{'")):
-        if part in name:
-            return "it holds %s" % why
-    if name.startswith(("-", "/", ".")) or name.endswith(("/", ".", ".lock")) or name == "@":
-        return "it starts with '-', '/' or '.', or ends with '/', '.' or '.lock'"
-    if any(p.startswith(".") or p.endswith(".lock") for p in name.split("/")):
-        return "a part between '/' starts with '.' or ends with '.lock'"
-    return None
 
 
 def check(values, services):
@@ -66,7 +50,7 @@ def check(values, services):
                         % (", ".join(no_db), "s" if len(no_db) == 1 else ""))
 
     arn = values.get("taskdef_appspec_execution_role_arn") or ""
-    if not ROLE_ARN_RE.match(arn):
+    if not _lab.ROLE_ARN_RE.match(arn):
         problems.append("taskdef_appspec_execution_role_arn is %r: it must be the ARN of an IAM role, such as "
                         "arn:aws:iam::123456789012:role/PipelineRole (wire aws_context_pipeline_role_arn)" % arn)
 
@@ -76,7 +60,7 @@ def check(values, services):
 
     branch = values.get("taskdef_appspec_branch")
     if branch is not None:
-        why = branch_problem(branch)
+        why = _lab.branch_problem(branch)
         if why:
             problems.append("taskdef_appspec_branch is %r, which git refuses as a branch name: %s" % (branch, why))
 

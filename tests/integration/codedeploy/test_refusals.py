@@ -1,6 +1,8 @@
 """Bad inputs to playbooks/phase8.yml are refused before anything changes in the account."""
 import subprocess
 
+import pytest
+
 from conftest import run_playbook
 
 from .conftest import PHASE8
@@ -40,4 +42,26 @@ def test_pipeline_whose_taskdef_is_not_on_the_branch(cloud, lab, tmp_path):
     assert "pipelines[update-employee-microservice]: TaskDefinitionTemplatePath 'taskdef-employee.json' of action " \
            "Deploy is not in CodeCommit repository 'deployment' on branch 'dev'" in result.output
     assert "update-customer-microservice]: TaskDefinitionTemplatePath" not in result.output
+    _nothing_made(cloud)
+
+
+@pytest.mark.parametrize("extra, expected", [
+    # An image tag ECR can never hold: the pipelines would watch a tag no push gives.
+    ({"pipelines_image_tag": "bad tag!"}, "pipelines_image_tag 'bad tag!': an ECR image tag is 1 to 128 letters"),
+    # Refused by git: AWS would say so only after task 8.1, without naming the variable.
+    ({"pipelines_branch": "bad..branch"}, "pipelines_branch 'bad..branch' is not a git branch name: it holds '..'"),
+    ({"codedeploy_application_name": "a" * 120},
+     "codedeploy_application_name '%s'... (120 characters): a CodeDeploy name is 1 to 100" % ("a" * 40)),
+])
+def test_a_value_aws_or_git_refuses_stops_the_run_before_task_8_1(cloud, lab, extra, expected):
+    result = run_playbook(cloud, PHASE8, extra_vars=dict(lab["extra_vars"], **extra))
+    assert result.rc != 0, result
+    failed = [task for play in result.data()["plays"] for task in play["tasks"]
+              if task["hosts"].get("localhost", {}).get("failed")]
+    assert [task["task"]["name"].split(" : ")[-1] for task in failed] == ["Check the %s role's inputs" % (
+        "codedeploy" if "codedeploy_application_name" in extra else "pipelines")], result
+    message = failed[0]["hosts"]["localhost"]["msg"]
+    assert expected in message
+    # One line per wrong value, a long value quoted short.
+    assert message.count(list(extra.values())[0][:40]) == 1, message
     _nothing_made(cloud)

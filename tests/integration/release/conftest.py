@@ -12,10 +12,11 @@ execution deploys the first images (version 1) blue/green, which moves both list
 to tg-one; the fixture waits for it to end before a test acts.
 """
 import hashlib
-import importlib.util
+import importlib
 import json
 import os
 import subprocess
+import sys
 import time
 
 import pytest
@@ -30,15 +31,15 @@ PORT = 8080
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 
 
-def _pipeline_rules():
-    path = os.path.join(ROOT, "plugins", "module_utils", "_pipeline.py")
-    spec = importlib.util.spec_from_file_location("cloudlab_pipeline_rules", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _collection_module(name):
+    """A module_utils module of the collection, through the repository's .collections link (it imports _lab)."""
+    if os.path.join(ROOT, ".collections") not in sys.path:
+        sys.path.insert(0, os.path.join(ROOT, ".collections"))
+    return importlib.import_module("ansible_collections.cloudlab.microservices.plugins.module_utils.%s" % name)
 
 
-PIPELINE = _pipeline_rules()
+PIPELINE = _collection_module("_pipeline")
+LAB = _collection_module("_lab")
 
 
 # Short waits on this cloud: the termination wait, and an AWS minute of a canary or linear traffic shift.
@@ -135,7 +136,7 @@ def _phase8(cloud, made):
                 "targetGroups": [{"name": groups["two"]["name"]}, {"name": groups["one"]["name"]}],
                 "prodTrafficRoute": {"listenerArns": [made["listeners"]["production"]]},
                 "testTrafficRoute": {"listenerArns": [made["listeners"]["test"]]}}]})
-        name = PIPELINE.pipeline_name(svc)
+        name = LAB.pipeline(svc)
         decl = {"name": name, "roleArn": made["roles"]["PipelineRole"], "pipelineType": "V2",
                 "executionMode": "SUPERSEDED",
                 "artifactStore": {"type": "S3", "location": "codepipeline-us-east-1-123456789012-microservices"},
@@ -154,7 +155,7 @@ def first_executions(cloud, services=SERVICES):
     caller = cloud.client("sts").get_caller_identity()["Arn"]
     out = {}
     for svc in services:
-        execution, summaries = wait_execution(cloud, PIPELINE.pipeline_name(svc))
+        execution, summaries = wait_execution(cloud, LAB.pipeline(svc))
         assert len(summaries) == 1, summaries
         assert execution["trigger"] == {"triggerType": "CreatePipeline", "triggerDetail": caller}, execution
         out[svc] = execution
@@ -209,7 +210,7 @@ def fresh_lab(release_cloud, tmp_path):
     # Nothing of this lab may still run when the next test resets the cloud: the newest execution of each pipeline
     # ended means every one before it did (one worker runs them in the order started).
     for svc in SERVICES:
-        wait_execution(cloud, PIPELINE.pipeline_name(svc))
+        wait_execution(cloud, LAB.pipeline(svc))
 
 
 def wait_execution(cloud, pipeline, count=1, timeout=20):
