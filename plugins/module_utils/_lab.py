@@ -72,6 +72,12 @@ def target_group(service, which):
     return "%s-tg-%s" % (service, which)
 
 
+def target_group_settings(service, vpc_id):
+    """What Phase 6 gives each target group of a service: its port, HTTP, type ip, the VPC, its health check path."""
+    return dict(port=int(service.get("port") or 8080), protocol="HTTP", target_type="ip", vpc_id=vpc_id,
+                health_check_path=service.get("health_check_path") or "/")
+
+
 def target_groups(services):
     """Every target group name of the services, in order (one, two per service)."""
     return [target_group(svc["name"], which) for svc in services for which in PAIR]
@@ -107,6 +113,11 @@ def event_rule(pipeline_name, action):
         return name
     digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
     return "%s-%s" % (name[:55], digest)
+
+
+def event_rules(pipeline_name):
+    """The change detection rules of a pipeline of the lab: one per source action (Source, Image)."""
+    return [event_rule(pipeline_name, action) for action in (SOURCE_ACTION, IMAGE_ACTION)]
 
 
 def artifact_bucket(region, account, suffix=BUCKET_SUFFIX):
@@ -160,7 +171,7 @@ def model(services, settings=None):
             "deployment_group": deployment_group(application, name),
             "pipeline": pipe,
             "image_artifact": image_artifact(name),
-            "event_rules": [event_rule(pipe, SOURCE_ACTION), event_rule(pipe, IMAGE_ACTION)],
+            "event_rules": event_rules(pipe),
         }
     return {
         "application": application,

@@ -14,8 +14,7 @@
 - ``checklist(...)``: the lab's tasks 5.1 to 8.2, each ``done``, ``missing`` or ``drifted`` with what differs.
   Pure functions, unit tested in tests/unit/test_lab_info.py.
 
-Names come from the helpers that derive them today (_alb, _cluster, _codedeploy, _ecs_services,
-_pipeline); the few rules that lived only in YAML or inside a module are below, marked "to the lab model".
+Every name comes from the lab model (_lab).
 
 Private to this collection: no compatibility promise to other collections.
 """
@@ -32,7 +31,9 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils import _alb
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _cluster
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _codedeploy
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _ecs_services
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _pipeline
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _taskdef
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import each
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
@@ -46,22 +47,6 @@ IN_PROGRESS = ["Created", "Queued", "InProgress", "Baking", "Ready"]
 CLIENTS = ("ecr", "ecs", "cloudformation", "codecommit", "elbv2", "ec2", "codedeploy", "codepipeline", "events", "s3")
 
 
-# --- to the lab model: rules that lived only in YAML or inside one module -----------------------------
-def target_group_settings(svc, vpc_id):
-    """What Phase 6 gives each target group of a service (alb_target_groups): port, HTTP, ip, VPC, health path."""
-    return dict(port=int(svc.get("port") or 8080), protocol="HTTP", target_type="ip", vpc_id=vpc_id,
-                health_check_path=svc.get("health_check_path") or "/")
-
-
-def placeholders():
-    """The placeholders of the deployment files (taskdef_appspec, task 5.6): image, task definition."""
-    return "<IMAGE1_NAME>", "<TASK_DEFINITION>"
-
-
-def rule_names(pipeline):
-    """The change detection rules of a pipeline of the lab (its Source and Image actions)."""
-    return [_pipeline.rule_name(pipeline, action) for action in ("Source", "Image")]
-# ------------------------------------------------------------------------------------------------------
 
 
 def _absent(func, *codes):
@@ -121,7 +106,7 @@ def read_repository(codecommit, name, branch, services):
     out["commit"] = found.get("commitId", "")
     folder = codecommit.get_folder(repositoryName=name, commitSpecifier=out["commit"], folderPath="/", aws_retry=True)
     present = set(f.get("relativePath") or f.get("absolutePath", "").lstrip("/") for f in folder.get("files") or [])
-    wanted = [p for svc in services for p in (_pipeline.taskdef_path(svc["name"]), _pipeline.appspec_path(svc["name"]))]
+    wanted = [p for svc in services for p in (_lab.taskdef_file(svc["name"]), _lab.appspec_file(svc["name"]))]
 
     def text(path):
         if path not in present:
@@ -130,7 +115,7 @@ def read_repository(codecommit, name, branch, services):
         content = blob.get("fileContent") or b""
         return content.decode("utf-8", "replace") if isinstance(content, bytes) else content
     texts = each(text, wanted, lambda p: p, "read the file on %s of CodeCommit repository %s:" % (branch, name))
-    image, taskdef = placeholders()
+    image, taskdef = (_taskdef.IMAGE_PLACEHOLDER, _taskdef.TASKDEF_PLACEHOLDER)
     for path, body in zip(wanted, texts):
         out["files"][path] = dict(exists=body is not None,
                                   placeholder=body is not None and (image if path.endswith(".json") else taskdef) in body)
@@ -167,7 +152,7 @@ def read_load_balancer(elb, ec2, name, sg_name, vpc_id):
 
 
 def read_services(ecs, cluster, services):
-    names = [_ecs_services.service_name(s["name"]) for s in services]
+    names = [_lab.ecs_service(s["name"]) for s in services]
 
     def batch(chunk):
         answer = _absent(lambda: ecs.describe_services(cluster=cluster, services=chunk, aws_retry=True),
@@ -186,7 +171,7 @@ def read_codedeploy(cd, application, services):
                   "ApplicationDoesNotExistException")
 
     def one(svc):
-        name = _codedeploy.group_name(application, svc["name"])
+        name = _lab.deployment_group(application, svc["name"])
         if app is None:
             return dict(name=name, info=None, deployments=[])
         info = _absent(lambda: cd.get_deployment_group(applicationName=application, deploymentGroupName=name,
@@ -205,7 +190,7 @@ def read_codedeploy(cd, application, services):
 
 def read_pipelines(cp, events, services):
     def one(svc):
-        name = _pipeline.pipeline_name(svc["name"])
+        name = _lab.pipeline(svc["name"])
         decl = _absent(lambda: cp.get_pipeline(name=name, aws_retry=True)["pipeline"], "PipelineNotFoundException")
         rules = []
         latest = {}
@@ -236,7 +221,7 @@ def read_lab(module, services):
     p = module.params
     context = lab_context(module)
     c = dict((name, client(module, name)) for name in CLIENTS)
-    bucket = p["artifact_bucket"] or _pipeline.artifact_bucket_name(context["region"], context["account_id"])
+    bucket = p["artifact_bucket"] or _lab.artifact_bucket(context["region"], context["account_id"])
 
     def cluster_and_services():
         cluster = read_cluster(c["ecs"], c["cloudformation"], p["cluster_name"], p["stack_name"])
@@ -390,8 +375,8 @@ def assemble(services, p, context, repos, cluster, ecs_found, codecommit, famili
     out["cluster"] = cluster
     out["codecommit"] = codecommit
     out["task_definitions"] = dict((s["name"], f) for s, f in zip(services, families))
-    out["target_groups"] = dict((s["name"], dict((which, _group_view(groups.get(_alb.target_group_name(s["name"], which))))
-                                                 for which in _alb.PAIR)) for s in services)
+    out["target_groups"] = dict((s["name"], dict((which, _group_view(groups.get(_lab.target_group(s["name"], which))))
+                                                 for which in _lab.PAIR)) for s in services)
     out["security_group"] = dict(name=p["security_group_name"], exists=sg is not None, id=(sg or {}).get("GroupId", ""),
                                  ingress_ports=sorted(set(r.get("FromPort") for r in (sg or {}).get("IpPermissions") or []
                                                           if r.get("FromPort") is not None and r.get("IpRanges"))))
@@ -405,7 +390,7 @@ def assemble(services, p, context, repos, cluster, ecs_found, codecommit, famili
     out["listener_arns"] = dict((role, v["arn"]) for role, v in out["load_balancer"]["listeners"].items())
     out["live"] = live(services, listeners, ports, names)
     out["addresses"] = addresses(services, lb, listeners, ports, served)
-    out["ecs_services"] = dict((s["name"], _service_view(ecs_found.get(_ecs_services.service_name(s["name"])), names))
+    out["ecs_services"] = dict((s["name"], _service_view(ecs_found.get(_lab.ecs_service(s["name"])), names))
                                for s in services)
     out["codedeploy"] = dict(application=dict(name=p["application_name"], exists=app is not None,
                                               compute_platform=(app or {}).get("computePlatform", "")),
@@ -457,12 +442,12 @@ def checklist(services, p, lab):
         missing.append("branch %s of %s does not exist" % (cc["branch"], cc["name"]))
     items.append(_item("5.3", "CodeCommit repository %s, branch %s" % (cc["name"], cc["branch"]), [], missing))
 
-    image, taskdef = placeholders()
+    image, taskdef = (_taskdef.IMAGE_PLACEHOLDER, _taskdef.TASKDEF_PLACEHOLDER)
     for task, kind, title in (("5.4", "taskdef", "task definitions on %s and registered" % cc["branch"]),
                               ("5.5", "appspec", "AppSpec files on %s" % cc["branch"])):
         missing = []
         for svc in services:
-            path = (_pipeline.taskdef_path if kind == "taskdef" else _pipeline.appspec_path)(svc["name"])
+            path = (_lab.taskdef_file if kind == "taskdef" else _lab.appspec_file)(svc["name"])
             if not cc["files"].get(path, {}).get("exists"):
                 missing.append("%s is not on %s" % (path, cc["branch"]))
             if kind == "taskdef" and not lab["task_definitions"][svc["name"]]["exists"]:
@@ -477,10 +462,10 @@ def checklist(services, p, lab):
 
     missing, problems = [], []
     for svc in services:
-        want = target_group_settings(svc, lab["vpc_id"])
-        for which in _alb.PAIR:
+        want = _lab.target_group_settings(svc, lab["vpc_id"])
+        for which in _lab.PAIR:
             group = lab["target_groups"][svc["name"]][which]
-            name = _alb.target_group_name(svc["name"], which)
+            name = _lab.target_group(svc["name"], which)
             if group is None:
                 missing.append("target group %s does not exist" % name)
                 continue
@@ -503,7 +488,7 @@ def checklist(services, p, lab):
             if role not in lb["listeners"]:
                 missing.append("%s has no listener on port %s" % (lb["name"], port))
         for svc in services:
-            pair = set(_alb.target_group_name(svc["name"], w) for w in _alb.PAIR)
+            pair = set(_lab.target_group(svc["name"], w) for w in _lab.PAIR)
             for role in sorted(lb["listeners"]):
                 route = lab["live"][svc["name"]][role]
                 if route is None:
@@ -515,7 +500,7 @@ def checklist(services, p, lab):
 
     for index, svc in enumerate(services):
         found = lab["ecs_services"][svc["name"]]
-        name = _ecs_services.service_name(svc["name"])
+        name = _lab.ecs_service(svc["name"])
         missing, problems = [], []
         if not found["exists"]:
             missing.append("ECS service %s is not on cluster %s" % (name, lab["cluster"]["name"]))
@@ -524,7 +509,7 @@ def checklist(services, p, lab):
                                      _ecs_services.CODE_DEPLOY))
             problems.extend(_compare("%s launch type" % name, found["launch_type"], _ecs_services.LAUNCH_TYPE))
             problems.extend(_compare("%s task definition family" % name, found["family"], svc["family"]))
-            pair = [_alb.target_group_name(svc["name"], w) for w in _alb.PAIR]
+            pair = [_lab.target_group(svc["name"], w) for w in _lab.PAIR]
             if found["target_group"] not in pair:
                 problems.append("%s is behind %s, not %s" % (
                     name, found["target_group"] or "no target group", " or ".join(pair)))
@@ -541,7 +526,7 @@ def checklist(services, p, lab):
             continue
         problems.extend(_compare("%s deployment type" % group["name"], group["deployment_style"], "BLUE_GREEN"))
         problems.extend(_compare("%s ECS service" % group["name"], group["ecs_services"],
-                                 ["%s/%s" % (lab["cluster"]["name"], _ecs_services.service_name(svc["name"]))]))
+                                 ["%s/%s" % (lab["cluster"]["name"], _lab.ecs_service(svc["name"]))]))
         problems.extend(_compare("%s target groups" % group["name"], sorted(group["target_groups"]),
                                  sorted(_codedeploy.target_group_pair(svc["name"], {}))))
     items.append(_item("8.1", "CodeDeploy application %s and deployment groups" % cd["application"]["name"],
@@ -558,8 +543,8 @@ def checklist(services, p, lab):
         problems.extend(_compare("%s image" % pipeline["name"], pipeline["images"],
                                  ["%s:%s" % (svc["name"], p["image_tag"])]))
         problems.extend(_compare("%s deploys to" % pipeline["name"], pipeline["deploys"],
-                                 ["%s/%s" % (p["application_name"], _codedeploy.group_name(p["application_name"], svc["name"]))]))
-        absent = [r for r in rule_names(pipeline["name"]) if r not in pipeline["rules"]]
+                                 ["%s/%s" % (p["application_name"], _lab.deployment_group(p["application_name"], svc["name"]))]))
+        absent = [r for r in _lab.event_rules(pipeline["name"]) if r not in pipeline["rules"]]
         if absent:
             problems.append("%s has no change detection rule %s" % (pipeline["name"], ", ".join(absent)))
     if not lab["artifact_bucket"]["exists"]:

@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.join(ROOT, ".collections"))
 # Plain imports: these tests must fail, not skip, where the module does not exist.
 from ansible_collections.amazon.aws.plugins.module_utils import modules as aws_modules  # noqa: E402
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _codedeploy  # noqa: E402
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab  # noqa: E402
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab_info  # noqa: E402
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _pipeline  # noqa: E402
 from ansible_collections.cloudlab.microservices.plugins.modules import lab_info  # noqa: E402
@@ -143,7 +144,7 @@ def converged_answers():
     def events(p):
         return {"Rules": [{"Name": name, "State": "ENABLED",
                            "Description": "%s %s: the lab's source" % (_pipeline.MARKER, p["NamePrefix"])}
-                          for name in _lab_info.rule_names(p["NamePrefix"])]}
+                          for name in _lab.event_rules(p["NamePrefix"])]}
 
     def file_of(p):
         text = "<IMAGE1_NAME>" if p["filePath"].endswith(".json") else "TaskDefinition: <TASK_DEFINITION>"
