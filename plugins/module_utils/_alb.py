@@ -12,6 +12,12 @@ converged when it forwards to either group of its pair, and only to those:
 pointing it back would undo CodeDeploy's switch and break the next deployment
 ("Primary task group must be behind listener").
 
+A route that is created (or pointed back into its pair) forwards to the group
+that holds the service's live task set, the PRIMARY one of its ECS service, when
+the service exists: after a deployment that is ``one`` as often as ``two``, and
+the other group of the pair is empty. Only without a service do the listeners
+take the lab's first layout.
+
 Pure functions here; the AWS calls are in the modules ``alb`` and
 ``alb_target_groups``.
 """
@@ -19,6 +25,9 @@ Pure functions here; the AWS calls are in the modules ``alb`` and
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import primary
+from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import service_name as ecs_service_name
 
 PAIR = ("one", "two")
 # Which member of a pair each listener forwards to first; the other is its alternate.
@@ -156,6 +165,37 @@ def plan_rules(current, desired, arns, purge):
     if purge:
         plan["delete"] = [r for r in current if r["RuleArn"] not in matched]
     return plan
+
+
+def live_groups(services, described):
+    """Per service name, the target group of its pair that holds its live task set.
+
+    ``described``: ECS service name -> DescribeServices entry (None when missing). The live task set is
+    the PRIMARY one (CodeDeploy's, which moves to the other group at each deployment), else the
+    service's own load balancer. A service that is missing, not ACTIVE, or behind no single group of
+    its pair is left out: nothing is known of it.
+    """
+    out = {}
+    for svc in services:
+        current = described.get(ecs_service_name(svc["name"]))
+        if not current or current.get("status") != "ACTIVE":
+            continue
+        pair = [target_group_name(svc["name"], which) for which in PAIR]
+        behind = set(name_of_arn(lb.get("targetGroupArn")) for lb in primary(current).get("loadBalancers") or [])
+        live = [name for name in pair if name in behind]
+        if len(live) == 1:
+            out[svc["name"]] = live[0]
+    return out
+
+
+def route_target(want, live):
+    """The target group a route that is created or pointed back forwards to.
+
+    ``want``: a route of ``routes()`` (the listener's default route or a rule); ``live``: ``live_groups()``.
+    The group of the service's live task set when known, for both listeners (where CodeDeploy leaves them
+    after every deployment), else the lab's first layout. Never the other group of a live pair: it is empty.
+    """
+    return live.get(want["service"]) or want["target_group"]
 
 
 def listener_view(listener, rules):
