@@ -185,12 +185,16 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import shown_target
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import target_group_name
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import target_group_names
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads import find_ecs_services
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads import find_listeners
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads import find_load_balancer
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads import find_rules
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads import find_target_groups
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import aws_call
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
-from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import describe_batches
 from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import service_name as ecs_service_name
 
 SG_ID = re.compile(r"^sg-[0-9a-f]+$")
@@ -198,60 +202,6 @@ PLANNED = "(planned) "
 
 
 # ---- reads -----------------------------------------------------------------------------------------
-
-@aws_call("describe the load balancer")
-def find_load_balancer(elb, name):
-    try:
-        return elb.describe_load_balancers(Names=[name])["LoadBalancers"][0]
-    except missing_code("LoadBalancerNotFound"):
-        return None
-
-
-@aws_call("describe the load balancer's listeners")
-def find_listeners(elb, lb_arn):
-    out = []
-    for page in elb.get_paginator("describe_listeners").paginate(LoadBalancerArn=lb_arn):
-        out.extend(page["Listeners"])
-    return dict((l["Port"], l) for l in out)
-
-
-@aws_call("describe a listener's rules")
-def find_rules(elb, listener_arn):
-    rules, marker = [], None
-    while True:
-        kwargs = dict(ListenerArn=listener_arn)
-        if marker:
-            kwargs["Marker"] = marker
-        page = elb.describe_rules(**kwargs)
-        rules.extend(page["Rules"])
-        marker = page.get("NextMarker")
-        if not marker:
-            return [r for r in rules if not r.get("IsDefault")]
-
-
-@aws_call("list the target groups")
-def find_target_groups(elb, names):
-    found = {}
-    for page in elb.get_paginator("describe_target_groups").paginate():
-        for group in page["TargetGroups"]:
-            if group["TargetGroupName"] in names:
-                found[group["TargetGroupName"]] = group["TargetGroupArn"]
-    return found
-
-
-@aws_call("describe the ECS services, to find which target group holds each one's live task set")
-def find_ecs_services(ecs, cluster, names):
-    """ECS service name -> its description, {} when the cluster does not exist."""
-    found = {}
-    for batch in describe_batches(names):
-        try:
-            answer = ecs.describe_services(cluster=cluster, services=batch)
-        except missing_code("ClusterNotFoundException"):
-            return {}
-        for svc in answer.get("services") or []:
-            found[svc["serviceName"]] = svc
-    return found
-
 
 @aws_call("describe the subnets")
 def find_subnets(ec2, subnet_ids):
