@@ -12,8 +12,17 @@ converged when it forwards to either group of its pair, and only to those:
 pointing it back would undo CodeDeploy's switch and break the next deployment
 ("Primary task group must be behind listener").
 
-Pure functions here; the AWS calls are in the modules ``alb`` and
-``alb_target_groups``.
+A route that is created (or pointed back into its pair) forwards to the group
+that holds the service's live task set, the PRIMARY one of its ECS service, when
+the service exists: after a deployment that is ``one`` as often as ``two``, and
+the other group of the pair is empty. Only without a service do the listeners
+take the lab's first layout.
+
+After Phases 6 to 8, ``check_routes`` says, per service and listener, which
+groups its route reaches and whether they have registered targets.
+
+Pure functions here; the AWS calls are in the modules ``alb``,
+``alb_target_groups`` and ``alb_route_check``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,6 +30,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
+from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import primary
 
 # The names are the lab model's; the alb module reaches them here too.
 PAIR = _lab.PAIR
@@ -28,6 +38,7 @@ LISTENER_PRIMARY = _lab.LISTENER_PRIMARY
 rule_priority = _lab.rule_priority
 target_group_name = _lab.target_group
 target_group_names = _lab.target_groups
+ecs_service_name = _lab.ecs_service
 
 
 def other(which):
@@ -141,6 +152,138 @@ def plan_rules(current, desired, arns, purge):
     if purge:
         plan["delete"] = [r for r in current if r["RuleArn"] not in matched]
     return plan
+
+
+def live_groups(services, described):
+    """Per service name, the target group of its pair that holds its live task set.
+
+    ``described``: ECS service name -> DescribeServices entry (None when missing). The live task set is
+    the PRIMARY one (CodeDeploy's, which moves to the other group at each deployment), else the
+    service's own load balancer. A service that is missing, not ACTIVE, or behind no single group of
+    its pair is left out: nothing is known of it.
+    """
+    out = {}
+    for svc in services:
+        current = described.get(ecs_service_name(svc["name"]))
+        if not current or current.get("status") != "ACTIVE":
+            continue
+        pair = [target_group_name(svc["name"], which) for which in PAIR]
+        behind = set(name_of_arn(lb.get("targetGroupArn")) for lb in primary(current).get("loadBalancers") or [])
+        live = [name for name in pair if name in behind]
+        if len(live) == 1:
+            out[svc["name"]] = live[0]
+    return out
+
+
+def deploying(services, described):
+    """Names of the services with more than one task set: a blue/green deployment in progress, or its original
+    task set still waiting for termination. Their routes may lead, for a while, to a group still empty."""
+    out = set()
+    for svc in services:
+        current = described.get(ecs_service_name(svc["name"]))
+        if current and current.get("status") == "ACTIVE" and len([
+                t for t in current.get("taskSets") or [] if t.get("status") in ("PRIMARY", "ACTIVE")]) > 1:
+            out.add(svc["name"])
+    return out
+
+
+def route_target(want, live):
+    """The target group a route that is created or pointed back forwards to.
+
+    ``want``: a route of ``routes()`` (the listener's default route or a rule); ``live``: ``live_groups()``.
+    The group of the service's live task set when known, for both listeners (where CodeDeploy leaves them
+    after every deployment), else the lab's first layout. Never the other group of a live pair: it is empty.
+    """
+    return live.get(want["service"]) or want["target_group"]
+
+
+def find_route(listener, rules, service_index, path_pattern):
+    """The actions of a service's route on a listener: the default action of the first service, else the
+    rule whose one path pattern is the service's. None when there is none."""
+    if listener is None:
+        return None
+    if service_index == 0:
+        return listener.get("DefaultActions")
+    for rule in rules:
+        if path_patterns(rule.get("Conditions")) == [path_pattern]:
+            return rule.get("Actions")
+    return None
+
+
+def weights(actions):
+    """Target group ARN -> weight of a single forward action list (weight-0 groups included); {} otherwise."""
+    forwards = [a for a in actions or [] if a.get("Type") == "forward"]
+    if len(forwards) != 1 or len(actions) != 1:
+        return {}
+    groups = (forwards[0].get("ForwardConfig") or {}).get("TargetGroups")
+    if groups:
+        return dict((g["TargetGroupArn"], g.get("Weight", 1)) for g in groups)
+    if forwards[0].get("TargetGroupArn"):
+        return {forwards[0]["TargetGroupArn"]: 1}
+    return {}
+
+
+def check_routes(services, listeners, arns, registered, in_deployment=()):
+    """Where each service's production and test routes lead, and which of them strand its traffic.
+
+    ``services``: ``microservices`` entries (``name``, ``path_pattern``); ``listeners``: ``{"production":
+    (port, listener or None, rules), "test": ...}``; ``arns``: target group name -> ARN (missing when the
+    group does not exist); ``registered``: target group ARN -> number of registered targets; ``in_deployment``:
+    ``deploying()``.
+
+    Returns ``(report, problems)``. ``report[service][listener]`` is ``dict(port, route, target_groups,
+    registered, status)``: ``target_groups`` the names the route sends traffic to (weight above 0),
+    ``registered`` the count of registered targets of each group of the pair, and ``status`` one of
+    ``ok`` (every group reached has targets), ``no targets`` (neither group of the pair has any: the service
+    has no task behind the load balancer, nothing to reach), ``empty`` (a group reached has none while the
+    other has some: the listener answers 503), ``deploying`` (the same while the service has a deployment in
+    progress, which moves the route: not a problem), ``missing`` (no route for the service) or ``elsewhere`` (the
+    route forwards outside the pair, or does not forward). A route is a problem when it is not ``ok`` while
+    the service's pair has targets; each problem is one line saying what is wrong and how to fix it.
+    """
+    report, problems = {}, []
+    for index, svc in enumerate(services):
+        name = svc["name"]
+        pair = [target_group_name(name, which) for which in PAIR]
+        counts = dict((g, registered.get(arns.get(g), 0) if arns.get(g) else 0) for g in pair)
+        live = [g for g in pair if counts[g]]
+        route = "default action" if index == 0 else "rule %s" % svc.get("path_pattern")
+        for label in ("production", "test"):
+            port, listener, rules = listeners[label]
+            actions = find_route(listener, rules, index, svc.get("path_pattern"))
+            reached = sorted(name_of_arn(a) for a, w in weights(actions).items() if w)
+            if actions is None:
+                status = "missing"
+            elif not reached or not set(reached) <= set(pair):
+                status = "elsewhere"
+            elif not live:
+                status = "no targets"
+            elif all(counts[g] for g in reached):
+                status = "ok"
+            else:
+                status = "deploying" if name in in_deployment else "empty"
+            report.setdefault(name, {})[label] = dict(port=port, route=route, target_groups=reached,
+                                                      registered=counts, status=status)
+            if status in ("ok", "no targets", "deploying"):
+                continue
+            where = "%s listener HTTP:%s" % (label, port)
+            has = " and ".join("%s has %d" % (g, counts[g]) for g in live)
+            if status == "missing":
+                what = ("has no %s for %s" % (route, name) if listener is not None else
+                        "does not exist")
+                fix = "run playbooks/phase6.yml, which creates it forwarding to %s" % live[0]
+            elif status == "elsewhere":
+                what = "sends %s's %s to %s, outside its pair" % (name, route, shown_target(actions) or "nothing")
+                fix = "run playbooks/phase6.yml, which points it at %s" % live[0]
+            else:
+                empty = [g for g in reached if not counts[g]]
+                what = "sends %s's %s to %s, which has no registered target (requests answer 503)" % (
+                    name, route, " and ".join(empty))
+                fix = ("point it at %s (aws elbv2 modify-%s), or delete it and run playbooks/phase6.yml, which "
+                       "re-creates it on the group of the live task set" % (
+                           live[0], "listener" if index == 0 else "rule"))
+            problems.append("%s %s while %s registered target(s): %s" % (where, what, has, fix))
+    return report, problems
 
 
 def listener_view(listener, rules):

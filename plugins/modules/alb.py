@@ -18,7 +18,12 @@ description:
     path rule (its C(path_pattern)) on both listeners, priority 10 for the second service, 20 for the
     third, and so on (the position in the list, so appending a service moves no other rule).
   - The production listener forwards to each service's C(<name>-tg-two), the test listener to its
-    C(<name>-tg-one) (the groups M(cloudlab.microservices.alb_target_groups) makes).
+    C(<name>-tg-one) (the groups M(cloudlab.microservices.alb_target_groups) makes), as long as the service
+    does not exist on O(cluster).
+  - Once it does, a listener or rule that is created (or pointed back into its pair) forwards, on both
+    listeners, to the group of the pair that holds the service's live task set (the PRIMARY task set of
+    ECS service C(<name>-microservice)), never to the other one, which after a deployment has no target.
+    This costs one DescribeServices call, made only when a route is created or pointed back.
   - A route (a default action or a rule) that forwards to either target group of its service's pair, or to
     both with weights, is converged and left alone. CodeDeploy's ECS blue/green deployments swap the two
     groups of a pair at every deployment; setting a listener back would break the next deployment
@@ -71,6 +76,15 @@ options:
     description: Port of the test listener (HTTP), which forwards to the C(-tg-one) groups.
     type: int
     default: 8080
+  cluster:
+    description:
+      - The ECS cluster of the services (Phase 5's C(fargate_cluster_name)), where the module looks for the
+        live task set of a service whose route it creates or points back.
+      - Empty, a cluster that does not exist (yet) or a service not on it give the lab's first layout
+        (production C(-tg-two), test C(-tg-one)).
+    type: str
+    default: ""
+    version_added: 1.1.0
   purge_rules:
     description: Delete rules of the two listeners that match no service's path pattern.
     type: bool
@@ -110,6 +124,7 @@ EXAMPLES = r"""
     name: microservicesLB
     subnets: [subnet-0123456789abcdef0, subnet-0fedcba9876543210]
     security_groups: [microservices-sg]
+    cluster: microservices-serverlesscluster
     services:
       - name: customer
       - name: employee
@@ -161,12 +176,19 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import converged
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import forward
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import listener_view
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import live_groups
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import path_patterns
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import plan_rules
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import route_target
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import routes
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import shown_target
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import target_group_name
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import target_group_names
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads import find_ecs_services
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads import find_listeners
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads import find_load_balancer
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads import find_rules
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads import find_target_groups
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._lab import SG_ID_RE
 from ansible_collections.cloudlab.microservices.plugins.module_utils._lab import route_problems
@@ -174,51 +196,12 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
+from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import service_name as ecs_service_name
 
 PLANNED = "(planned) "
 
 
 # ---- reads -----------------------------------------------------------------------------------------
-
-@aws_call("describe the load balancer")
-def find_load_balancer(elb, name):
-    try:
-        return elb.describe_load_balancers(Names=[name])["LoadBalancers"][0]
-    except missing_code("LoadBalancerNotFound"):
-        return None
-
-
-@aws_call("describe the load balancer's listeners")
-def find_listeners(elb, lb_arn):
-    out = []
-    for page in elb.get_paginator("describe_listeners").paginate(LoadBalancerArn=lb_arn):
-        out.extend(page["Listeners"])
-    return dict((l["Port"], l) for l in out)
-
-
-@aws_call("describe a listener's rules")
-def find_rules(elb, listener_arn):
-    rules, marker = [], None
-    while True:
-        kwargs = dict(ListenerArn=listener_arn)
-        if marker:
-            kwargs["Marker"] = marker
-        page = elb.describe_rules(**kwargs)
-        rules.extend(page["Rules"])
-        marker = page.get("NextMarker")
-        if not marker:
-            return [r for r in rules if not r.get("IsDefault")]
-
-
-@aws_call("list the target groups")
-def find_target_groups(elb, names):
-    found = {}
-    for page in elb.get_paginator("describe_target_groups").paginate():
-        for group in page["TargetGroups"]:
-            if group["TargetGroupName"] in names:
-                found[group["TargetGroupName"]] = group["TargetGroupArn"]
-    return found
-
 
 @aws_call("describe the subnets")
 def find_subnets(ec2, subnet_ids):
@@ -394,6 +377,18 @@ def ensure_present(module, elb, ec2):
     def arn_of(name):
         return arns.get(name) or PLANNED + name
 
+    live = []
+
+    def aim(want):
+        """(target group name, why) of a route to create or point back; ECS is read once, at the first."""
+        if not live:
+            live.append(live_groups(services, find_ecs_services(
+                aws_client(module, "ecs"), p["cluster"], [ecs_service_name(s["name"]) for s in services]))
+                if p["cluster"] else {})
+        name = route_target(want, live[0])
+        return name, (" (the group of %s's live task set)" % ecs_service_name(want["service"])
+                      if want["service"] in live[0] else "")
+
     lb = find_load_balancer(elb, p["name"])
     before = dict(load_balancer=lb_view(lb), listeners={})
     if lb is None:
@@ -426,16 +421,17 @@ def ensure_present(module, elb, ec2):
         rules = find_rules(elb, listener["ListenerArn"]) if listener else []
         before["listeners"]["HTTP:%d" % port] = listener_view(listener, rules)
         if listener is None:
-            actions.append("create %s forwarding to %s" % (label, route["target_group"]))
-            listener = (create_listener(elb, lb_arn, port, arns[route["target_group"]]) if not module.check_mode
-                        else dict(ListenerArn="", Protocol="HTTP", Port=port,
-                                  DefaultActions=forward(arn_of(route["target_group"]))))
+            target, why = aim(route)
+            actions.append("create %s forwarding to %s%s" % (label, target, why))
+            listener = (create_listener(elb, lb_arn, port, arns[target]) if not module.check_mode
+                        else dict(ListenerArn="", Protocol="HTTP", Port=port, DefaultActions=forward(arn_of(target))))
         elif listener.get("Protocol") != "HTTP" or not converged(listener.get("DefaultActions"), pair):
-            actions.append("point %s (forwarding to %s) at %s" % (
-                label, shown_target(listener.get("DefaultActions")), route["target_group"]))
-            listener = (modify_listener(elb, listener["ListenerArn"], arns[route["target_group"]])
+            target, why = aim(route)
+            actions.append("point %s (forwarding to %s) at %s%s" % (
+                label, shown_target(listener.get("DefaultActions")), target, why))
+            listener = (modify_listener(elb, listener["ListenerArn"], arns[target])
                         if not module.check_mode else dict(listener, Protocol="HTTP",
-                                                           DefaultActions=forward(arn_of(route["target_group"]))))
+                                                           DefaultActions=forward(arn_of(target))))
 
         plan = plan_rules(rules, route["rules"], arns, p["purge_rules"])
         kept = dict((r["RuleArn"], r) for r in rules)
@@ -445,9 +441,10 @@ def ensure_present(module, elb, ec2):
             if not module.check_mode:
                 delete_rule(elb, rule["RuleArn"])
         for rule, want in plan["modify"]:
-            actions.append("point rule %s of %s at %s" % (want["path_pattern"], label, want["target_group"]))
-            kept[rule["RuleArn"]] = (modify_rule(elb, rule["RuleArn"], arns[want["target_group"]])
-                                     if not module.check_mode else dict(rule, Actions=forward(arn_of(want["target_group"]))))
+            target, why = aim(want)
+            actions.append("point rule %s of %s at %s%s" % (want["path_pattern"], label, target, why))
+            kept[rule["RuleArn"]] = (modify_rule(elb, rule["RuleArn"], arns[target])
+                                     if not module.check_mode else dict(rule, Actions=forward(arn_of(target))))
         if plan["priorities"]:
             for rule, prio in plan["priorities"]:
                 actions.append("move rule %s of %s from priority %s to %d" % (
@@ -456,13 +453,14 @@ def ensure_present(module, elb, ec2):
             if not module.check_mode:
                 set_priorities(elb, [(rule["RuleArn"], prio) for rule, prio in plan["priorities"]])
         for want in plan["create"]:
-            actions.append("create rule %s (priority %d) of %s forwarding to %s" % (
-                want["path_pattern"], want["priority"], label, want["target_group"]))
-            rule = (create_rule(elb, listener["ListenerArn"], want, arns[want["target_group"]])
+            target, why = aim(want)
+            actions.append("create rule %s (priority %d) of %s forwarding to %s%s" % (
+                want["path_pattern"], want["priority"], label, target, why))
+            rule = (create_rule(elb, listener["ListenerArn"], want, arns[target])
                     if not module.check_mode else dict(
                         RuleArn=PLANNED + want["path_pattern"], Priority=str(want["priority"]),
                         Conditions=[{"Field": "path-pattern", "Values": [want["path_pattern"]]}],
-                        Actions=forward(arn_of(want["target_group"]))))
+                        Actions=forward(arn_of(target))))
             kept[rule["RuleArn"]] = rule
 
         final_rules = sorted(kept.values(), key=lambda r: int(r.get("Priority", 0)))
@@ -510,6 +508,7 @@ def main():
         scheme=dict(type="str", choices=["internet-facing", "internal"], default="internet-facing"),
         production_port=dict(type="int", default=80),
         test_port=dict(type="int", default=8080),
+        cluster=dict(type="str", default=""),
         purge_rules=dict(type="bool", default=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         wait=dict(type="bool", default=True),
