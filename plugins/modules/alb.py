@@ -196,7 +196,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
-from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import service_name as ecs_service_name
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import ecs_service_name
 
 PLANNED = "(planned) "
 
