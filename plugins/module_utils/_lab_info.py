@@ -47,8 +47,6 @@ IN_PROGRESS = ["Created", "Queued", "InProgress", "Baking", "Ready"]
 CLIENTS = ("ecr", "ecs", "cloudformation", "codecommit", "elbv2", "ec2", "codedeploy", "codepipeline", "events", "s3")
 
 
-
-
 def _absent(func, *codes):
     """func()'s answer, or None when AWS answers one of ``codes`` (the thing does not exist)."""
     try:

@@ -4,7 +4,6 @@ exports, and say which endpoint they use.
 The targets run for real, with a venv of stand-ins (`python`, `ansible-playbook`) that record their arguments and
 the LOCALCLOUD_ENDPOINT they get.
 """
-import json
 import os
 import shutil
 import subprocess
