@@ -182,6 +182,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
 from ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy import application_arn
 from ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy import desired_group
 from ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy import differences
@@ -435,12 +436,12 @@ def ensure(module):
         return result
 
     if not app_exists and not p["create_application"]:
-        module.warn("CodeDeploy application %s does not exist yet: every group would be created with it" % application)
+        warn(module, "CodeDeploy application %s does not exist yet: every group would be created with it" % application)
     if p["validate_references"]:
         problems = reference_problems(module, groups)
         if problems and module.check_mode:
             for problem in problems:
-                module.warn("Would fail unless an earlier task creates it: %s" % problem)
+                warn(module, "Would fail unless an earlier task creates it: %s" % problem)
         elif problems:
             raise CloudlabError(message="Failed to validate deployment_groups against the account, nothing changed: %s"
                                         % "; ".join(problems))

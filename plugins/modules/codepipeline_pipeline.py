@@ -190,6 +190,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import error_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
 from ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline import change_detection_rules
 from ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline import declaration
 from ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline import differs
@@ -425,7 +426,7 @@ def ensure(module):
         problems = reference_problems(module, decls)
         if problems and module.check_mode:
             for problem in problems:
-                module.warn("Would fail unless an earlier task creates it: %s" % problem)
+                warn(module, "Would fail unless an earlier task creates it: %s" % problem)
         elif problems:
             raise CloudlabError(message="Failed to validate pipelines against the account, nothing changed: %s"
                                         % "; ".join(problems))

@@ -208,6 +208,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import error_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
 from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import compare
 from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import container_problem
 from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import create_params
@@ -320,7 +321,7 @@ def ensure_present(module, ecs, params, wanted):
                        "(playbooks/phase5.yml, task 5.4) or set `family` in its microservices entry"
                        % (desired["family"], desired["key"]))
             if check:
-                module.warn(message + "; in check mode this is taken as registered by an earlier play of the run")
+                warn(module, message + "; in check mode this is taken as registered by an earlier play of the run")
                 latest[desired["key"]] = None
                 continue
             problems.append(message)
@@ -359,7 +360,7 @@ def ensure_present(module, ecs, params, wanted):
         have = state_of(svc)
         update, refused = compare(have, desired, arn_td)
         for diff in refused:
-            module.warn("ECS service %s: %s is %s, wanted %s; not updated: %s" % (
+            warn(module, "ECS service %s: %s is %s, wanted %s; not updated: %s" % (
                 desired["name"], diff["field"], diff["current"], diff["desired"], diff["action"]))
         if not update:
             entries.append(_entry(desired, have, "none", refused, svc))
@@ -443,7 +444,7 @@ def main_run(module):
                                                  params["desired_count"], params["state"])
     if module.check_mode:
         for what in unknown:
-            module.warn(what + "; in check mode this is taken as made by an earlier play of the run")
+            warn(module, what + "; in check mode this is taken as made by an earlier play of the run")
     else:
         problems.extend(what + ": run playbooks/phase6.yml first" for what in unknown)
     if problems:
