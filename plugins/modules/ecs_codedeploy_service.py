@@ -23,7 +23,9 @@ description:
     refuses to update on such a service, is reported in RV(services[].differences) with what to do, and
     as a warning; the module never calls an update that ECS refuses, and it does not count as a change.
   - A service whose PRIMARY task set CodeDeploy has moved to the other target group of the pair (C(one)),
-    or to a newer revision that is now the family's latest, is converged.
+    or to a newer revision that is now the family's latest, is converged. So is a service that runs a release
+    of the latest revision's content (the revision a pipeline registered from it, images pinned by digest),
+    however many releases came between.
   - Every input is checked before the first change; a family with no ACTIVE revision, or whose container
     C(<name>) does not map the service's port, fails the whole run before any service is created.
   - With O(state=absent) each ACTIVE service is scaled to 0 and deleted (force), then the module waits
@@ -218,6 +220,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_servic
 from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import state_of
 from ansible_collections.cloudlab.microservices.plugins.module_utils._services import ServiceError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._services import check_services
+from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import is_release_of
 
 try:
     import botocore
@@ -249,6 +252,11 @@ def latest_task_definition(ecs, family):
         raise CloudlabError(message="Failed to describe task definition family %s" % family, exception=e) from e
     # Some endpoints answer with a deregistered (INACTIVE) last revision: not a current one.
     return found if found.get("status", "ACTIVE") == "ACTIVE" else None
+
+
+@aws_call("describe the task definition a service runs")
+def describe_task_definition(ecs, arn):
+    return ecs.describe_task_definition(taskDefinition=arn, aws_retry=True)["taskDefinition"]
 
 
 @aws_call("describe the ECS services")
@@ -313,7 +321,7 @@ def ensure_present(module, ecs, params, wanted):
     cluster = params["cluster"]
 
     # 1. Everything a create needs, before the first change.
-    latest, problems = {}, []
+    latest, latest_found, problems = {}, {}, []
     for desired in wanted:
         found = latest_task_definition(ecs, desired["family"])
         if found is None:
@@ -327,6 +335,7 @@ def ensure_present(module, ecs, params, wanted):
             problems.append(message)
             continue
         latest[desired["key"]] = found["taskDefinitionArn"]
+        latest_found[desired["key"]] = found
         why = container_problem(desired, found)
         if why:
             problems.append("service %s: %s" % (desired["key"], why))
@@ -358,6 +367,10 @@ def ensure_present(module, ecs, params, wanted):
             changed = True
             continue
         have = state_of(svc)
+        if arn_td and have["task_definition"] and have["task_definition"] != arn_td:
+            # What a pipeline deployed (the latest's content, its image pinned by digest) is the latest.
+            if is_release_of(latest_found[desired["key"]], describe_task_definition(ecs, have["task_definition"])):
+                arn_td = have["task_definition"]
         update, refused = compare(have, desired, arn_td)
         for diff in refused:
             warn(module, "ECS service %s: %s is %s, wanted %s; not updated: %s" % (
