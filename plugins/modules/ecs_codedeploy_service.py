@@ -245,7 +245,7 @@ def _predicted_arn(task_definition_arn, cluster, name):
 def latest_task_definition(ecs, family):
     """The family's latest ACTIVE revision, or None."""
     try:
-        found = ecs.describe_task_definition(taskDefinition=family, aws_retry=True)["taskDefinition"]
+        found = ecs.describe_task_definition(taskDefinition=family)["taskDefinition"]
     except botocore.exceptions.ClientError as e:
         if error_code(e) == "ClientException":
             return None
@@ -256,7 +256,7 @@ def latest_task_definition(ecs, family):
 
 @aws_call("describe the task definition a service runs")
 def describe_task_definition(ecs, arn):
-    return ecs.describe_task_definition(taskDefinition=arn, aws_retry=True)["taskDefinition"]
+    return ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
 
 
 @aws_call("describe the ECS services")
@@ -265,7 +265,7 @@ def describe(ecs, cluster, names, check_mode):
     found = dict((n, None) for n in names)
     for batch in describe_batches(names):
         try:
-            answer = ecs.describe_services(cluster=cluster, services=batch, aws_retry=True)
+            answer = ecs.describe_services(cluster=cluster, services=batch)
         except botocore.exceptions.ClientError as e:
             if error_code(e) != "ClusterNotFoundException":
                 raise
@@ -392,7 +392,7 @@ def create(module, ecs, params, desired, task_definition_arn):
     kwargs = create_params(params["cluster"], desired, task_definition_arn)
     for attempt in (1, 2):
         try:
-            return ecs.create_service(aws_retry=True, **kwargs)["service"]
+            return ecs.create_service(**kwargs)["service"]
         except botocore.exceptions.ClientError as e:
             message = e.response.get("Error", {}).get("Message", "")
             # A delete between our describe and this create: wait for the drain once, then retry.
@@ -405,14 +405,14 @@ def create(module, ecs, params, desired, task_definition_arn):
 
 @aws_call("update the desired count of an ECS service")
 def update_service(ecs, cluster, name, update):
-    return ecs.update_service(cluster=cluster, service=name, aws_retry=True, **update)["service"]
+    return ecs.update_service(cluster=cluster, service=name, **update)["service"]
 
 
 @aws_call("delete an ECS service")
 def delete_service(ecs, cluster, svc):
     if svc.get("desiredCount"):
-        ecs.update_service(cluster=cluster, service=svc["serviceName"], desiredCount=0, aws_retry=True)
-    return ecs.delete_service(cluster=cluster, service=svc["serviceName"], force=True, aws_retry=True)["service"]
+        ecs.update_service(cluster=cluster, service=svc["serviceName"], desiredCount=0)
+    return ecs.delete_service(cluster=cluster, service=svc["serviceName"], force=True)["service"]
 
 
 def ensure_absent(module, ecs, params, wanted):

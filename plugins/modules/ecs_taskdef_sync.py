@@ -158,7 +158,7 @@ def describe_latest(client, family):
     """The family's latest ACTIVE revision, or None when it has none."""
     def call():
         try:
-            return client.describe_task_definition(taskDefinition=family, aws_retry=True)["taskDefinition"]
+            return client.describe_task_definition(taskDefinition=family)["taskDefinition"]
         # ECS answers a family with no ACTIVE revision (unknown, or all INACTIVE) with this ClientException.
         except is_boto3_error_message("Unable to describe task definition"):
             return None
@@ -173,14 +173,14 @@ def describe_latest(client, family):
 def _register(client, desired):
     return aws_call("register task definition %s: check the taskdef_appspec variables that build it "
                     "(execution role, image, ports)" % desired["family"])(
-        lambda: client.register_task_definition(aws_retry=True, **desired)["taskDefinition"])()
+        lambda: client.register_task_definition(**desired)["taskDefinition"])()
 
 
 def _active_revisions(client, family):
     def listing():
         arns, token = [], None
         while True:
-            kwargs = dict(familyPrefix=family, status="ACTIVE", aws_retry=True)
+            kwargs = dict(familyPrefix=family, status="ACTIVE")
             if token:
                 kwargs["nextToken"] = token
             page = client.list_task_definitions(**kwargs)
@@ -195,7 +195,7 @@ def _active_revisions(client, family):
 
 def _deregister(client, arn):
     aws_call("deregister task definition %s" % arn)(
-        lambda: client.deregister_task_definition(taskDefinition=arn, aws_retry=True))()
+        lambda: client.deregister_task_definition(taskDefinition=arn))()
 
 
 def _next_arn(arn):
