@@ -19,7 +19,7 @@
     of S3, ...), the transient codes (``TRANSIENT_CODES``), HTTP 500, 502,
     503 and 504 whatever the code, and a connection refused, dropped or timed
     out. Nothing else: a refusal (``ValidationError``, ``AccessDenied``, a
-    missing resource) fails at once.
+    missing resource) or a 501 (no such API) fails at once.
   - How often: ``ATTEMPTS`` tries of one call in all. Before try n+1 it waits
     between half and all of ``min(MAX_DELAY, BASE_DELAY * 2 ** (n - 1))``
     seconds. With 13 tries, 8 s at most between two, that is at least 31.9 s and
@@ -81,10 +81,9 @@ THROTTLING_CODES = frozenset([
     "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown",
     "PriorRequestNotComplete", "EC2ThrottledException",
 ])
-TRANSIENT_CODES = frozenset([
-    "RequestTimeout", "RequestTimeoutException", "ServiceUnavailable", "Unavailable", "InternalFailure",
-    "InternalError", "InternalServerError", "ServerException",
-])
+# Server errors (InternalFailure, ServerException...) are retried by their HTTP status, so that a 501 (an
+# endpoint without the API, such as LocalStack's for a paid service) fails at once.
+TRANSIENT_CODES = frozenset(["RequestTimeout", "RequestTimeoutException", "ServiceUnavailable", "Unavailable"])
 TRANSIENT_STATUS = frozenset([500, 502, 503, 504])
 _HANDLER_ID = "cloudlab-retry-%s"
 # Operations that only read (the rest write: a failure after one of them reports changed).

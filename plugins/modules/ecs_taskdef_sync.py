@@ -20,7 +20,7 @@ description:
   - The lab's pipelines register a revision of the same family at every release (their CodeDeployToECS
     action), from the deployment repository's task definition with the image's digest URI
     (C(repo@sha256:...)) in place of C(<IMAGE1_NAME>). A latest revision that is the requested content with
-    each image given by tag pinned to a digest of the same repository is that content released: nothing is
+    each image given by tag pinned to a digest of the same repository is that content released; nothing is
     registered and its ARN is returned, however many releases came before it. An image requested by digest
     must be that digest.
   - ECS itself makes a new revision at every register call, even for identical content.

@@ -47,6 +47,7 @@ def test_throttling_and_server_errors_are_retried(status, code):
 @pytest.mark.parametrize("status,code", [
     (400, "ValidationError"), (400, "AccessDeniedException"), (400, "ClientException"),
     (400, "LoadBalancerNotFound"), (409, "ResourceInUse"), (200, ""),
+    (501, "InternalFailure"),        # LocalStack's API of a paid service: not there, not transient
 ])
 def test_refusals_are_not_retried(status, code):
     assert not aws.retryable(answer(status, code), None)

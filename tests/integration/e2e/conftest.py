@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, add_fault, clear_faults, faults, require_binary, run_playbook, shown_summary  # noqa: F401
+from conftest import ROOT, clear_faults, require_binary, run_playbook, shown_summary
 
 PHASE5 = "playbooks/phase5.yml"
 DESTROY = "playbooks/phase5_destroy.yml"
