@@ -158,6 +158,27 @@ def run_playbook(cloud, playbook, extra_vars=None, check=False, diff=False,
     return PlaybookResult(proc)
 
 
+def add_fault(cloud, **rule):
+    """A fault rule of the local cloud (/_localcloud/faults: mode, count, seconds, match)."""
+    req = urllib.request.Request(cloud.endpoint + "/_localcloud/faults", data=json.dumps(rule).encode(),
+                                 method="POST", headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=10)
+
+
+def faults(cloud):
+    """The fault rules still live."""
+    with urllib.request.urlopen(cloud.endpoint + "/_localcloud/faults", timeout=10) as resp:
+        return json.load(resp)["faults"]
+
+
+def clear_faults(cloud):
+    req = urllib.request.Request(cloud.endpoint + "/_localcloud/faults", method="DELETE")
+    try:
+        urllib.request.urlopen(req, timeout=10)
+    except Exception:  # a cloud without faults has none to clear
+        pass
+
+
 def changed_tasks(result):
     """Names of the tasks that reported a change, for a readable failure."""
     return [task["task"]["name"] for play in result.data()["plays"] for task in play["tasks"]
@@ -199,20 +220,12 @@ def playbook(cloud):
 
 
 @pytest.fixture
-def sleeps(monkeypatch):
-    """Backoff sleeps of amazon.aws's retry loop, recorded instead of waited."""
-    aws_cloud = pytest.importorskip("ansible_collections.amazon.aws.plugins.module_utils.cloud")
-    recorded = []
-    monkeypatch.setattr(aws_cloud.time, "sleep", recorded.append)
-    return recorded
-
-
-@pytest.fixture
 def stubs(monkeypatch):
     """{service: Stubber}: the clients a module makes answer from botocore Stubbers (unit tests).
 
-    amazon.aws's `boto3_conn` is patched, not `_aws.client()`: AnsibleAWSModule.client() still wraps
-    the stubbed client in our retry decorator, so throttling is retried as it is against AWS.
+    amazon.aws's `boto3_conn` is patched, not `_aws.client()`: the stubbed client gets the collection's
+    retry policy as any other, but a Stubber answers before botocore's retry handler runs (retries are
+    tested through the local cloud's faults).
     `stubs[service]` (or the module asking for that service) makes the service's client and
     its Stubber, active, once. At teardown every stubbed answer must have been used.
     """

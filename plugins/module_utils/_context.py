@@ -38,13 +38,13 @@ START = "start the AWS Academy lab, or set %s; on the local cloud run `make lab`
 
 @aws_call("read the caller identity (check the credentials in cloudlab_aws_connection)")
 def caller(sts):
-    identity = sts.get_caller_identity(aws_retry=True)
+    identity = sts.get_caller_identity()
     return identity["Account"], identity["Arn"].split(":")[1]
 
 
 @aws_call("look up the VPC by its Name tag")
 def find_vpc(ec2, name, region):
-    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [name]}], aws_retry=True)["Vpcs"]
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [name]}])["Vpcs"]
     if not vpcs:
         raise CloudlabError(message="VPC with Name tag '%s' not found in %s: %s"
                             % (name, region, START % "aws_context_vpc_name"))
@@ -62,7 +62,7 @@ def _name(resource):
 @aws_call("look up the subnets by their Name tags")
 def find_subnets(ec2, vpc_id, vpc_name, names, region):
     subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]},
-                                            {"Name": "tag:Name", "Values": list(names)}], aws_retry=True)["Subnets"]
+                                            {"Name": "tag:Name", "Values": list(names)}])["Subnets"]
     by_name = {}
     for subnet in subnets:
         by_name.setdefault(_name(subnet), []).append(subnet["SubnetId"])
@@ -81,7 +81,7 @@ def find_subnets(ec2, vpc_id, vpc_name, names, region):
 def role_arn(iam, name):
     """(ARN or None when absent, readable): AccessDenied gives (None, False)."""
     try:
-        return iam.get_role(RoleName=name, aws_retry=True)["Role"]["Arn"], True
+        return iam.get_role(RoleName=name)["Role"]["Arn"], True
     except missing_code("NoSuchEntity"):
         return None, True
     except missing_code(*DENIED):  # pylint: disable=duplicate-except
@@ -91,7 +91,7 @@ def role_arn(iam, name):
 @aws_call("look up the RDS instance")
 def db_endpoint(rds, identifier):
     try:
-        found = rds.describe_db_instances(DBInstanceIdentifier=identifier, aws_retry=True)["DBInstances"]
+        found = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"]
     except missing_code("DBInstanceNotFound", "DBInstanceNotFoundFault"):
         return ""
     # An instance still being created has no endpoint yet: '' as if absent.

@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
+
 try:
     import botocore
 except ImportError:
@@ -54,7 +56,7 @@ def classify_client_error(error):
 def probe(module, service):
     client_name, operation, params = PROBES[service]
     try:
-        client = module.client(client_name)
+        client = aws_client(module, client_name)
         getattr(client, operation)(**params)
         return None
     except botocore.exceptions.ClientError as error:

@@ -63,12 +63,11 @@ def _tags(resource):
 def read_repositories(ecr, services, tag):
     def one(svc):
         name = svc["name"]
-        repos = _absent(lambda: ecr.describe_repositories(repositoryNames=[name], aws_retry=True)["repositories"],
+        repos = _absent(lambda: ecr.describe_repositories(repositoryNames=[name])["repositories"],
                         "RepositoryNotFoundException")
         if not repos:
             return dict(name=name, exists=False, uri="", image_digest="", image_tag=tag)
-        images = _absent(lambda: ecr.describe_images(repositoryName=name, imageIds=[{"imageTag": tag}],
-                                                     aws_retry=True)["imageDetails"],
+        images = _absent(lambda: ecr.describe_images(repositoryName=name, imageIds=[{"imageTag": tag}])["imageDetails"],
                          "ImageNotFoundException")
         return dict(name=name, exists=True, uri=repos[0]["repositoryUri"], image_tag=tag,
                     image_digest=(images[0].get("imageDigest") or "") if images else "")
@@ -91,25 +90,25 @@ def read_cluster(ecs, cfn, requested, stack_name):
 
 
 def read_repository(codecommit, name, branch, services):
-    repo = _absent(lambda: codecommit.get_repository(repositoryName=name, aws_retry=True)["repositoryMetadata"],
+    repo = _absent(lambda: codecommit.get_repository(repositoryName=name)["repositoryMetadata"],
                    "RepositoryDoesNotExistException")
     out = dict(name=name, exists=repo is not None, clone_url=(repo or {}).get("cloneUrlHttp", ""), branch=branch,
                commit="", files={})
     if repo is None:
         return out
-    found = _absent(lambda: codecommit.get_branch(repositoryName=name, branchName=branch, aws_retry=True)["branch"],
+    found = _absent(lambda: codecommit.get_branch(repositoryName=name, branchName=branch)["branch"],
                     "BranchDoesNotExistException")
     if not found:
         return out
     out["commit"] = found.get("commitId", "")
-    folder = codecommit.get_folder(repositoryName=name, commitSpecifier=out["commit"], folderPath="/", aws_retry=True)
+    folder = codecommit.get_folder(repositoryName=name, commitSpecifier=out["commit"], folderPath="/")
     present = set(f.get("relativePath") or f.get("absolutePath", "").lstrip("/") for f in folder.get("files") or [])
     wanted = [p for svc in services for p in (_lab.taskdef_file(svc["name"]), _lab.appspec_file(svc["name"]))]
 
     def text(path):
         if path not in present:
             return None
-        blob = codecommit.get_file(repositoryName=name, commitSpecifier=out["commit"], filePath=path, aws_retry=True)
+        blob = codecommit.get_file(repositoryName=name, commitSpecifier=out["commit"], filePath=path)
         content = blob.get("fileContent") or b""
         return content.decode("utf-8", "replace") if isinstance(content, bytes) else content
     texts = each(text, wanted, lambda p: p, "read the file on %s of CodeCommit repository %s:" % (branch, name))
@@ -122,7 +121,7 @@ def read_repository(codecommit, name, branch, services):
 
 def read_families(ecs, services):
     def one(svc):
-        found = _absent(lambda: ecs.describe_task_definition(taskDefinition=svc["family"], aws_retry=True)["taskDefinition"],
+        found = _absent(lambda: ecs.describe_task_definition(taskDefinition=svc["family"])["taskDefinition"],
                         "ClientException", "InvalidParameterException")
         if not found:
             return dict(family=svc["family"], exists=False, arn="", revision=0)
@@ -135,14 +134,14 @@ def read_load_balancer(elb, ec2, name, sg_name, vpc_id):
     for page in elb.get_paginator("describe_target_groups").paginate():
         groups.extend(page["TargetGroups"])
     sgs = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [sg_name]},
-                                                {"Name": "vpc-id", "Values": [vpc_id]}], aws_retry=True)["SecurityGroups"]
-    lbs = _absent(lambda: elb.describe_load_balancers(Names=[name], aws_retry=True)["LoadBalancers"],
+                                                {"Name": "vpc-id", "Values": [vpc_id]}])["SecurityGroups"]
+    lbs = _absent(lambda: elb.describe_load_balancers(Names=[name])["LoadBalancers"],
                   "LoadBalancerNotFound", "LoadBalancerNotFoundException")
     lb = (lbs or [None])[0]
     listeners = []
     if lb:
-        listeners = elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"], aws_retry=True)["Listeners"]
-        rules = each(lambda ls: elb.describe_rules(ListenerArn=ls["ListenerArn"], aws_retry=True)["Rules"], listeners,
+        listeners = elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+        rules = each(lambda ls: elb.describe_rules(ListenerArn=ls["ListenerArn"])["Rules"], listeners,
                      lambda ls: ls["ListenerArn"], "read the rules of listener")
         for listener, found in zip(listeners, rules):
             listener["Rules"] = [r for r in found if not r.get("IsDefault")]
@@ -153,7 +152,7 @@ def read_services(ecs, cluster, services):
     names = [_lab.ecs_service(s["name"]) for s in services]
 
     def batch(chunk):
-        answer = _absent(lambda: ecs.describe_services(cluster=cluster, services=chunk, aws_retry=True),
+        answer = _absent(lambda: ecs.describe_services(cluster=cluster, services=chunk),
                          "ClusterNotFoundException")
         return (answer or {}).get("services") or []
     found = {}
@@ -165,22 +164,21 @@ def read_services(ecs, cluster, services):
 
 
 def read_codedeploy(cd, application, services):
-    app = _absent(lambda: cd.get_application(applicationName=application, aws_retry=True)["application"],
+    app = _absent(lambda: cd.get_application(applicationName=application)["application"],
                   "ApplicationDoesNotExistException")
 
     def one(svc):
         name = _lab.deployment_group(application, svc["name"])
         if app is None:
             return dict(name=name, info=None, deployments=[])
-        info = _absent(lambda: cd.get_deployment_group(applicationName=application, deploymentGroupName=name,
-                                                       aws_retry=True)["deploymentGroupInfo"],
+        info = _absent(lambda: cd.get_deployment_group(applicationName=application, deploymentGroupName=name)["deploymentGroupInfo"],
                        "DeploymentGroupDoesNotExistException")
         running = []
         if info is not None:
             ids = cd.list_deployments(applicationName=application, deploymentGroupName=name,
-                                      includeOnlyStatuses=IN_PROGRESS, aws_retry=True).get("deployments") or []
+                                      includeOnlyStatuses=IN_PROGRESS).get("deployments") or []
             for deployment_id in ids:
-                d = cd.get_deployment(deploymentId=deployment_id, aws_retry=True)["deploymentInfo"]
+                d = cd.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
                 running.append(dict(id=deployment_id, status=d.get("status"), creator=d.get("creator", "")))
         return dict(name=name, info=info, deployments=running)
     return app, each(one, services, lambda s: s["name"], "read the CodeDeploy deployment group of service")
@@ -189,13 +187,13 @@ def read_codedeploy(cd, application, services):
 def read_pipelines(cp, events, services):
     def one(svc):
         name = _lab.pipeline(svc["name"])
-        decl = _absent(lambda: cp.get_pipeline(name=name, aws_retry=True)["pipeline"], "PipelineNotFoundException")
+        decl = _absent(lambda: cp.get_pipeline(name=name)["pipeline"], "PipelineNotFoundException")
         rules = []
         latest = {}
         if decl is not None:
-            listed = events.list_rules(NamePrefix=name, aws_retry=True).get("Rules") or []
+            listed = events.list_rules(NamePrefix=name).get("Rules") or []
             rules = sorted(r["Name"] for r in listed if _pipeline.is_ours(r, name) and r.get("State") == "ENABLED")
-            summaries = cp.list_pipeline_executions(pipelineName=name, maxResults=1, aws_retry=True)
+            summaries = cp.list_pipeline_executions(pipelineName=name, maxResults=1)
             for summary in summaries.get("pipelineExecutionSummaries") or []:
                 latest = dict(id=summary.get("pipelineExecutionId"), status=summary.get("status"))
         return dict(name=name, declaration=decl, rules=rules, latest_execution=latest)

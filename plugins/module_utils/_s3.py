@@ -18,7 +18,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 @aws_call("read the artifact bucket")
 def bucket_exists(s3, bucket):
     try:
-        s3.head_bucket(Bucket=bucket, aws_retry=True)
+        s3.head_bucket(Bucket=bucket)
         return True
     except missing_code("404", "NoSuchBucket", "NotFound"):
         return False

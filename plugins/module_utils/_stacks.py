@@ -20,7 +20,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 @aws_call("describe the ECS clusters")
 def cluster_statuses(ecs, names):
     """{name: status} of the clusters ECS knows among ``names``."""
-    answer = ecs.describe_clusters(clusters=names, aws_retry=True)
+    answer = ecs.describe_clusters(clusters=names)
     return dict((c["clusterName"], c["status"]) for c in answer.get("clusters", []))
 
 
@@ -28,7 +28,7 @@ def cluster_statuses(ecs, names):
 def describe_stack(cfn, name):
     """The live stack called ``name``, or None."""
     try:
-        stacks = cfn.describe_stacks(StackName=name, aws_retry=True)["Stacks"]
+        stacks = cfn.describe_stacks(StackName=name)["Stacks"]
     except missing_code("ValidationError") as e:
         if "does not exist" in str(e):
             return None
@@ -51,13 +51,13 @@ def owned_clusters(cfn, name):
 
 @aws_call("read the deployed template")
 def deployed_template(cfn, name):
-    return cfn.get_template(StackName=name, TemplateStage="Original", aws_retry=True)["TemplateBody"]
+    return cfn.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
 
 
 @aws_call("read the stack's events")
 def stack_events(cfn, name, limit=50):
     """The latest events, newest first (the first page is enough to explain a failure)."""
-    return cfn.describe_stack_events(StackName=name, aws_retry=True).get("StackEvents", [])[:limit]
+    return cfn.describe_stack_events(StackName=name).get("StackEvents", [])[:limit]
 
 
 def stack_clusters(cfn, stack):

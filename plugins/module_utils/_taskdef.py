@@ -117,6 +117,43 @@ def differs(desired, current):
     return normalise(desired) != normalise(current)
 
 
+def _repository(image):
+    """The repository of ``repo:tag``, ``repo@sha256:...`` or ``repo:tag@sha256:...`` (a registry port is no tag)."""
+    name = image.split("@", 1)[0]
+    colon = name.rfind(":")
+    return name[:colon] if colon > name.rfind("/") else name
+
+
+def pins(image, released):
+    """True when ``released`` is ``image`` (a tag) resolved to a digest of the same repository."""
+    if not isinstance(image, str) or not isinstance(released, str):
+        return False
+    return "@" not in image and "@" in released and _repository(image) == _repository(released)
+
+
+def is_release_of(desired, current):
+    """True when `current` is the content of `desired`, or that content as a release registered it.
+
+    The lab's pipelines register the family again at every release, from the deployment repository's
+    task definition (the same content as ours) with ``<IMAGE1_NAME>`` replaced by the image's digest URI
+    (``repo@sha256:...``). Such a revision is ours, released: each image of `desired` referenced by a tag
+    may stand in `current` as a digest of the same repository; everything else must be equal. An image
+    `desired` pins by digest must be that digest.
+    """
+    if current is None:
+        return False
+    want, have = normalise(desired), normalise(current)
+    if want == have:
+        return True
+    wanted, found = want.get("containerDefinitions", []), have.get("containerDefinitions", [])
+    if len(wanted) != len(found):
+        return False
+    for mine, theirs in zip(wanted, found):  # both sorted by container name
+        if mine.get("name") == theirs.get("name") and pins(mine.get("image"), theirs.get("image")):
+            theirs["image"] = mine["image"]
+    return want == have
+
+
 # Placeholders
 
 IMAGE_PLACEHOLDER = "<IMAGE1_NAME>"

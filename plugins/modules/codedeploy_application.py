@@ -118,7 +118,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy
 @aws_call("read the CodeDeploy application")
 def read_application(codedeploy, name):
     try:
-        return codedeploy.get_application(applicationName=name, aws_retry=True)["application"]
+        return codedeploy.get_application(applicationName=name)["application"]
     except missing_code("ApplicationDoesNotExistException"):
         return None
 
@@ -138,7 +138,7 @@ def ensure(module):
     if p["state"] == "absent":
         if current is not None and not module.check_mode:
             aws_call("delete CodeDeploy application %s" % name)(codedeploy.delete_application)(
-                applicationName=name, aws_retry=True)
+                applicationName=name)
         result = dict(changed=current is not None, application={})
         if module._diff:
             result["diff"] = dict(before={"computePlatform": current["computePlatform"]} if current else {}, after={})
@@ -152,7 +152,7 @@ def ensure(module):
     tags_before = {}
     if current is not None and p["tags"] is not None:
         tags_before = boto3_tag_list_to_ansible_dict(aws_call("read the application's tags")(
-            codedeploy.list_tags_for_resource)(ResourceArn=arn, aws_retry=True).get("Tags") or [])
+            codedeploy.list_tags_for_resource)(ResourceArn=arn).get("Tags") or [])
     to_tag, to_untag = ({}, []) if p["tags"] is None else compare_aws_tags(tags_before, p["tags"], p["purge_tags"])
     tags_after = dict((k, v) for k, v in tags_before.items() if k not in to_untag)
     tags_after.update(to_tag)
@@ -164,14 +164,14 @@ def ensure(module):
             if p["tags"]:
                 kwargs["tags"] = ansible_dict_to_boto3_tag_list(p["tags"])
             app["applicationId"] = aws_call("create CodeDeploy application %s" % name)(
-                codedeploy.create_application)(aws_retry=True, **kwargs)["applicationId"]
+                codedeploy.create_application)(**kwargs)["applicationId"]
         else:
             if to_untag:
                 aws_call("untag CodeDeploy application %s" % name)(codedeploy.untag_resource)(
-                    ResourceArn=arn, TagKeys=to_untag, aws_retry=True)
+                    ResourceArn=arn, TagKeys=to_untag)
             if to_tag:
                 aws_call("tag CodeDeploy application %s" % name)(codedeploy.tag_resource)(
-                    ResourceArn=arn, Tags=ansible_dict_to_boto3_tag_list(to_tag), aws_retry=True)
+                    ResourceArn=arn, Tags=ansible_dict_to_boto3_tag_list(to_tag))
     app.pop("createTime", None)
     app.pop("linkedToGitHub", None)
     app["arn"] = arn

@@ -182,6 +182,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
 from ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy import application_arn
 from ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy import desired_group
 from ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy import differences
@@ -196,7 +197,7 @@ PRESENT_KEYS = ("service_role_arn", "cluster", "service", "target_groups", "prod
 @aws_call("read CodeDeploy application")
 def application_exists(codedeploy, name):
     try:
-        codedeploy.get_application(applicationName=name, aws_retry=True)
+        codedeploy.get_application(applicationName=name)
         return True
     except missing_code("ApplicationDoesNotExistException"):
         return False
@@ -208,8 +209,7 @@ def read_groups(codedeploy, application, names):
     found = {}
     for start in range(0, len(names), 100):
         answer = codedeploy.batch_get_deployment_groups(applicationName=application,
-                                                        deploymentGroupNames=names[start:start + 100],
-                                                        aws_retry=True)
+                                                        deploymentGroupNames=names[start:start + 100])
         for info in answer.get("deploymentGroupsInfo") or []:
             if info.get("deploymentGroupName"):
                 found[info["deploymentGroupName"]] = info
@@ -218,7 +218,7 @@ def read_groups(codedeploy, application, names):
 
 @aws_call("read the tags of a deployment group")
 def read_tags(codedeploy, arn):
-    return boto3_tag_list_to_ansible_dict(codedeploy.list_tags_for_resource(ResourceArn=arn, aws_retry=True)
+    return boto3_tag_list_to_ansible_dict(codedeploy.list_tags_for_resource(ResourceArn=arn)
                                           .get("Tags") or [])
 
 
@@ -228,7 +228,7 @@ def read_services(ecs, cluster, names):
     found = {}
     for start in range(0, len(names), 10):
         try:
-            answer = ecs.describe_services(cluster=cluster, services=names[start:start + 10], aws_retry=True)
+            answer = ecs.describe_services(cluster=cluster, services=names[start:start + 10])
         except missing_code("ClusterNotFoundException"):
             return {}
         for service in answer.get("services") or []:
@@ -242,13 +242,13 @@ def read_target_groups(elbv2, names):
     """{name: target group} of the target groups that exist."""
     try:
         return dict((tg["TargetGroupName"], tg) for tg in
-                    elbv2.describe_target_groups(Names=names, aws_retry=True)["TargetGroups"])
+                    elbv2.describe_target_groups(Names=names)["TargetGroups"])
     except missing_code("TargetGroupNotFound"):
         pass
     found = {}
     for name in names:  # one at a time to learn which is missing
         try:
-            for tg in elbv2.describe_target_groups(Names=[name], aws_retry=True)["TargetGroups"]:
+            for tg in elbv2.describe_target_groups(Names=[name])["TargetGroups"]:
                 found[tg["TargetGroupName"]] = tg
         except missing_code("TargetGroupNotFound"):
             continue
@@ -260,13 +260,13 @@ def read_listeners(elbv2, arns):
     """{arn: listener} of the listeners that exist."""
     try:
         return dict((ls["ListenerArn"], ls) for ls in
-                    elbv2.describe_listeners(ListenerArns=arns, aws_retry=True)["Listeners"])
+                    elbv2.describe_listeners(ListenerArns=arns)["Listeners"])
     except missing_code("ListenerNotFound"):
         pass
     found = {}
     for arn in arns:
         try:
-            for ls in elbv2.describe_listeners(ListenerArns=[arn], aws_retry=True)["Listeners"]:
+            for ls in elbv2.describe_listeners(ListenerArns=[arn])["Listeners"]:
                 found[ls["ListenerArn"]] = ls
         except missing_code("ListenerNotFound"):
             continue
@@ -385,16 +385,15 @@ def apply_present(module, codedeploy, application, groups, current, ctx):
             kwargs = dict(desired, applicationName=application, deploymentGroupName=name)
             if g.get("tags"):
                 kwargs["tags"] = ansible_dict_to_boto3_tag_list(g["tags"])
-            codedeploy.create_deployment_group(aws_retry=True, **kwargs)
+            codedeploy.create_deployment_group(**kwargs)
         elif not module.check_mode and fields:
-            codedeploy.update_deployment_group(applicationName=application, currentDeploymentGroupName=name,
-                                               aws_retry=True, **desired)
+            codedeploy.update_deployment_group(applicationName=application, currentDeploymentGroupName=name, **desired)
         if not module.check_mode and info is not None:
             arn = ctx.arn(application, name) if (to_tag or to_untag) else None
             if to_untag:
-                codedeploy.untag_resource(ResourceArn=arn, TagKeys=to_untag, aws_retry=True)
+                codedeploy.untag_resource(ResourceArn=arn, TagKeys=to_untag)
             if to_tag:
-                codedeploy.tag_resource(ResourceArn=arn, Tags=ansible_dict_to_boto3_tag_list(to_tag), aws_retry=True)
+                codedeploy.tag_resource(ResourceArn=arn, Tags=ansible_dict_to_boto3_tag_list(to_tag))
         shown = dict(normalise_group(desired), deploymentGroupName=name, tags=tags_after)
         if info is not None:
             shown["deploymentGroupId"] = info.get("deploymentGroupId")
@@ -428,19 +427,19 @@ def ensure(module):
         if not module.check_mode:
             for name in gone:
                 aws_call("delete deployment group %s" % name)(codedeploy.delete_deployment_group)(
-                    applicationName=application, deploymentGroupName=name, aws_retry=True)
+                    applicationName=application, deploymentGroupName=name)
         result = dict(changed=bool(gone), deployment_groups={}, changes=dict((n, ["deleted"]) for n in gone))
         if module._diff:
             result["diff"] = dict(before=dict((n, normalise_group(current[n])) for n in gone), after={})
         return result
 
     if not app_exists and not p["create_application"]:
-        module.warn("CodeDeploy application %s does not exist yet: every group would be created with it" % application)
+        warn(module, "CodeDeploy application %s does not exist yet: every group would be created with it" % application)
     if p["validate_references"]:
         problems = reference_problems(module, groups)
         if problems and module.check_mode:
             for problem in problems:
-                module.warn("Would fail unless an earlier task creates it: %s" % problem)
+                warn(module, "Would fail unless an earlier task creates it: %s" % problem)
         elif problems:
             raise CloudlabError(message="Failed to validate deployment_groups against the account, nothing changed: %s"
                                         % "; ".join(problems))
@@ -467,7 +466,7 @@ def ensure_application(module, codedeploy, application, exists, ctx):
             kwargs = dict(applicationName=application, computePlatform="ECS")
             if wanted:
                 kwargs["tags"] = ansible_dict_to_boto3_tag_list(wanted)
-            codedeploy.create_application(aws_retry=True, **kwargs)
+            codedeploy.create_application(**kwargs)
         return ["application created"]
     if wanted is None:
         return []
@@ -476,9 +475,9 @@ def ensure_application(module, codedeploy, application, exists, ctx):
     if not (to_tag or to_untag):
         return []
     if not module.check_mode and to_untag:
-        codedeploy.untag_resource(ResourceArn=arn, TagKeys=to_untag, aws_retry=True)
+        codedeploy.untag_resource(ResourceArn=arn, TagKeys=to_untag)
     if not module.check_mode and to_tag:
-        codedeploy.tag_resource(ResourceArn=arn, Tags=ansible_dict_to_boto3_tag_list(to_tag), aws_retry=True)
+        codedeploy.tag_resource(ResourceArn=arn, Tags=ansible_dict_to_boto3_tag_list(to_tag))
     return ["application tags"]
 
 

@@ -190,6 +190,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import error_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
 from ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline import change_detection_rules
 from ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline import declaration
 from ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline import differs
@@ -205,7 +206,7 @@ PRESENT_KEYS = ("role_arn", "artifact_bucket", "stages")
 @aws_call("read the pipeline")
 def read_pipeline(codepipeline, name):
     try:
-        answer = codepipeline.get_pipeline(name=name, aws_retry=True)
+        answer = codepipeline.get_pipeline(name=name)
     except missing_code("PipelineNotFoundException"):
         return None, None
     return answer["pipeline"], answer.get("metadata") or {}
@@ -214,22 +215,22 @@ def read_pipeline(codepipeline, name):
 @aws_call("read the pipeline's tags")
 def read_tags(codepipeline, arn):
     return dict((t["key"], t.get("value", "")) for t in
-                codepipeline.list_tags_for_resource(resourceArn=arn, aws_retry=True).get("tags") or [])
+                codepipeline.list_tags_for_resource(resourceArn=arn).get("tags") or [])
 
 
 @aws_call("read the EventBridge rules of the pipeline")
 def read_rules(events, pipeline_name, pipeline_arn):
     """{rule name: {Name, Description, EventPattern, State, Targets}} of our rules that target the pipeline."""
-    names = events.list_rule_names_by_target(TargetArn=pipeline_arn, aws_retry=True).get("RuleNames") or []
+    names = events.list_rule_names_by_target(TargetArn=pipeline_arn).get("RuleNames") or []
     rules = {}
     for name in names:
         try:
-            rule = events.describe_rule(Name=name, aws_retry=True)
+            rule = events.describe_rule(Name=name)
         except missing_code("ResourceNotFoundException"):
             continue
         if not is_ours(rule, pipeline_name):
             continue
-        targets = events.list_targets_by_rule(Rule=name, aws_retry=True).get("Targets") or []
+        targets = events.list_targets_by_rule(Rule=name).get("Targets") or []
         rules[name] = {
             "Name": name, "Description": rule.get("Description"), "State": rule.get("State"),
             "EventPattern": json.loads(rule.get("EventPattern") or "{}"),
@@ -283,7 +284,7 @@ def reference_problems(module, decls):
             if (repo, branch) not in branches_ok:
                 try:
                     aws_call("read CodeCommit branch %s of %s" % (branch, repo))(codecommit.get_branch)(
-                        repositoryName=repo, branchName=branch, aws_retry=True)
+                        repositoryName=repo, branchName=branch)
                     branches_ok[(repo, branch)] = None
                 except CloudlabError as e:
                     code = error_code(e)
@@ -319,8 +320,7 @@ def reference_problems(module, decls):
 @aws_call("read a folder of the CodeCommit repository")
 def read_folder(codecommit, repo, branch, folder):
     try:
-        answer = codecommit.get_folder(repositoryName=repo, commitSpecifier=branch, folderPath=folder,
-                                       aws_retry=True)
+        answer = codecommit.get_folder(repositoryName=repo, commitSpecifier=branch, folderPath=folder)
     except missing_code("FolderDoesNotExistException"):
         return set()
     return set(f.get("absolutePath", "").lstrip("/") for f in answer.get("files") or [])
@@ -338,7 +338,7 @@ def read_image_repositories(ecr):
 def read_deployment_group(codedeploy, app, group):
     """None when the group exists, else what is missing."""
     try:
-        codedeploy.get_deployment_group(applicationName=app, deploymentGroupName=group, aws_retry=True)
+        codedeploy.get_deployment_group(applicationName=app, deploymentGroupName=group)
         return None
     except missing_code("ApplicationDoesNotExistException"):
         return "CodeDeploy application %r does not exist" % app
@@ -351,8 +351,8 @@ def create_bucket(s3, bucket, region):
     kwargs = dict(Bucket=bucket)
     if region and region != "us-east-1":
         kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    s3.create_bucket(aws_retry=True, **kwargs)
-    s3.put_public_access_block(Bucket=bucket, aws_retry=True, PublicAccessBlockConfiguration=dict(
+    s3.create_bucket(**kwargs)
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=dict(
         BlockPublicAcls=True, IgnorePublicAcls=True, BlockPublicPolicy=True, RestrictPublicBuckets=True))
 
 
@@ -362,8 +362,8 @@ def delete_bucket(s3, bucket):
         keys = [{"Key": v["Key"], "VersionId": v["VersionId"]}
                 for v in (page.get("Versions") or []) + (page.get("DeleteMarkers") or [])]
         if keys:
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True}, aws_retry=True)
-    s3.delete_bucket(Bucket=bucket, aws_retry=True)
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+    s3.delete_bucket(Bucket=bucket)
 
 
 def sync_rules(module, events, name, current_rules, desired_rules):
@@ -387,22 +387,22 @@ def sync_rules(module, events, name, current_rules, desired_rules):
         if rule_differs:
             aws_call("put EventBridge rule %s" % rule["Name"])(events.put_rule)(
                 Name=rule["Name"], Description=rule["Description"], State=rule["State"],
-                EventPattern=json.dumps(rule["EventPattern"], sort_keys=True), aws_retry=True)
+                EventPattern=json.dumps(rule["EventPattern"], sort_keys=True))
         if targets_differ:
             stale = [t["Id"] for t in (current or {}).get("Targets", []) if t not in rule["Targets"]]
             if stale:
                 aws_call("remove targets of EventBridge rule %s" % rule["Name"])(events.remove_targets)(
-                    Rule=rule["Name"], Ids=stale, aws_retry=True)
+                    Rule=rule["Name"], Ids=stale)
             aws_call("put the target of EventBridge rule %s" % rule["Name"])(events.put_targets)(
-                Rule=rule["Name"], Targets=rule["Targets"], aws_retry=True)
+                Rule=rule["Name"], Targets=rule["Targets"])
     return changed
 
 
 def delete_rule(events, rule_name, rule):
     ids = [t["Id"] for t in rule.get("Targets") or []]
     if ids:
-        events.remove_targets(Rule=rule_name, Ids=ids, aws_retry=True)
-    events.delete_rule(Name=rule_name, aws_retry=True)
+        events.remove_targets(Rule=rule_name, Ids=ids)
+    events.delete_rule(Name=rule_name)
 
 
 def ensure(module):
@@ -417,7 +417,7 @@ def ensure(module):
         problems = reference_problems(module, decls)
         if problems and module.check_mode:
             for problem in problems:
-                module.warn("Would fail unless an earlier task creates it: %s" % problem)
+                warn(module, "Would fail unless an earlier task creates it: %s" % problem)
         elif problems:
             raise CloudlabError(message="Failed to validate pipelines against the account, nothing changed: %s"
                                         % "; ".join(problems))
@@ -442,7 +442,7 @@ def ensure(module):
             if not module.check_mode:
                 sync_rules(module, events, name, current_rules, [])
                 if current is not None:
-                    aws_call("delete pipeline %s" % name)(codepipeline.delete_pipeline)(name=name, aws_retry=True)
+                    aws_call("delete pipeline %s" % name)(codepipeline.delete_pipeline)(name=name)
             if change:
                 changes[name] = change
             before_diff[name] = dict(before or {}, rules=sorted(current_rules)) if (before or current_rules) else {}
@@ -463,23 +463,22 @@ def ensure(module):
                 kwargs = dict(pipeline=decl)
                 if entry.get("tags"):
                     kwargs["tags"] = [{"key": k, "value": v} for k, v in sorted(entry["tags"].items())]
-                created = aws_call("create pipeline %s" % name)(codepipeline.create_pipeline)(aws_retry=True, **kwargs)
+                created = aws_call("create pipeline %s" % name)(codepipeline.create_pipeline)(**kwargs)
                 version = created["pipeline"].get("version")
         else:
             if differs(before, desired):
                 change.append("updated")
                 if not module.check_mode:
                     version = aws_call("update pipeline %s" % name)(codepipeline.update_pipeline)(
-                        pipeline=decl, aws_retry=True)["pipeline"].get("version")
+                        pipeline=decl)["pipeline"].get("version")
             if to_tag or to_untag:
                 change.append("tags")
                 if not module.check_mode and to_untag:
                     aws_call("untag pipeline %s" % name)(codepipeline.untag_resource)(
-                        resourceArn=arn, tagKeys=to_untag, aws_retry=True)
+                        resourceArn=arn, tagKeys=to_untag)
                 if not module.check_mode and to_tag:
                     aws_call("tag pipeline %s" % name)(codepipeline.tag_resource)(
-                        resourceArn=arn, tags=[{"key": k, "value": v} for k, v in sorted(to_tag.items())],
-                        aws_retry=True)
+                        resourceArn=arn, tags=[{"key": k, "value": v} for k, v in sorted(to_tag.items())])
         rules = []
         if entry.get("change_detection", True):
             role = entry.get("events_role_arn") or entry["role_arn"]

@@ -79,8 +79,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 
 def describe_tag(ecr, repository, tag, extra):
     try:
-        found = ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}],
-                                    aws_retry=True, **extra)["imageDetails"]
+        found = ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}], **extra)["imageDetails"]
     except missing_code("ImageNotFoundException", "RepositoryNotFoundException"):
         return None
     return found[0] if found else None

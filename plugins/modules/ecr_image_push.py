@@ -292,7 +292,7 @@ def choose_method(method, engine):
 def read_tag(ecr, repository, tag, extra):
     """(digest, manifest text) the tag points at, (None, None) without the tag; None when no repository."""
     try:
-        result = ecr.batch_get_image(repositoryName=repository, imageIds=[{"imageTag": tag}], aws_retry=True,
+        result = ecr.batch_get_image(repositoryName=repository, imageIds=[{"imageTag": tag}],
                                      acceptedMediaTypes=ACCEPTED_MEDIA_TYPES, **extra)
     except missing_code("RepositoryNotFoundException"):
         return None
@@ -307,8 +307,7 @@ def missing_blobs(ecr, repository, image, extra):
     digests = sorted(set(blob.digest for blob in image.blobs))
     for start in range(0, len(digests), MAX_LAYER_DIGESTS):
         result = ecr.batch_check_layer_availability(
-            repositoryName=repository, layerDigests=digests[start:start + MAX_LAYER_DIGESTS],
-            aws_retry=True, **extra)
+            repositoryName=repository, layerDigests=digests[start:start + MAX_LAYER_DIGESTS], **extra)
         for layer in result.get("layers", []):
             if layer.get("layerAvailability") == "AVAILABLE":
                 available.add(layer["layerDigest"])
@@ -322,17 +321,17 @@ def missing_blobs(ecr, repository, image, extra):
 
 
 def upload_blob(ecr, repository, blob, part_size, extra):
-    started = ecr.initiate_layer_upload(repositoryName=repository, aws_retry=True, **extra)
+    started = ecr.initiate_layer_upload(repositoryName=repository, **extra)
     upload_id = started["uploadId"]
     size = part_size or started.get("partSize") or 10 * 1024 * 1024
     first = 0
     for part in blob.chunks(size):
         ecr.upload_layer_part(repositoryName=repository, uploadId=upload_id, partFirstByte=first,
-                              partLastByte=first + len(part) - 1, layerPartBlob=part, aws_retry=True, **extra)
+                              partLastByte=first + len(part) - 1, layerPartBlob=part, **extra)
         first += len(part)
     try:
         ecr.complete_layer_upload(repositoryName=repository, uploadId=upload_id,
-                                  layerDigests=[blob.digest], aws_retry=True, **extra)
+                                  layerDigests=[blob.digest], **extra)
     except missing_code("LayerAlreadyExistsException"):
         pass  # another push brought the same layer in meanwhile: it is there, which is all we need
     return first
@@ -461,7 +460,7 @@ def push(module, ecr, item):
             result["bytes_sent"] += upload_blob(ecr, repository, blob, p["part_size"], extra)
         ecr.put_image(repositoryName=repository, imageManifest=image.manifest.decode("utf-8"),
                       imageManifestMediaType=image.media_type, imageTag=tag,
-                      imageDigest=image.digest, aws_retry=True, **extra)
+                      imageDigest=image.digest, **extra)
     except missing_code("ImageAlreadyExistsException"):
         # The tag was moved to this very manifest between our read and PutImage.
         result["changed"] = False
@@ -476,8 +475,7 @@ def push(module, ecr, item):
 def listed_digests(ecr, items, extra):
     def one(item):
         try:
-            found = ecr.describe_images(repositoryName=item.spec["repository"], imageIds=[{"imageTag": item.spec["tag"]}],
-                                        aws_retry=True, **extra)["imageDetails"]
+            found = ecr.describe_images(repositoryName=item.spec["repository"], imageIds=[{"imageTag": item.spec["tag"]}], **extra)["imageDetails"]
         except missing_code("ImageNotFoundException", "RepositoryNotFoundException"):
             found = []
         return found[0]["imageDigest"] if found else None

@@ -104,7 +104,7 @@ def registry_host(proxy_endpoint):
 @aws_call("get an ECR authorization token (check the credentials in cloudlab_aws_connection and registry_id)")
 def authorization(ecr, registry_id):
     extra = {"registryIds": [registry_id]} if registry_id else {}
-    return ecr.get_authorization_token(aws_retry=True, **extra)["authorizationData"]
+    return ecr.get_authorization_token(**extra)["authorizationData"]
 
 
 def get_login(module):

@@ -240,7 +240,7 @@ def opens_to_everyone(policy):
 
 @aws_call("read the caller identity for the account-only policy")
 def caller(module):
-    identity = client(module, "sts").get_caller_identity(aws_retry=True)
+    identity = client(module, "sts").get_caller_identity()
     return identity["Arn"].split(":")[1], identity["Account"]
 
 
@@ -260,21 +260,21 @@ def desired_policy(module):
 
 def describe(ecr, name):
     try:
-        return ecr.describe_repositories(repositoryNames=[name], aws_retry=True)["repositories"][0]
+        return ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
     except missing_code("RepositoryNotFoundException"):
         return None
 
 
 def read_policy(ecr, name):
     try:
-        return json.loads(ecr.get_repository_policy(repositoryName=name, aws_retry=True)["policyText"])
+        return json.loads(ecr.get_repository_policy(repositoryName=name)["policyText"])
     except missing_code("RepositoryPolicyNotFoundException", "RepositoryNotFoundException"):
         return None
 
 
 def read_lifecycle(ecr, name):
     try:
-        return json.loads(ecr.get_lifecycle_policy(repositoryName=name, aws_retry=True)["lifecyclePolicyText"])
+        return json.loads(ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"])
     except missing_code("LifecyclePolicyNotFoundException", "RepositoryNotFoundException"):
         return None
 
@@ -283,7 +283,7 @@ def read_state(ecr, name):
     repo = describe(ecr, name)
     if repo is None:
         return None
-    tags = ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"], aws_retry=True).get("tags", [])
+    tags = ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"]).get("tags", [])
     return dict(
         repository=repo,
         image_tag_mutability=repo.get("imageTagMutability", "MUTABLE"),
@@ -350,29 +350,27 @@ def apply(module, ecr, name, current, actions, policy, lifecycle, to_tag, to_unt
                       encryptionConfiguration=encryption)
         if p["tags"]:
             kwargs["tags"] = ansible_dict_to_boto3_tag_list(p["tags"])
-        repo = ecr.create_repository(aws_retry=True, **kwargs)["repository"]
+        repo = ecr.create_repository(**kwargs)["repository"]
     if "mutability" in actions:
-        ecr.put_image_tag_mutability(repositoryName=name, imageTagMutability=p["image_tag_mutability"],
-                                     aws_retry=True)
+        ecr.put_image_tag_mutability(repositoryName=name, imageTagMutability=p["image_tag_mutability"])
     if "scan" in actions:
-        ecr.put_image_scanning_configuration(repositoryName=name, aws_retry=True,
+        ecr.put_image_scanning_configuration(repositoryName=name,
                                              imageScanningConfiguration={"scanOnPush": p["scan_on_push"]})
     if "policy" in actions:
         if policy:
-            ecr.set_repository_policy(repositoryName=name, policyText=json.dumps(policy), aws_retry=True)
+            ecr.set_repository_policy(repositoryName=name, policyText=json.dumps(policy))
         elif current and current["policy"]:
-            ecr.delete_repository_policy(repositoryName=name, aws_retry=True)
+            ecr.delete_repository_policy(repositoryName=name)
     if "lifecycle" in actions:
         if lifecycle:
-            ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=json.dumps(lifecycle), aws_retry=True)
+            ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=json.dumps(lifecycle))
         elif current and current["lifecycle_policy"]:
-            ecr.delete_lifecycle_policy(repositoryName=name, aws_retry=True)
+            ecr.delete_lifecycle_policy(repositoryName=name)
     if "tags" in actions:
         if to_untag:
-            ecr.untag_resource(resourceArn=repo["repositoryArn"], tagKeys=to_untag, aws_retry=True)
+            ecr.untag_resource(resourceArn=repo["repositoryArn"], tagKeys=to_untag)
         if to_tag:
-            ecr.tag_resource(resourceArn=repo["repositoryArn"], tags=ansible_dict_to_boto3_tag_list(to_tag),
-                             aws_retry=True)
+            ecr.tag_resource(resourceArn=repo["repositoryArn"], tags=ansible_dict_to_boto3_tag_list(to_tag))
     return read_state(ecr, name)
 
 
@@ -395,7 +393,7 @@ def ensure_absent(module, ecr, name):
     current = aws_call("read ECR repository %s" % name)(read_state)(ecr, name)
     if current is not None and not module.check_mode:
         try:
-            ecr.delete_repository(repositoryName=name, force=module.params["force_absent"], aws_retry=True)
+            ecr.delete_repository(repositoryName=name, force=module.params["force_absent"])
         except missing_code("RepositoryNotEmptyException") as e:
             raise CloudlabError(message="Failed to delete ECR repository %s: it holds images; set force_absent"
                                 % name, exception=e)
@@ -406,7 +404,7 @@ def ensure_absent(module, ecr, name):
 
 @aws_call("read the ECR registry address")
 def token_registry(ecr):
-    data = ecr.get_authorization_token(aws_retry=True)["authorizationData"]
+    data = ecr.get_authorization_token()["authorizationData"]
     endpoint = data[0]["proxyEndpoint"] if data else ""
     return urlparse(endpoint if "://" in endpoint else "https://" + endpoint).netloc
 

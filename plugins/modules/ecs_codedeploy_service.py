@@ -23,7 +23,9 @@ description:
     refuses to update on such a service, is reported in RV(services[].differences) with what to do, and
     as a warning; the module never calls an update that ECS refuses, and it does not count as a change.
   - A service whose PRIMARY task set CodeDeploy has moved to the other target group of the pair (C(one)),
-    or to a newer revision that is now the family's latest, is converged.
+    or to a newer revision that is now the family's latest, is converged. So is a service that runs a release
+    of the latest revision's content (the revision a pipeline registered from it, images pinned by digest),
+    however many releases came between.
   - Every input is checked before the first change; a family with no ACTIVE revision, or whose container
     C(<name>) does not map the service's port, fails the whole run before any service is created.
   - With O(state=absent) each ACTIVE service is scaled to 0 and deleted (force), then the module waits
@@ -208,6 +210,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import error_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
 from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import compare
 from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import container_problem
 from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import create_params
@@ -217,6 +220,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_servic
 from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import state_of
 from ansible_collections.cloudlab.microservices.plugins.module_utils._services import ServiceError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._services import check_services
+from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import is_release_of
 
 try:
     import botocore
@@ -241,7 +245,7 @@ def _predicted_arn(task_definition_arn, cluster, name):
 def latest_task_definition(ecs, family):
     """The family's latest ACTIVE revision, or None."""
     try:
-        found = ecs.describe_task_definition(taskDefinition=family, aws_retry=True)["taskDefinition"]
+        found = ecs.describe_task_definition(taskDefinition=family)["taskDefinition"]
     except botocore.exceptions.ClientError as e:
         if error_code(e) == "ClientException":
             return None
@@ -250,13 +254,18 @@ def latest_task_definition(ecs, family):
     return found if found.get("status", "ACTIVE") == "ACTIVE" else None
 
 
+@aws_call("describe the task definition a service runs")
+def describe_task_definition(ecs, arn):
+    return ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+
+
 @aws_call("describe the ECS services")
 def describe(ecs, cluster, names, check_mode):
     """name -> described service (None when missing)."""
     found = dict((n, None) for n in names)
     for batch in describe_batches(names):
         try:
-            answer = ecs.describe_services(cluster=cluster, services=batch, aws_retry=True)
+            answer = ecs.describe_services(cluster=cluster, services=batch)
         except botocore.exceptions.ClientError as e:
             if error_code(e) != "ClusterNotFoundException":
                 raise
@@ -312,7 +321,7 @@ def ensure_present(module, ecs, params, wanted):
     cluster = params["cluster"]
 
     # 1. Everything a create needs, before the first change.
-    latest, problems = {}, []
+    latest, latest_found, problems = {}, {}, []
     for desired in wanted:
         found = latest_task_definition(ecs, desired["family"])
         if found is None:
@@ -320,12 +329,13 @@ def ensure_present(module, ecs, params, wanted):
                        "(playbooks/phase5.yml, task 5.4) or set `family` in its microservices entry"
                        % (desired["family"], desired["key"]))
             if check:
-                module.warn(message + "; in check mode this is taken as registered by an earlier play of the run")
+                warn(module, message + "; in check mode this is taken as registered by an earlier play of the run")
                 latest[desired["key"]] = None
                 continue
             problems.append(message)
             continue
         latest[desired["key"]] = found["taskDefinitionArn"]
+        latest_found[desired["key"]] = found
         why = container_problem(desired, found)
         if why:
             problems.append("service %s: %s" % (desired["key"], why))
@@ -357,9 +367,13 @@ def ensure_present(module, ecs, params, wanted):
             changed = True
             continue
         have = state_of(svc)
+        if arn_td and have["task_definition"] and have["task_definition"] != arn_td:
+            # What a pipeline deployed (the latest's content, its image pinned by digest) is the latest.
+            if is_release_of(latest_found[desired["key"]], describe_task_definition(ecs, have["task_definition"])):
+                arn_td = have["task_definition"]
         update, refused = compare(have, desired, arn_td)
         for diff in refused:
-            module.warn("ECS service %s: %s is %s, wanted %s; not updated: %s" % (
+            warn(module, "ECS service %s: %s is %s, wanted %s; not updated: %s" % (
                 desired["name"], diff["field"], diff["current"], diff["desired"], diff["action"]))
         if not update:
             entries.append(_entry(desired, have, "none", refused, svc))
@@ -378,7 +392,7 @@ def create(module, ecs, params, desired, task_definition_arn):
     kwargs = create_params(params["cluster"], desired, task_definition_arn)
     for attempt in (1, 2):
         try:
-            return ecs.create_service(aws_retry=True, **kwargs)["service"]
+            return ecs.create_service(**kwargs)["service"]
         except botocore.exceptions.ClientError as e:
             message = e.response.get("Error", {}).get("Message", "")
             # A delete between our describe and this create: wait for the drain once, then retry.
@@ -391,14 +405,14 @@ def create(module, ecs, params, desired, task_definition_arn):
 
 @aws_call("update the desired count of an ECS service")
 def update_service(ecs, cluster, name, update):
-    return ecs.update_service(cluster=cluster, service=name, aws_retry=True, **update)["service"]
+    return ecs.update_service(cluster=cluster, service=name, **update)["service"]
 
 
 @aws_call("delete an ECS service")
 def delete_service(ecs, cluster, svc):
     if svc.get("desiredCount"):
-        ecs.update_service(cluster=cluster, service=svc["serviceName"], desiredCount=0, aws_retry=True)
-    return ecs.delete_service(cluster=cluster, service=svc["serviceName"], force=True, aws_retry=True)["service"]
+        ecs.update_service(cluster=cluster, service=svc["serviceName"], desiredCount=0)
+    return ecs.delete_service(cluster=cluster, service=svc["serviceName"], force=True)["service"]
 
 
 def ensure_absent(module, ecs, params, wanted):
@@ -443,7 +457,7 @@ def main_run(module):
                                                  params["desired_count"], params["state"])
     if module.check_mode:
         for what in unknown:
-            module.warn(what + "; in check mode this is taken as made by an earlier play of the run")
+            warn(module, what + "; in check mode this is taken as made by an earlier play of the run")
     else:
         problems.extend(what + ": run playbooks/phase6.yml first" for what in unknown)
     if problems:

@@ -15,13 +15,14 @@ version_added: 1.0.0
 description:
   - With O(state=present), takes a list of task definitions, each written as the input of RegisterTaskDefinition
     (what C(aws ecs register-task-definition --cli-input-json) reads), and registers a new revision
-    of a family only when its content differs from the family's latest ACTIVE revision and from the few
-    ACTIVE revisions before it. One run for every service.
-  - The look-back is for the lab's pipelines. Their CodeDeployToECS action registers a revision of
-    the same family at every release, with the image digest in place of the tag. Without it, every
-    rerun after a release would register the lab's content again. The module looks at up to
-    5 ACTIVE revisions before the latest. When one of them has the requested content, nothing is registered and
-    that revision's ARN is returned. Those reads happen only when the latest revision differs.
+    of a family only when its content differs from the family's latest ACTIVE revision. One run for every
+    service.
+  - The lab's pipelines register a revision of the same family at every release (their CodeDeployToECS
+    action), from the deployment repository's task definition with the image's digest URI
+    (C(repo@sha256:...)) in place of C(<IMAGE1_NAME>). A latest revision that is the requested content with
+    each image given by tag pinned to a digest of the same repository is that content released; nothing is
+    registered and its ARN is returned, however many releases came before it. An image requested by digest
+    must be that digest.
   - ECS itself makes a new revision at every register call, even for identical content.
   - Both sides are normalised before the comparison; fields ECS adds (C(taskDefinitionArn),
     C(revision), C(status), C(requiresAttributes), C(compatibilities), C(registeredAt),
@@ -75,7 +76,7 @@ attributes:
     details: Shows the normalised content of the latest ACTIVE revision and of the requested one, per family.
   idempotent:
     support: full
-    details: A family whose latest ACTIVE revision, or one of the 5 before it, has the requested content gets no new
+    details: A family whose latest ACTIVE revision has the requested content, or is a release of it, gets no new
       revision.
 """
 
@@ -145,7 +146,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import each
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
-from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import differs
+from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import is_release_of
 from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import normalise
 from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import validate_register_input
 
@@ -153,15 +154,11 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef im
 _UNKNOWN_IMAGE = "image-not-known-yet"
 
 
-# ACTIVE revisions before the latest that may hold the requested content (see the notes).
-LOOK_BACK = 5
-
-
 def describe_latest(client, family):
     """The family's latest ACTIVE revision, or None when it has none."""
     def call():
         try:
-            return client.describe_task_definition(taskDefinition=family, aws_retry=True)["taskDefinition"]
+            return client.describe_task_definition(taskDefinition=family)["taskDefinition"]
         # ECS answers a family with no ACTIVE revision (unknown, or all INACTIVE) with this ClientException.
         except is_boto3_error_message("Unable to describe task definition"):
             return None
@@ -176,14 +173,14 @@ def describe_latest(client, family):
 def _register(client, desired):
     return aws_call("register task definition %s: check the taskdef_appspec variables that build it "
                     "(execution role, image, ports)" % desired["family"])(
-        lambda: client.register_task_definition(aws_retry=True, **desired)["taskDefinition"])()
+        lambda: client.register_task_definition(**desired)["taskDefinition"])()
 
 
 def _active_revisions(client, family):
     def listing():
         arns, token = [], None
         while True:
-            kwargs = dict(familyPrefix=family, status="ACTIVE", aws_retry=True)
+            kwargs = dict(familyPrefix=family, status="ACTIVE")
             if token:
                 kwargs["nextToken"] = token
             page = client.list_task_definitions(**kwargs)
@@ -198,7 +195,7 @@ def _active_revisions(client, family):
 
 def _deregister(client, arn):
     aws_call("deregister task definition %s" % arn)(
-        lambda: client.deregister_task_definition(taskDefinition=arn, aws_retry=True))()
+        lambda: client.deregister_task_definition(taskDefinition=arn))()
 
 
 def _next_arn(arn):
@@ -210,34 +207,13 @@ def _unknown_images(td):
     return [c.get("name") for c in td.get("containerDefinitions") or [] if isinstance(c, dict) and c.get("image") is None]
 
 
-def _revision_number(arn):
-    return int(arn.rsplit(":", 1)[1])
-
-
-def recent_match(client, family, desired, latest):
-    """The newest of the LOOK_BACK ACTIVE revisions before `latest` whose content is `desired`, or None."""
-    older = sorted((arn for arn in _active_revisions(client, family)
-                    if _revision_number(arn) < latest["revision"]), key=_revision_number, reverse=True)
-    for arn in older[:LOOK_BACK]:
-        found = aws_call("describe task definition %s" % arn)(
-            lambda arn=arn: client.describe_task_definition(taskDefinition=arn, aws_retry=True)["taskDefinition"])()
-        if not differs(desired, found):
-            return found
-    return None
-
-
 def sync_one(module, client, desired):
     family = desired["family"]
     current = describe_latest(client, family)
     entry = dict(family=family, previous_arn=current and current["taskDefinitionArn"])
     unknown = _unknown_images(desired)
-    entry["changed"] = bool(unknown) or differs(desired, current)
-    if entry["changed"] and not unknown and current is not None:
-        # A pipeline's own revision may sit on top of ours: ours, a little further back, is still current.
-        earlier = recent_match(client, family, desired, current)
-        if earlier is not None:
-            entry["changed"] = False
-            current = earlier
+    # A release's revision of our content (image pinned by digest) is our content: see the notes.
+    entry["changed"] = bool(unknown) or not is_release_of(desired, current)
     if not entry["changed"]:
         entry.update(arn=current["taskDefinitionArn"], revision=current["revision"])
     elif unknown:

@@ -42,12 +42,12 @@ class StubEcs(object):
         self.fail = fail
         self.threads = set()
 
-    def describe_task_definition(self, taskDefinition, aws_retry=False):
+    def describe_task_definition(self, taskDefinition):
         raise botocore_exceptions.ClientError(
             {"Error": {"Code": "ClientException", "Message": "Unable to describe task definition."}},
             "DescribeTaskDefinition")
 
-    def register_task_definition(self, aws_retry=False, **desired):
+    def register_task_definition(self, **desired):
         family = desired["family"]
         self.threads.add(threading.current_thread().name)
         try:
@@ -71,9 +71,15 @@ class FakeModule(object):
             dict(family=f, containerDefinitions=[dict(name=f, image="repo/%s:latest" % f, essential=True)])
             for f in FAMILIES])
 
-    def client(self, service, retry_decorator=None):
+    def client(self, service):
         assert service == "ecs"
         return self.stub
+
+
+@pytest.fixture(autouse=True)
+def stub_clients(monkeypatch):
+    """The stub has no botocore event system to take the retry policy: the module's client is the stub."""
+    monkeypatch.setattr(ecs_taskdef_sync, "aws_client", lambda module, service: module.client(service))
 
 
 def test_each_keeps_order_and_raises_the_first_failure_in_order():

@@ -1,169 +1,122 @@
-"""Our AWS modules ride out API throttling through AWSRetry.
-
-ECS and ECR answer throttled calls with the error code ThrottlingException.
-The local cloud never throttles, so these tests run each module's main() in
-process against a real botocore client whose answers come from a Stubber (the
-`stubs` fixture): throttled twice, then served. Sleeping is recorded instead of waited.
+"""The collection's one retry policy (module_utils/_aws.py): what is retried, how long it waits, and that every
+client gets it in place of botocore's own handler. That it rides out the local cloud's throttling, 503s and
+dropped connections on every service family is tests/integration/retry's; the static check below makes sure
+no module builds a client around it.
 """
-import hashlib
-import json
+import ast
 import os
+import re
 import sys
 
+import boto3
+import botocore.exceptions
 import pytest
-
-from conftest import run_aws_module
+from botocore.config import Config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
-ecs_taskdef_sync = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.ecs_taskdef_sync")
-ecr_image_push = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.ecr_image_push")
-
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
-THROTTLE = dict(service_error_code="ThrottlingException", service_message="Rate exceeded",
-                http_status_code=400)
-# How many times _aws.RETRY tries a call that is throttled every time (AWSRetry.jittered_backoff's default).
-ATTEMPTS = 10
+aws = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._aws")
 
 
-TASKDEF = {
-    "family": "customer-microservice",
-    "containerDefinitions": [{
-        "name": "customer", "image": "<IMAGE1_NAME>", "essential": True,
-        "portMappings": [{"containerPort": 8080}],
-    }],
-    "requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc", "cpu": "512", "memory": "1024",
-    "executionRoleArn": "arn:aws:iam::%s:role/PipelineRole" % ACCOUNT,
-}
-TASKDEF_ARN = "arn:aws:ecs:%s:%s:task-definition/customer-microservice:1" % (REGION, ACCOUNT)
+class Http:
+    def __init__(self, status):
+        self.status_code = status
 
 
-def test_ecs_taskdef_sync_registers_through_throttling(stubs, capsys, sleeps):
-    stubber = stubs["ecs"]
-    family = {"taskDefinition": TASKDEF["family"]}
-    for _attempt in range(2):
-        stubber.add_client_error("describe_task_definition", expected_params=family, **THROTTLE)
-    # What ECS answers for a family with no ACTIVE revision: the module reads it as "none yet".
-    stubber.add_client_error("describe_task_definition", expected_params=family,
-                             service_error_code="ClientException",
-                             service_message="Unable to describe task definition.")
-    for _attempt in range(2):
-        stubber.add_client_error("register_task_definition", expected_params=TASKDEF, **THROTTLE)
-    registered = dict(TASKDEF, taskDefinitionArn=TASKDEF_ARN, revision=1, status="ACTIVE")
-    stubber.add_response("register_task_definition", {"taskDefinition": registered}, TASKDEF)
-
-    result = run_aws_module(ecs_taskdef_sync.main, {"task_definitions": [TASKDEF]}, capsys)
-    assert not result.get("failed"), result.get("msg")
-
-    assert result["changed"] is True
-    assert result["arns"] == {TASKDEF["family"]: TASKDEF_ARN}
-    assert result["task_definitions"][0]["revision"] == 1
-    assert len(sleeps) == 4, "one backoff per throttled call"
+def answer(status, code):
+    return Http(status), {"Error": {"Code": code, "Message": "x"}, "ResponseMetadata": {}}
 
 
-def test_ecs_taskdef_sync_gives_up_on_endless_throttling(stubs, capsys, sleeps):
-    # Throttled on every attempt, it gives up after ATTEMPTS of them: one attempt more would
-    # sleep once more (and find no answer stubbed), one fewer would leave an answer unused,
-    # which the stubs fixture fails at teardown.
-    for _attempt in range(ATTEMPTS):
-        stubs["ecs"].add_client_error("describe_task_definition", **THROTTLE)
-
-    result = run_aws_module(ecs_taskdef_sync.main, {"task_definitions": [TASKDEF]}, capsys)
-
-    assert result["failed"] is True
-    assert result["msg"].startswith("Failed to describe task definition family customer-microservice")
-    assert result["error"]["code"] == "ThrottlingException"
-    assert len(sleeps) == ATTEMPTS - 1, "it retried before giving up, a bounded number of times"
-
-
-def _blob(folder, data):
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    path = os.path.join(folder, "blobs", "sha256", digest.split(":", 1)[1])
-    with open(path, "wb") as handle:
-        handle.write(data)
-    return {"digest": digest, "size": len(data)}
+@pytest.mark.parametrize("status,code", [
+    (400, "Throttling"),             # ELBv2, CloudFormation, IAM, STS, RDS
+    (400, "ThrottlingException"),    # ECS, ECR, CodeDeploy, CodePipeline, CodeCommit, EventBridge
+    (503, "RequestLimitExceeded"),   # EC2
+    (503, "SlowDown"),               # S3
+    (400, "TooManyRequestsException"),
+    (503, "ServiceUnavailable"),
+    (500, "InternalFailure"),
+    (502, ""),
+    (504, "GatewayTimeout"),
+    (500, "ServerException"),        # ECS
+])
+def test_throttling_and_server_errors_are_retried(status, code):
+    assert aws.retryable(answer(status, code), None)
 
 
-@pytest.fixture
-def oci_layout(tmp_path):
-    """The smallest OCI image layout: one config, one layer, one manifest."""
-    folder = str(tmp_path / "customer")
-    os.makedirs(os.path.join(folder, "blobs", "sha256"))
-    config_data = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers"}}'
-    layer_data = b"not really a tarball, but ECR never looks inside"
-    config = dict(_blob(folder, config_data), mediaType="application/vnd.oci.image.config.v1+json")
-    layer = dict(_blob(folder, layer_data), mediaType="application/vnd.oci.image.layer.v1.tar")
-    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                           "config": config, "layers": [layer]}).encode()
-    descriptor = dict(_blob(folder, manifest), mediaType="application/vnd.oci.image.manifest.v1+json")
-    with open(os.path.join(folder, "oci-layout"), "w") as handle:
-        json.dump({"imageLayoutVersion": "1.0.0"}, handle)
-    with open(os.path.join(folder, "index.json"), "w") as handle:
-        json.dump({"schemaVersion": 2, "manifests": [descriptor]}, handle)
-    blobs = {config["digest"]: config, layer["digest"]: layer}
-    return dict(path=folder, manifest=manifest, digest=descriptor["digest"], blobs=blobs,
-                order=[(config["digest"], config_data), (layer["digest"], layer_data)])
+@pytest.mark.parametrize("status,code", [
+    (400, "ValidationError"), (400, "AccessDeniedException"), (400, "ClientException"),
+    (400, "LoadBalancerNotFound"), (409, "ResourceInUse"), (200, ""),
+    (501, "InternalFailure"),        # LocalStack's API of a paid service: not there, not transient
+])
+def test_refusals_are_not_retried(status, code):
+    assert not aws.retryable(answer(status, code), None)
 
 
-def test_ecr_image_push_uploads_through_throttling(stubs, capsys, sleeps, oci_layout):
-    stubber = stubs["ecr"]
-    repo = {"repositoryName": "customer"}
-    tag_query = dict(repo, imageIds=[{"imageTag": "latest"}], acceptedMediaTypes=ecr_image_push.ACCEPTED_MEDIA_TYPES)
-    throttled = 0
+def test_connection_errors_are_retried_other_errors_not():
+    assert aws.retryable(None, botocore.exceptions.EndpointConnectionError(endpoint_url="http://x"))
+    assert aws.retryable(None, botocore.exceptions.ConnectionClosedError(endpoint_url="http://x"))
+    assert aws.retryable(None, botocore.exceptions.ReadTimeoutError(endpoint_url="http://x"))
+    assert not aws.retryable(None, ValueError("not a connection"))
 
-    for _attempt in range(2):
-        stubber.add_client_error("batch_get_image", expected_params=tag_query, **THROTTLE)
-        throttled += 1
-    stubber.add_response("batch_get_image", {"images": [], "failures": [{
-        "imageId": {"imageTag": "latest"}, "failureCode": "ImageNotFound",
-        "failureReason": "Requested image not found"}]}, tag_query)
 
-    check = dict(repo, layerDigests=sorted(oci_layout["blobs"]))
-    stubber.add_client_error("batch_check_layer_availability", expected_params=check, **THROTTLE)
-    throttled += 1
-    stubber.add_response("batch_check_layer_availability", {"layers": [
-        {"layerDigest": digest, "layerAvailability": "UNAVAILABLE"} for digest in sorted(oci_layout["blobs"])],
-        "failures": []}, check)
+def test_waits_are_bounded_below_and_above():
+    shortest = sum(aws.delay(n, rand=lambda: 0.0) for n in range(1, aws.ATTEMPTS))
+    longest = sum(aws.delay(n, rand=lambda: 1.0) for n in range(1, aws.ATTEMPTS))
+    # An outage of 30 s is ridden out whatever the jitter; a call that keeps failing ends within about a minute.
+    assert 30 < shortest < longest <= 65
+    assert aws.delay(1, rand=lambda: 0.0) == aws.BASE_DELAY / 2
+    assert aws.delay(40, rand=lambda: 1.0) == aws.MAX_DELAY
 
-    for index, (digest, data) in enumerate(oci_layout["order"]):
-        upload_id = "upload-%d" % index
-        stubber.add_client_error("initiate_layer_upload", expected_params=repo, **THROTTLE)
-        throttled += 1
-        stubber.add_response("initiate_layer_upload", {"uploadId": upload_id, "partSize": 10485760}, repo)
-        part = dict(repo, uploadId=upload_id, partFirstByte=0, partLastByte=len(data) - 1, layerPartBlob=data)
-        stubber.add_client_error("upload_layer_part", expected_params=part, **THROTTLE)
-        throttled += 1
-        stubber.add_response("upload_layer_part", dict(repo, uploadId=upload_id, lastByteReceived=len(data) - 1,
-                                                       registryId=ACCOUNT), part)
-        complete = dict(repo, uploadId=upload_id, layerDigests=[digest])
-        stubber.add_response("complete_layer_upload", dict(repo, uploadId=upload_id, layerDigest=digest,
-                                                           registryId=ACCOUNT), complete)
 
-    put = dict(repo, imageManifest=oci_layout["manifest"].decode(), imageTag="latest",
-               imageManifestMediaType="application/vnd.oci.image.manifest.v1+json",
-               imageDigest=oci_layout["digest"])
-    for _attempt in range(2):
-        stubber.add_client_error("put_image", expected_params=put, **THROTTLE)
-        throttled += 1
-    stubber.add_response("put_image", {"image": dict(
-        repo, registryId=ACCOUNT, imageManifest=oci_layout["manifest"].decode(),
-        imageId={"imageDigest": oci_layout["digest"], "imageTag": "latest"})}, put)
+def test_the_policy_gives_up_after_its_attempts_saying_so():
+    policy = aws.RetryPolicy(attempts=4, rand=lambda: 1.0)
+    throttled = answer(400, "Throttling")
+    assert [policy(attempts=n, response=throttled) for n in (1, 2, 3)] == [0.25, 0.5, 1.0]
+    assert policy(attempts=4, response=throttled) is None
+    assert throttled[1]["ResponseMetadata"]["MaxAttemptsReached"] is True
+    assert policy(attempts=1, response=answer(400, "ValidationError")) is None
 
-    # Then the lab's check: ECR lists the tag with the digest pushed.
-    listing = dict(repo, imageIds=[{"imageTag": "latest"}])
-    stubber.add_client_error("describe_images", expected_params=listing, **THROTTLE)
-    throttled += 1
-    stubber.add_response("describe_images", {"imageDetails": [dict(
-        repo, registryId=ACCOUNT, imageDigest=oci_layout["digest"], imageTags=["latest"])]}, listing)
 
-    result = run_aws_module(ecr_image_push.main, {"images": [{"repository": "customer",
-                                                              "source": oci_layout["path"]}]}, capsys)
-    assert not result.get("failed"), result.get("msg")
+def handlers(conn):
+    """The needs-retry handlers of a client that decide (adaptive mode's rate limiter only measures)."""
+    name = conn.meta.service_model.service_id.hyphenize()
+    found = conn.meta.events._emitter._handlers.prefix_search("needs-retry.%s" % name)
+    return [h for h in found if type(getattr(h, "__self__", None)).__name__ != "ClientRateLimiter"]
 
-    assert result["changed"] is True
-    assert result["digests"] == result["listed"] == {"customer": oci_layout["digest"]}
-    assert result["images"][0]["layers_uploaded"] == [digest for digest, _data in oci_layout["order"]]
-    assert result["bytes_sent"] == sum(len(data) for _digest, data in oci_layout["order"])
-    assert len(sleeps) == throttled, "one backoff per throttled call"
+
+@pytest.mark.parametrize("mode", ["legacy", "standard", "adaptive"])
+def test_the_policy_replaces_botocore_handler(mode):
+    conn = boto3.client("elbv2", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b",
+                        config=Config(retries={"mode": mode}))
+    aws.with_retry_policy(conn)
+    found = handlers(conn)
+    assert [type(h).__name__ for h in found] == ["RetryPolicy"]
+    assert found[0].attempts == aws.ATTEMPTS
+
+
+def test_a_users_max_attempts_wins(monkeypatch):
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
+    conn = boto3.client("ecs", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+    (policy,) = handlers(aws.with_retry_policy(conn))
+    assert policy.attempts == 3
+
+
+def test_no_module_builds_a_client_around_the_policy():
+    """Every client comes from _aws.client(): no module.client(), boto3 client or AWSRetry in plugins/."""
+    offenders = []
+    for folder in ("modules", "module_utils", "action", "filter"):
+        base = os.path.join(ROOT, "plugins", folder)
+        for name in sorted(os.listdir(base)):
+            if not name.endswith(".py"):
+                continue
+            with open(os.path.join(base, name)) as handle:
+                text = handle.read()
+            text = text.replace(ast.get_docstring(ast.parse(text), clean=False) or "\0", "")
+            if name == "_aws.py":
+                text = text.replace("module.client(service)", "")
+            for pattern in (r"\bmodule\.client\(", r"boto3\.client\(", r"\.resource\(", r"AWSRetry", r"aws_retry",
+                            r"retry_decorator", r"session\.client\("):
+                if re.search(pattern, text):
+                    offenders.append("%s/%s: %s" % (folder, name, pattern))
+    assert offenders == []

@@ -1,7 +1,8 @@
-"""Phase 8 modules where the local cloud cannot reach: throttling, and errors only AWS gives.
+"""Phase 8 modules where the local cloud cannot reach: errors only AWS gives.
 
 Each module's main() runs in process against real botocore clients answered by Stubbers, one per
-service (the `stubs` fixture); backoff sleeps are recorded, not waited.
+service (the `stubs` fixture). Retries are botocore's handler's, which a Stubber skips: they are tested
+through the local cloud's faults (tests/integration/retry).
 """
 import copy
 import os
@@ -21,7 +22,6 @@ _pipeline = pytest.importorskip("ansible_collections.cloudlab.microservices.plug
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-THROTTLE = dict(service_error_code="ThrottlingException", service_message="Rate exceeded", http_status_code=400)
 LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/microservicesLB/0a91/%s"
 GROUP = {
     "name": "microservices-customer", "service_role_arn": "arn:aws:iam::123456789012:role/DeployRole",
@@ -41,22 +41,19 @@ def _aws_group():
     return info
 
 
-def test_group_in_desired_state_rides_out_throttling(stubs, capsys, sleeps):
+def test_group_in_desired_state_changes_nothing(stubs, capsys):
     stubs["codedeploy"].add_response("get_application", {"application": {"applicationName": "microservices"}},
                                      {"applicationName": "microservices"})
     batch = {"applicationName": "microservices", "deploymentGroupNames": [GROUP["name"]]}
-    for _attempt in range(2):
-        stubs["codedeploy"].add_client_error("batch_get_deployment_groups", expected_params=batch, **THROTTLE)
     stubs["codedeploy"].add_response("batch_get_deployment_groups", {"deploymentGroupsInfo": [_aws_group()]}, batch)
     result = run_aws_module(group_module.main, dict(application="microservices", deployment_groups=[GROUP],
                                                     validate_references=False), capsys)
     assert result.get("failed") is not True, result
     assert result["changed"] is False
     assert result["changes"] == {}
-    assert len(sleeps) == 2
 
 
-def test_service_already_in_another_group_is_reported_with_aws_code(stubs, capsys, sleeps):
+def test_service_already_in_another_group_is_reported_with_aws_code(stubs, capsys):
     stubs["codedeploy"].add_response("get_application", {"application": {"applicationName": "microservices"}})
     stubs["codedeploy"].add_response("batch_get_deployment_groups", {"deploymentGroupsInfo": []})
     stubs["codedeploy"].add_client_error(
@@ -67,7 +64,6 @@ def test_service_already_in_another_group_is_reported_with_aws_code(stubs, capsy
     assert result["failed"] is True
     assert result["msg"].startswith("Failed to change the deployment groups")
     assert result["error"]["code"] == "ECSServiceMappingLimitExceededException"
-    assert sleeps == []
 
 
 def _pipeline_entry():
@@ -78,15 +74,13 @@ def _pipeline_entry():
             "change_detection": False}
 
 
-def test_pipeline_update_refused_by_aws_fails_naming_the_pipeline(stubs, capsys, sleeps):
+def test_pipeline_update_refused_by_aws_fails_naming_the_pipeline(stubs, capsys):
     entry = _pipeline_entry()
     stubs["sts"].add_response("get_caller_identity", {"Account": ACCOUNT, "Arn": "arn:aws:iam::%s:user/u" % ACCOUNT,
                                                       "UserId": "u"})
     current = copy.deepcopy(_pipeline.declaration(entry))
     current["stages"][1]["actions"][0]["configuration"]["Image1ContainerName"] = "OTHER"
     current["version"] = 3
-    for _attempt in range(2):
-        stubs["codepipeline"].add_client_error("get_pipeline", **THROTTLE)
     stubs["codepipeline"].add_response("get_pipeline", {"pipeline": current, "metadata": {
         "pipelineArn": "arn:aws:codepipeline:us-east-1:%s:%s" % (ACCOUNT, entry["name"])}})
     stubs["events"].add_response("list_rule_names_by_target", {"RuleNames": []})
@@ -97,10 +91,9 @@ def test_pipeline_update_refused_by_aws_fails_naming_the_pipeline(stubs, capsys,
     assert result["failed"] is True
     assert result["msg"].startswith("Failed to update pipeline update-customer-microservice")
     assert result["error"]["code"] == "InvalidActionDeclarationException"
-    assert len(sleeps) == 2
 
 
-def test_pipeline_unchanged_when_aws_adds_its_defaults(stubs, capsys, sleeps):
+def test_pipeline_unchanged_when_aws_adds_its_defaults(stubs, capsys):
     entry = _pipeline_entry()
     stubs["sts"].add_response("get_caller_identity", {"Account": ACCOUNT, "Arn": "arn:aws:iam::%s:user/u" % ACCOUNT,
                                                       "UserId": "u"})

@@ -69,3 +69,50 @@ def test_removed_variable_differs():
 
 def test_no_revision_differs():
     assert _taskdef.differs(DESIRED, None)
+
+
+def released(desired, image):
+    """What a pipeline's CodeDeployToECS action registers from `desired`'s content: the image by digest."""
+    td = described(desired)
+    td["containerDefinitions"][0]["image"] = image
+    return td
+
+
+DIGEST = "sha256:" + "a" * 64
+
+
+@pytest.mark.parametrize("image", ["r/customer@" + DIGEST, "r/customer:latest@" + DIGEST])
+def test_a_release_of_the_content_is_the_content(image):
+    assert _taskdef.is_release_of(DESIRED, released(DESIRED, image))
+    assert _taskdef.is_release_of(DESIRED, described(DESIRED))
+
+
+def test_a_registry_port_is_no_tag():
+    desired = copy.deepcopy(DESIRED)
+    desired["containerDefinitions"][0]["image"] = "127.0.0.1:5000/customer:latest"
+    assert _taskdef.is_release_of(desired, released(desired, "127.0.0.1:5000/customer@" + DIGEST))
+    assert not _taskdef.is_release_of(desired, released(desired, "127.0.0.1:5001/customer@" + DIGEST))
+
+
+@pytest.mark.parametrize("image", [
+    "r/other@" + DIGEST,        # another repository
+    "r/customer:v2",            # another tag, not a digest
+])
+def test_another_image_is_no_release(image):
+    assert not _taskdef.is_release_of(DESIRED, released(DESIRED, image))
+
+
+def test_a_digest_asked_for_must_be_that_digest():
+    desired = copy.deepcopy(DESIRED)
+    desired["containerDefinitions"][0]["image"] = "r/customer@" + DIGEST
+    assert _taskdef.is_release_of(desired, released(desired, "r/customer@" + DIGEST))
+    assert not _taskdef.is_release_of(desired, released(desired, "r/customer@sha256:" + "b" * 64))
+    # A tag where a digest was asked for is no release of it either.
+    assert not _taskdef.is_release_of(desired, released(desired, "r/customer:latest"))
+
+
+def test_a_release_with_other_content_is_no_release():
+    changed = copy.deepcopy(DESIRED)
+    changed["containerDefinitions"][0]["environment"][0]["value"] = "db-b"
+    assert not _taskdef.is_release_of(changed, released(DESIRED, "r/customer@" + DIGEST))
+    assert not _taskdef.is_release_of(DESIRED, None)

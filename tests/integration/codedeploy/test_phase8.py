@@ -56,6 +56,8 @@ def test_phase8_life_cycle(cloud, lab):
     check = run_playbook(cloud, PHASE8, extra_vars=ev, check=True)
     assert _recap(check)["changed"] >= 2
     assert _state(cloud) == {"applications": [], "pipelines": [], "rules": [], "buckets": []}
+    # No ansible-core deprecation (amazon.aws's exit_json(warnings=...)) from our modules on any phase.
+    assert "DEPRECATION" not in check.output, check.output
 
     # Converge.
     assert _recap(run_playbook(cloud, PHASE8, extra_vars=ev))["changed"] >= 2

@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, require_binary, run_playbook, shown_summary
+from conftest import ROOT, clear_faults, require_binary, run_playbook, shown_summary
 
 PHASE5 = "playbooks/phase5.yml"
 DESTROY = "playbooks/phase5_destroy.yml"
@@ -94,25 +94,6 @@ def dev_commits(cloud, workdir, name="deployment"):
     dest = os.path.join(str(workdir), "clone-%d" % len(os.listdir(str(workdir))))
     git("clone", "--quiet", "--branch", "dev", clone_url(cloud, name), dest)
     return dest, git("rev-list", "dev", cwd=dest).split()
-
-
-def add_fault(cloud, **rule):
-    req = urllib.request.Request(cloud.endpoint + "/_localcloud/faults", data=json.dumps(rule).encode(),
-                                 method="POST", headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(req, timeout=10)
-
-
-def faults(cloud):
-    with urllib.request.urlopen(cloud.endpoint + "/_localcloud/faults", timeout=10) as resp:
-        return json.load(resp)["faults"]
-
-
-def clear_faults(cloud):
-    req = urllib.request.Request(cloud.endpoint + "/_localcloud/faults", method="DELETE")
-    try:
-        urllib.request.urlopen(req, timeout=10)
-    except Exception:  # a cloud without faults has none to clear
-        pass
 
 
 def requests_seen(cloud):

@@ -3,10 +3,9 @@ an outage fails the run with a clear message, and a rerun converges without
 duplicating anything."""
 import pytest
 
-from conftest import failure_messages, run_playbook
+from conftest import add_fault, clear_faults, failure_messages, faults, run_playbook
 
-from .conftest import (DESTROY, FAMILIES, PHASE5, SERVICES, add_fault, clear_faults, dev_commits, faults,
-                       phase5_vars, snapshot)
+from .conftest import DESTROY, FAMILIES, PHASE5, SERVICES, dev_commits, phase5_vars, snapshot
 
 pytestmark = pytest.mark.slow
 

@@ -72,6 +72,7 @@ def _assert_lab_layout(cloud, result, switched=False):
 def test_converge_makes_the_lab_layout_and_a_rerun_changes_nothing(lab):
     first = phase6(lab)
     assert first.rc == 0, first
+    assert "DEPRECATION" not in first.output, first.output
     _assert_lab_layout(lab, first)
     again = phase6(lab)
     assert again.rc == 0, again

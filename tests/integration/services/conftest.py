@@ -29,12 +29,13 @@ class Lab:
         self.ecs = cloud.client("ecs")
         self.ecs.create_cluster(clusterName=CLUSTER)
 
-    def register(self, name, port=8080):
-        """A task definition of the family <name>-microservice, as task 5.4 registers it; returns its ARN."""
+    def register(self, name, port=8080, image=None):
+        """A task definition of the family <name>-microservice, as task 5.4 registers it (a release: with the image
+        given, <name>@sha256:...); returns its ARN."""
         return self.ecs.register_task_definition(
             family=name + "-microservice", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
             cpu="512", memory="1024", executionRoleArn=self.role_arn,
-            containerDefinitions=[{"name": name, "image": "%s:latest" % name, "essential": True,
+            containerDefinitions=[{"name": name, "image": image or "%s:latest" % name, "essential": True,
                                    "memory": 1024, "portMappings": [{"containerPort": port}]}],
         )["taskDefinition"]["taskDefinitionArn"]
 
