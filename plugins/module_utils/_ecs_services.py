@@ -108,9 +108,10 @@ def container_problem(desired, task_definition):
                                         ", ".join(map(str, names)) or "none"))
 
 
-def create_params(cluster, desired, task_definition_arn):
-    """CreateService's input for a desired service, as the lab's create-<svc>-microservice JSON."""
-    return dict(
+def create_params(cluster, desired, task_definition_arn, tags=None):
+    """CreateService's input for a desired service, as the lab's create-<svc>-microservice JSON (and its tags)."""
+    extra = dict(tags=[dict(key=k, value=v) for k, v in sorted(tags.items())]) if tags else {}
+    return dict(extra,
         cluster=cluster,
         serviceName=desired["name"],
         taskDefinition=task_definition_arn,
