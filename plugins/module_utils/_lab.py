@@ -78,6 +78,11 @@ def with_owner_tags(tags, lab=None, service=None):
     return dict(owner_tags(lab, service), **(tags or {}))
 
 
+def ownership_of(tags):
+    """The ``cloudlab:`` tags among ``tags``: what a resource made for another (a pipeline's rules) carries too."""
+    return dict((k, v) for k, v in (tags or {}).items() if k.startswith(TAG_PREFIX))
+
+
 def owned(tags, lab=None):
     """Whether a resource's tags say the collection made it for this lab."""
     tags = tags or {}
