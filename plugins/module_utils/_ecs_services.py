@@ -110,8 +110,7 @@ def container_problem(desired, task_definition):
 
 def create_params(cluster, desired, task_definition_arn, tags=None):
     """CreateService's input for a desired service, as the lab's create-<svc>-microservice JSON (and its tags)."""
-    extra = dict(tags=[dict(key=k, value=v) for k, v in sorted(tags.items())]) if tags else {}
-    return dict(extra,
+    params = dict(
         cluster=cluster,
         serviceName=desired["name"],
         taskDefinition=task_definition_arn,
@@ -125,6 +124,9 @@ def create_params(cluster, desired, task_definition_arn, tags=None):
             subnets=desired["subnets"], securityGroups=desired["security_groups"],
             assignPublicIp=desired["assign_public_ip"])),
     )
+    if tags:
+        params["tags"] = [dict(key=k, value=v) for k, v in sorted(tags.items())]
+    return params
 
 
 def primary(current):
