@@ -461,7 +461,7 @@ def ensure(module):
         if p["state"] == "absent":
             change = (["deleted"] if current is not None else []) + (["rules"] if current_rules else [])
             if not module.check_mode:
-                sync_rules(module, events, name, current_rules, [])
+                sync_rules(module, events, name, current_rules, [], {})
                 if current is not None:
                     aws_call("delete pipeline %s" % name)(codepipeline.delete_pipeline)(name=name, aws_retry=True)
             if change:
