@@ -113,7 +113,7 @@ attributes:
   diff_mode:
     support: full
     description: Before and after of each service created, updated or deleted (task definition, target group,
-      network, desired count, status).
+      network, desired count, status, and the ownership tags it adds).
   idempotent:
     support: full
     description: A second run with the same arguments changes nothing and reports the same differences.
@@ -361,6 +361,8 @@ def ensure_present(module, ecs, params, wanted):
                 entry["status"] = "ACTIVE"
             entries.append(entry)
             before[desired["name"]], after[desired["name"]] = _diff_view(state_of(svc)), _diff_view(after_state)
+            if _owner(params, desired):
+                after[desired["name"]]["tags"] = _owner(params, desired)
             changed = True
             continue
         have = state_of(svc)
