@@ -21,6 +21,12 @@ def lab_names(services, settings=None):
     return _lab.model(services, settings or {})
 
 
+def lab_tags(tags, lab=None, service=None):
+    if tags is not None and not isinstance(tags, dict):
+        raise AnsibleFilterError("lab_tags: the input must be a dict of tags (got %s)" % _lab.quote(tags))
+    return _lab.with_owner_tags(tags, lab, service)
+
+
 class FilterModule(object):
     def filters(self):
-        return {"lab_names": lab_names}
+        return {"lab_names": lab_names, "lab_tags": lab_tags}

@@ -178,7 +178,7 @@ def role_groups(services, values):
             "reroute_wait_minutes": int(values.get("codedeploy_reroute_wait_minutes") or 0),
             "termination_wait_minutes": int(values.get("codedeploy_termination_wait_minutes")),
             "auto_rollback_events": list(values.get("codedeploy_auto_rollback_events") or []),
-            "tags": dict(values.get("codedeploy_tags") or {}),
+            "tags": _lab.with_owner_tags(values.get("codedeploy_tags"), application, name),
         })
     return groups
 

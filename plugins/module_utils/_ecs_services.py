@@ -108,9 +108,9 @@ def container_problem(desired, task_definition):
                                         ", ".join(map(str, names)) or "none"))
 
 
-def create_params(cluster, desired, task_definition_arn):
-    """CreateService's input for a desired service, as the lab's create-<svc>-microservice JSON."""
-    return dict(
+def create_params(cluster, desired, task_definition_arn, tags=None):
+    """CreateService's input for a desired service, as the lab's create-<svc>-microservice JSON (and its tags)."""
+    params = dict(
         cluster=cluster,
         serviceName=desired["name"],
         taskDefinition=task_definition_arn,
@@ -124,6 +124,9 @@ def create_params(cluster, desired, task_definition_arn):
             subnets=desired["subnets"], securityGroups=desired["security_groups"],
             assignPublicIp=desired["assign_public_ip"])),
     )
+    if tags:
+        params["tags"] = [dict(key=k, value=v) for k, v in sorted(tags.items())]
+    return params
 
 
 def primary(current):

@@ -49,6 +49,56 @@ SOURCE_ACTION = "Source"
 IMAGE_ACTION = "Image"
 
 
+# ---- what the collection made, it owns: the tags that say so ------------------------------------
+TAG_PREFIX = "cloudlab:"
+TAG_MANAGED_BY = TAG_PREFIX + "managed-by"
+TAG_LAB = TAG_PREFIX + "lab"
+TAG_SERVICE = TAG_PREFIX + "service"
+MANAGER = "cloudlab.microservices"
+
+
+def owner_tags(lab=None, service=None):
+    """The tags of what the collection makes: managed by it, in the lab (its CodeDeploy application name,
+    ``microservices`` unless set), and for a per-service resource the service."""
+    tags = {TAG_MANAGED_BY: MANAGER, TAG_LAB: lab or APPLICATION}
+    if service:
+        tags[TAG_SERVICE] = service
+    return tags
+
+
+def missing_tags(current, wanted):
+    """The tags of ``wanted`` that ``current`` lacks. A key it carries keeps its value: a tag is added, never
+    re-pointed."""
+    current = current or {}
+    return dict((k, v) for k, v in wanted.items() if k not in current)
+
+
+def with_owner_tags(tags, lab=None, service=None):
+    """The user's tags with the ownership tags added (a user's own value of a ``cloudlab:`` key is kept)."""
+    return dict(owner_tags(lab, service), **(tags or {}))
+
+
+def ownership_of(tags):
+    """The ``cloudlab:`` tags among ``tags``: what a resource made for another (a pipeline's rules) carries too."""
+    return dict((k, v) for k, v in (tags or {}).items() if k.startswith(TAG_PREFIX))
+
+
+def owned(tags, lab=None):
+    """Whether a resource's tags say the collection made it for this lab."""
+    tags = tags or {}
+    return tags.get(TAG_MANAGED_BY) == MANAGER and tags.get(TAG_LAB) == (lab or APPLICATION)
+
+
+def owned_services(tagged, lab, services):
+    """The services named by the ``cloudlab:service`` tag of owned resources that are not in ``services``.
+
+    ``tagged`` is a list of tag dicts (one per resource); the answer is sorted and has no duplicates.
+    """
+    listed = set(services)
+    return sorted(set(t[TAG_SERVICE] for t in tagged
+                      if owned(t, lab) and t.get(TAG_SERVICE) and t[TAG_SERVICE] not in listed))
+
+
 def family(service):
     """Task definition family of a service that sets none: ``customer-microservice``."""
     return service + FAMILY_SUFFIX

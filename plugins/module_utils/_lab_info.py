@@ -152,7 +152,7 @@ def read_services(ecs, cluster, services):
     names = [_lab.ecs_service(s["name"]) for s in services]
 
     def batch(chunk):
-        answer = _absent(lambda: ecs.describe_services(cluster=cluster, services=chunk),
+        answer = _absent(lambda: ecs.describe_services(cluster=cluster, services=chunk, include=["TAGS"]),
                          "ClusterNotFoundException")
         return (answer or {}).get("services") or []
     found = {}
@@ -239,8 +239,84 @@ def read_lab(module, services):
               "load balancer", "CodeDeploy", "pipelines", "artifact bucket", "local listeners"]
     (repos, (cluster, ecs_found), codecommit, families, (groups, sg, lb, listeners), (app, dgroups), pipelines,
      bucket_found, served) = each(lambda i: sections[i](), range(len(sections)), lambda i: labels[i], "read the")
-    return assemble(services, p, context, repos, cluster, ecs_found, codecommit, families, groups, sg, lb, listeners,
-                    app, dgroups, pipelines, dict(name=bucket, exists=bucket_found), served)
+    out = assemble(services, p, context, repos, cluster, ecs_found, codecommit, families, groups, sg, lb, listeners,
+                   app, dgroups, pipelines, dict(name=bucket, exists=bucket_found), served)
+    found = dict(repos=repos, cluster=cluster, ecs=ecs_found, groups=groups, sg=sg, lb=lb, app=app, dgroups=dgroups,
+                 pipelines=pipelines, bucket=bucket if bucket_found else "",
+                 lb_name=p["load_balancer_name"], sg_name=p["security_group_name"])
+    out["ownership"] = ownership(p["application_name"], services, read_tags(c, context, p["application_name"], found))
+    return out
+
+
+# --- what the collection owns: the ownership tags of what was found -------------------------------------
+def _arn(context, service, resource):
+    return "arn:%s:%s:%s:%s:%s" % (context["partition"], service, context["region"], context["account_id"], resource)
+
+
+def read_tags(c, context, application, found):
+    """[(resource, its tags)] of what exists, and of every target group in the account.
+
+    The target groups are read whether listed or not: their ``cloudlab:service`` tags name the owned services
+    that left the list (one DescribeTags call per 20 groups)."""
+    out = []
+    for repo in found["repos"]:
+        if repo["exists"]:
+            arn = _arn(context, "ecr", "repository/" + repo["name"])
+            tags = c["ecr"].list_tags_for_resource(resourceArn=arn).get("tags") or []
+            out.append(("ECR repository " + repo["name"], _tags(dict(Tags=tags))))
+    stack = found["cluster"]["stack_name"]
+    if found["cluster"]["stack_status"]:
+        described = c["cloudformation"].describe_stacks(StackName=stack)["Stacks"][0]
+        out.append(("stack " + stack, _tags(described)))
+    elb_arns = [g["TargetGroupArn"] for g in found["groups"].values()]
+    if found["lb"]:
+        elb_arns.append(found["lb"]["LoadBalancerArn"])
+    elb_tags = {}
+    for start in range(0, len(elb_arns), 20):
+        for desc in c["elbv2"].describe_tags(ResourceArns=elb_arns[start:start + 20])["TagDescriptions"]:
+            elb_tags[desc["ResourceArn"]] = _tags(desc)
+    for name, group in sorted(found["groups"].items()):
+        tags = elb_tags.get(group["TargetGroupArn"], {})
+        out.append(("target group " + name, tags))
+    if found["lb"]:
+        out.append(("load balancer " + found["lb_name"],
+                    elb_tags.get(found["lb"]["LoadBalancerArn"], {})))
+    if found["sg"]:
+        out.append(("security group " + found["sg_name"], _tags(found["sg"])))
+    for name, svc in sorted(found["ecs"].items()):
+        tags = dict((t["key"], t["value"]) for t in svc.get("tags") or [])
+        out.append(("ECS service " + name, tags))
+    cd = c["codedeploy"]
+    if found["app"] is not None:
+        arn = _arn(context, "codedeploy", "application:" + application)
+        out.append(("CodeDeploy application " + application,
+                    _tags(cd.list_tags_for_resource(ResourceArn=arn))))
+    for group in found["dgroups"]:
+        if group["info"] is not None:
+            arn = _arn(context, "codedeploy", "deploymentgroup:%s/%s" % (application, group["name"]))
+            out.append(("deployment group " + group["name"],
+                        _tags(cd.list_tags_for_resource(ResourceArn=arn))))
+    for pipe in found["pipelines"]:
+        if pipe["declaration"] is not None:
+            tags = c["codepipeline"].list_tags_for_resource(resourceArn=_arn(context, "codepipeline", pipe["name"])).get("tags") or []
+            out.append(("pipeline " + pipe["name"], dict((t["key"], t["value"]) for t in tags)))
+            for rule in pipe["rules"]:
+                tags = c["events"].list_tags_for_resource(ResourceARN=_arn(context, "events", "rule/" + rule)).get("Tags") or []
+                out.append(("EventBridge rule " + rule, _tags(dict(Tags=tags))))
+    if found["bucket"]:
+        tags = _absent(lambda: c["s3"].get_bucket_tagging(Bucket=found["bucket"])["TagSet"],
+                       "NoSuchTagSet")
+        out.append(("bucket " + found["bucket"], _tags(dict(Tags=tags))))
+    return out
+
+
+def ownership(lab, services, tagged):
+    """Whether each resource found carries the ownership tags of the lab, and the owned services not listed.
+
+    ``tagged`` is [(resource, tags)], as ``read_tags`` gives it."""
+    return dict(owned=dict((what, _lab.owned(tags, lab)) for what, tags in tagged),
+                unlisted_services=_lab.owned_services([tags for _what, tags in tagged], lab,
+                                                      [s["name"] for s in services]))
 
 
 # --- the shape of the answer ----------------------------------------------------------------------------

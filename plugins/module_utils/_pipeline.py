@@ -255,6 +255,6 @@ def role_pipelines(services, values):
             "pipeline_type": values.get("pipelines_type") or "V2",
             "change_detection": bool(values.get("pipelines_change_detection", True)),
             "events_role_arn": values.get("pipelines_events_role_arn") or None,
-            "tags": dict(values.get("pipelines_tags") or {}),
+            "tags": _lab.with_owner_tags(values.get("pipelines_tags"), application, name),
         })
     return out

@@ -89,6 +89,12 @@ options:
     description: Delete rules of the two listeners that match no service's path pattern.
     type: bool
     default: true
+  lab:
+    description:
+      - The lab the load balancer belongs to (its CodeDeploy application name). When set, the load balancer
+        carries the collection's ownership tags (C(cloudlab:managed-by), C(cloudlab:lab)); an existing one
+        that lacks one gets it, and no other tag is touched. Omitted, no tag is managed.
+    type: str
   state:
     description: Whether the load balancer should exist.
     type: str
@@ -190,6 +196,8 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads 
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads import find_rules
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads import find_target_groups
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _elb_tags
 from ansible_collections.cloudlab.microservices.plugins.module_utils._lab import SG_ID_RE
 from ansible_collections.cloudlab.microservices.plugins.module_utils._lab import route_problems
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import aws_call
@@ -266,8 +274,10 @@ def resolve_security_groups(module, ec2, wanted, vpc_id):
 
 @aws_call("create the load balancer")
 def create_load_balancer(elb, p, security_groups):
+    extra = dict(Tags=_elb_tags.as_list(_lab.owner_tags(p["lab"]))) if p["lab"] else {}
     return elb.create_load_balancer(Name=p["name"], Subnets=p["subnets"], SecurityGroups=security_groups,
-                                    Scheme=p["scheme"], Type="application", IpAddressType="ipv4")["LoadBalancers"][0]
+                                    Scheme=p["scheme"], Type="application", IpAddressType="ipv4",
+                                    **extra)["LoadBalancers"][0]
 
 
 @aws_call("set the load balancer's subnets")
@@ -391,6 +401,11 @@ def ensure_present(module, elb, ec2):
 
     lb = find_load_balancer(elb, p["name"])
     before = dict(load_balancer=lb_view(lb), listeners={})
+    owner = _lab.owner_tags(p["lab"]) if p["lab"] else {}
+    tags_before = _elb_tags.read_tags(elb, [lb["LoadBalancerArn"]]).get(lb["LoadBalancerArn"], {}) if (
+        lb is not None and owner) else {}
+    if lb is not None and owner:
+        before["load_balancer"]["tags"] = tags_before
     if lb is None:
         actions.append("create load balancer %s" % p["name"])
         lb = (create_load_balancer(elb, p, groups) if not module.check_mode else dict(
@@ -410,6 +425,11 @@ def ensure_present(module, elb, ec2):
             actions.append("set security groups of %s to %s" % (p["name"], ", ".join(groups)))
             if not module.check_mode:
                 set_security_groups(elb, lb["LoadBalancerArn"], groups)
+        lacking = _lab.missing_tags(tags_before, owner)
+        if lacking:
+            actions.append("tag %s with %s" % (p["name"], ", ".join(sorted(lacking))))
+            if not module.check_mode:
+                _elb_tags.add_tags(elb, lb["LoadBalancerArn"], lacking)
         current_listeners = find_listeners(elb, lb["LoadBalancerArn"])
     lb_arn = lb.get("LoadBalancerArn", "")
 
@@ -484,7 +504,8 @@ def ensure_present(module, elb, ec2):
     result = dict(changed=bool(actions), actions=actions, load_balancer=lb_view(lb), listeners=listeners_out,
                   target_groups=target_groups)
     if module._diff:
-        result["diff"] = dict(before=before, after=dict(load_balancer=lb_view(lb), listeners=after_listeners))
+        lb_after = dict(lb_view(lb), **(dict(tags=dict(owner, **tags_before)) if owner else {}))
+        result["diff"] = dict(before=before, after=dict(load_balancer=lb_after, listeners=after_listeners))
     return result
 
 
@@ -510,6 +531,7 @@ def main():
         test_port=dict(type="int", default=8080),
         cluster=dict(type="str", default=""),
         purge_rules=dict(type="bool", default=True),
+        lab=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         wait=dict(type="bool", default=True),
     )

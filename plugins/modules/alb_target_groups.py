@@ -24,6 +24,8 @@ description:
   - Port, protocol, target type and VPC of a target group cannot change; a group that differs in one of
     them is reported as an error, naming the service and what to do, and nothing is changed.
   - Groups of services no longer in the list are left alone.
+  - With O(lab), each group carries the collection's ownership tags (C(cloudlab:managed-by), C(cloudlab:lab),
+    C(cloudlab:service)); an existing group that lacks one gets it, and no other tag is touched.
 author:
   - cloudlab.microservices maintainers (@cloudlab)
 options:
@@ -35,6 +37,9 @@ options:
     required: true
   vpc_id:
     description: VPC of the target groups. Required with O(state=present).
+    type: str
+  lab:
+    description: The lab the groups belong to (its CodeDeploy application name); omitted, no tag is managed.
     type: str
   state:
     description: Whether the target groups should exist.
@@ -53,7 +58,7 @@ attributes:
     description: Predicts each group to create or update, and makes none.
   diff_mode:
     support: full
-    description: Shows each group's port, VPC and health check path before and after.
+    description: Shows each group's port, VPC, health check path and ownership tags before and after.
   idempotent:
     support: full
     description: Groups in the desired state are left alone.
@@ -89,6 +94,7 @@ actions:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import PAIR
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import target_group_name
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
@@ -96,6 +102,9 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
+from ansible_collections.cloudlab.microservices.plugins.module_utils._elb_tags import add_tags
+from ansible_collections.cloudlab.microservices.plugins.module_utils._elb_tags import as_list
+from ansible_collections.cloudlab.microservices.plugins.module_utils._elb_tags import read_tags
 
 PROTOCOL = "HTTP"
 TARGET_TYPE = "ip"
@@ -138,11 +147,16 @@ def ensure(module):
     desired = wanted(p["services"], p["vpc_id"])
     current = list_target_groups(elb)
     actions, before, after = [], {}, {}
+    tags = {}
+    if p["lab"] and p["state"] == "present":
+        tags = read_tags(elb, [current[n]["TargetGroupArn"] for n in desired if n in current])
 
     # Every group is checked before the first change, so that a refused one changes nothing.
     for name, (service, which, want) in desired.items():
         group = current.get(name)
         before[name] = _view(group)
+        if group is not None and p["lab"] and p["state"] == "present":
+            before[name]["tags"] = tags.get(group["TargetGroupArn"], {})
         if p["state"] == "absent" or group is None:
             continue
         fixed = [k for k in ("Port", "Protocol", "TargetType", "VpcId") if str(group.get(k)) != str(want[k])]
@@ -164,16 +178,25 @@ def ensure(module):
                 if not module.check_mode:
                     delete(elb, group)
             continue
+        owner = _lab.owner_tags(p["lab"], service) if p["lab"] else {}
+        have = tags.get(group["TargetGroupArn"], {}) if group is not None else {}
         if group is None:
             actions.append("create %s" % name)
             if not module.check_mode:
-                group = create(elb, name, want)
+                group = create(elb, name, want, owner)
         elif group.get("HealthCheckPath") != want["HealthCheckPath"] or group.get("HealthCheckProtocol", PROTOCOL) != PROTOCOL:
             actions.append("update %s health check path %s -> %s" % (
                 name, group.get("HealthCheckPath"), want["HealthCheckPath"]))
             if not module.check_mode:
                 group = modify(elb, group, want)
+        lacking = _lab.missing_tags(have, owner) if name in current else {}
+        if lacking:
+            actions.append("tag %s with %s" % (name, ", ".join(sorted(lacking))))
+            if not module.check_mode:
+                add_tags(elb, group["TargetGroupArn"], lacking)
         after[name] = dict(_view(group) or {}, **want)
+        if owner:
+            after[name]["tags"] = dict(owner, **have)
         result_groups.setdefault(service, {})[which] = dict(name=name, arn=(group or {}).get("TargetGroupArn", ""))
 
     result = dict(changed=bool(actions), actions=actions, target_groups=result_groups)
@@ -183,9 +206,10 @@ def ensure(module):
 
 
 @aws_call("create a target group")
-def create(elb, name, want):
+def create(elb, name, want, tags):
+    extra = dict(Tags=as_list(tags)) if tags else {}
     return elb.create_target_group(Name=name, HealthCheckProtocol=PROTOCOL, HealthCheckEnabled=True,
-                                   **want)["TargetGroups"][0]
+                                   **dict(want, **extra))["TargetGroups"][0]
 
 
 @aws_call("update the health check of a target group")
@@ -211,6 +235,7 @@ def main():
     argument_spec = dict(
         services=dict(type="list", elements="dict", required=True),
         vpc_id=dict(type="str"),
+        lab=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)

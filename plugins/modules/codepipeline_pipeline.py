@@ -26,6 +26,9 @@ description:
     CodeCommit repository and branch, every file a C(CodeDeployToECS) action takes from a CodeCommit
     source (task definition and AppSpec templates), the ECR repositories, the CodeDeploy application and
     deployment group. One bad pipeline stops the run before the first pipeline changes.
+  - The collection's ownership tags (C(cloudlab:) keys) among a pipeline's C(tags) go on its EventBridge rules
+    too (a rule that lacks one gets it, no other tag is touched), and, without C(cloudlab:service), on an
+    artifact bucket the module creates (a bucket it did not create is never tagged).
 author:
   - cloudlab.microservices maintainers (@cloudlab)
 options:
@@ -184,6 +187,7 @@ import posixpath
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import aws_call
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
@@ -231,7 +235,9 @@ def read_rules(events, pipeline_name, pipeline_arn):
         if not is_ours(rule, pipeline_name):
             continue
         targets = events.list_targets_by_rule(Rule=name).get("Targets") or []
+        tags = events.list_tags_for_resource(ResourceARN=rule["Arn"]).get("Tags") or []
         rules[name] = {
+            "Arn": rule["Arn"], "Tags": dict((t["Key"], t["Value"]) for t in tags),
             "Name": name, "Description": rule.get("Description"), "State": rule.get("State"),
             "EventPattern": json.loads(rule.get("EventPattern") or "{}"),
             "Targets": sorted(({"Id": t["Id"], "Arn": t["Arn"], "RoleArn": t.get("RoleArn")} for t in targets),
@@ -347,11 +353,14 @@ def read_deployment_group(codedeploy, app, group):
 
 
 @aws_call("create the artifact bucket")
-def create_bucket(s3, bucket, region):
+def create_bucket(s3, bucket, region, tags):
     kwargs = dict(Bucket=bucket)
     if region and region != "us-east-1":
         kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
     s3.create_bucket(**kwargs)
+    if tags:
+        s3.put_bucket_tagging(Bucket=bucket, Tagging=dict(
+            TagSet=[dict(Key=k, Value=v) for k, v in sorted(tags.items())]))
     s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=dict(
         BlockPublicAcls=True, IgnorePublicAcls=True, BlockPublicPolicy=True, RestrictPublicBuckets=True))
 
@@ -366,8 +375,10 @@ def delete_bucket(s3, bucket):
     s3.delete_bucket(Bucket=bucket)
 
 
-def sync_rules(module, events, name, current_rules, desired_rules):
-    """Put, retarget or delete rules; returns True when something changed (or would)."""
+def sync_rules(module, events, name, current_rules, desired_rules, tags):
+    """Put, retarget, tag or delete rules; returns True when something changed (or would).
+
+    ``tags`` (the pipeline's ownership tags) go on a new rule; a rule that lacks one gets it."""
     desired_by_name = dict((r["Name"], r) for r in desired_rules)
     changed = False
     for rule_name, rule in current_rules.items():
@@ -379,15 +390,21 @@ def sync_rules(module, events, name, current_rules, desired_rules):
         current = current_rules.get(rule["Name"])
         rule_differs = current is None or any(current.get(k) != rule[k] for k in ("Description", "EventPattern", "State"))
         targets_differ = current is None or current["Targets"] != rule["Targets"]
-        if not (rule_differs or targets_differ):
+        lacking = _lab.missing_tags(current["Tags"], tags) if current is not None else {}
+        if not (rule_differs or targets_differ or lacking):
             continue
         changed = True
         if module.check_mode:
             continue
         if rule_differs:
+            extra = dict(Tags=[dict(Key=k, Value=v) for k, v in sorted(tags.items())]) if (
+                current is None and tags) else {}
             aws_call("put EventBridge rule %s" % rule["Name"])(events.put_rule)(
                 Name=rule["Name"], Description=rule["Description"], State=rule["State"],
-                EventPattern=json.dumps(rule["EventPattern"], sort_keys=True))
+                EventPattern=json.dumps(rule["EventPattern"], sort_keys=True), **extra)
+        if lacking:
+            aws_call("tag EventBridge rule %s" % rule["Name"])(events.tag_resource)(
+                ResourceARN=current["Arn"], Tags=[dict(Key=k, Value=v) for k, v in sorted(lacking.items())])
         if targets_differ:
             stale = [t["Id"] for t in (current or {}).get("Targets", []) if t not in rule["Targets"]]
             if stale:
@@ -430,7 +447,10 @@ def ensure(module):
             if not bucket_exists(s3, bucket):
                 changes[bucket] = ["bucket created"]
                 if not module.check_mode:
-                    create_bucket(s3, bucket, account.region)
+                    # A bucket the collection makes is the lab's: the ownership tags of its pipelines, but a service's.
+                    owner = dict((k, v) for e in entries for k, v in _lab.ownership_of(e.get("tags")).items()
+                                 if k != _lab.TAG_SERVICE)
+                    create_bucket(s3, bucket, account.region, owner)
     for index, entry in enumerate(entries):
         name = entry["name"]
         current, metadata = read_pipeline(codepipeline, name)
@@ -440,7 +460,7 @@ def ensure(module):
         if p["state"] == "absent":
             change = (["deleted"] if current is not None else []) + (["rules"] if current_rules else [])
             if not module.check_mode:
-                sync_rules(module, events, name, current_rules, [])
+                sync_rules(module, events, name, current_rules, [], {})
                 if current is not None:
                     aws_call("delete pipeline %s" % name)(codepipeline.delete_pipeline)(name=name)
             if change:
@@ -483,7 +503,7 @@ def ensure(module):
         if entry.get("change_detection", True):
             role = entry.get("events_role_arn") or entry["role_arn"]
             rules = change_detection_rules(decl, arn, role, account.partition, account.region, account.account)
-        if sync_rules(module, events, name, current_rules, rules):
+        if sync_rules(module, events, name, current_rules, rules, _lab.ownership_of(entry.get("tags"))):
             change.append("rules")
         if change:
             changes[name] = change

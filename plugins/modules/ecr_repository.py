@@ -94,6 +94,12 @@ options:
     description: Remove tags not listed in O(tags).
     type: bool
     default: true
+  lab:
+    description:
+      - The lab the repositories belong to (its CodeDeploy application name). When set, each repository also
+        carries the collection's ownership tags, C(cloudlab:managed-by), C(cloudlab:lab) and C(cloudlab:service)
+        (the repository's name); an existing repository that lacks them gets them, other tags stay.
+    type: str
 extends_documentation_fragment:
   - cloudlab.microservices.attributes
   - cloudlab.microservices.attributes.actiongroup_aws
@@ -199,6 +205,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import aws_call
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client
@@ -330,9 +337,14 @@ def plan(module, name, current, policy, lifecycle):
         if (current and current["lifecycle_policy"] or {}) != (lifecycle or {}):
             actions.append("lifecycle")
     to_tag, to_untag = {}, []
-    if p["tags"] is not None:
-        to_tag, to_untag = compare_aws_tags(current["tags"] if current else {}, p["tags"], p["purge_tags"])
-        desired["tags"] = dict(p["tags"]) if p["purge_tags"] else dict(desired["tags"], **p["tags"])
+    tags, purge = p["tags"], p["purge_tags"]
+    if p["lab"]:
+        # The ownership tags are added to what the user asks; without O(tags) no other tag is touched.
+        purge = purge and tags is not None
+        tags = _lab.with_owner_tags(tags, p["lab"], name)
+    if tags is not None:
+        to_tag, to_untag = compare_aws_tags(current["tags"] if current else {}, tags, purge)
+        desired["tags"] = dict(tags) if purge else dict(desired["tags"], **tags)
         if current is not None and (to_tag or to_untag):
             actions.append("tags")
     return actions, desired, to_tag, to_untag
@@ -348,8 +360,8 @@ def apply(module, ecr, name, current, actions, policy, lifecycle, to_tag, to_unt
         kwargs = dict(repositoryName=name, imageTagMutability=p["image_tag_mutability"],
                       imageScanningConfiguration={"scanOnPush": p["scan_on_push"]},
                       encryptionConfiguration=encryption)
-        if p["tags"]:
-            kwargs["tags"] = ansible_dict_to_boto3_tag_list(p["tags"])
+        if to_tag:
+            kwargs["tags"] = ansible_dict_to_boto3_tag_list(to_tag)
         repo = ecr.create_repository(**kwargs)["repository"]
     if "mutability" in actions:
         ecr.put_image_tag_mutability(repositoryName=name, imageTagMutability=p["image_tag_mutability"])
@@ -469,6 +481,7 @@ def main():
         lifecycle_policy=dict(type="json"),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
+        lab=dict(type="str"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True,
                               required_one_of=[["name", "repositories"]],

@@ -85,6 +85,12 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  lab:
+    description:
+      - The lab the services belong to (its CodeDeploy application name). When set, each ECS service carries
+        the collection's ownership tags (C(cloudlab:managed-by), C(cloudlab:lab), C(cloudlab:service), the
+        service's entry name); an existing one that lacks one gets it, and no other tag is touched.
+    type: str
   wait_timeout:
     description:
       - Seconds to wait for services to drain, after a delete (O(state=absent)) or before creating a service
@@ -109,7 +115,7 @@ attributes:
   diff_mode:
     support: full
     description: Before and after of each service created, updated or deleted (task definition, target group,
-      network, desired count, status).
+      network, desired count, status, and the ownership tags it adds).
   idempotent:
     support: full
     description: A second run with the same arguments changes nothing and reports the same differences.
@@ -205,6 +211,7 @@ import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import aws_call
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
@@ -265,7 +272,7 @@ def describe(ecs, cluster, names, check_mode):
     found = dict((n, None) for n in names)
     for batch in describe_batches(names):
         try:
-            answer = ecs.describe_services(cluster=cluster, services=batch)
+            answer = ecs.describe_services(cluster=cluster, services=batch, include=["TAGS"])
         except botocore.exceptions.ClientError as e:
             if error_code(e) != "ClusterNotFoundException":
                 raise
@@ -364,6 +371,8 @@ def ensure_present(module, ecs, params, wanted):
                 entry["status"] = "ACTIVE"
             entries.append(entry)
             before[desired["name"]], after[desired["name"]] = _diff_view(state_of(svc)), _diff_view(after_state)
+            if _owner(params, desired):
+                after[desired["name"]]["tags"] = _owner(params, desired)
             changed = True
             continue
         have = state_of(svc)
@@ -371,25 +380,43 @@ def ensure_present(module, ecs, params, wanted):
             # What a pipeline deployed (the latest's content, its image pinned by digest) is the latest.
             if is_release_of(latest_found[desired["key"]], describe_task_definition(ecs, have["task_definition"])):
                 arn_td = have["task_definition"]
+        tags = dict((t["key"], t["value"]) for t in svc.get("tags") or [])
+        lacking = _lab.missing_tags(tags, _owner(params, desired))
+        if lacking:
+            if not check:
+                tag_service(ecs, svc["serviceArn"], lacking)
+            before[desired["name"]] = dict(_diff_view(have), tags=tags)
+            after[desired["name"]] = dict(_diff_view(have), tags=dict(lacking, **tags))
+            changed = True
         update, refused = compare(have, desired, arn_td)
         for diff in refused:
             warn(module, "ECS service %s: %s is %s, wanted %s; not updated: %s" % (
                 desired["name"], diff["field"], diff["current"], diff["desired"], diff["action"]))
         if not update:
-            entries.append(_entry(desired, have, "none", refused, svc))
+            entries.append(_entry(desired, have, "update" if lacking else "none", refused, svc))
             continue
         updated = svc
         if not check:
             updated = update_service(ecs, cluster, desired["name"], update)
         after_state = dict(have, desired_count=update["desiredCount"]) if check else state_of(updated)
         entries.append(_entry(desired, after_state, "update", refused, updated))
-        before[desired["name"]], after[desired["name"]] = _diff_view(have), _diff_view(after_state)
+        before[desired["name"]] = dict(before.get(desired["name"]) or {}, **_diff_view(have))
+        after[desired["name"]] = dict(after.get(desired["name"]) or {}, **_diff_view(after_state))
         changed = True
     return changed, entries, before, after
 
 
+def _owner(params, desired):
+    return _lab.owner_tags(params["lab"], desired["key"]) if params["lab"] else {}
+
+
+@aws_call("add the ownership tags to an ECS service")
+def tag_service(ecs, arn, tags):
+    ecs.tag_resource(resourceArn=arn, tags=[dict(key=k, value=v) for k, v in sorted(tags.items())])
+
+
 def create(module, ecs, params, desired, task_definition_arn):
-    kwargs = create_params(params["cluster"], desired, task_definition_arn)
+    kwargs = create_params(params["cluster"], desired, task_definition_arn, _owner(params, desired))
     for attempt in (1, 2):
         try:
             return ecs.create_service(**kwargs)["service"]
@@ -488,6 +515,7 @@ def main():
         desired_count=dict(type="int", default=1),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         wait_timeout=dict(type="int", default=600),
+        lab=dict(type="str"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     run(module, main_run)

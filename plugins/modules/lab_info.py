@@ -254,6 +254,18 @@ artifact_bucket:
   description: C(name), C(exists).
   returned: always
   type: dict
+ownership:
+  description:
+    - C(owned), for each resource found (its kind and name, such as C(target group customer-tg-one)), whether it
+      carries the collection's ownership tags for this lab (C(cloudlab:managed-by), and C(cloudlab:lab) equal to
+      O(application_name)).
+    - C(unlisted_services), the services that owned resources name in their C(cloudlab:service) tag but that are
+      not in O(services); every target group of the account is read for it.
+  returned: always
+  type: dict
+  sample:
+    owned: {"target group customer-tg-one": true, "stack Infra-ECS-Cluster-microservices-serverlesscluster": false}
+    unlisted_services: [employee]
 checklist:
   description:
     - The lab's tasks in order (5.1 to 5.6, 6.1 to 6.3, one 7.x per service, 8.1, 8.2), each C(task), C(title),

@@ -194,8 +194,23 @@ def converged_answers():
         ("codepipeline", "ListPipelineExecutions"): {"pipelineExecutionSummaries": [
             {"pipelineExecutionId": "e-1", "status": "Succeeded"}]},
         ("s3", "HeadBucket"): {},
+        # The ownership tags (a service's on its target groups; the others carry the lab's).
+        ("ecr", "ListTagsForResource"): {"tags": _tag_list(_lab.owner_tags("microservices"))},
+        ("elbv2", "DescribeTags"): lambda p: {"TagDescriptions": [
+            {"ResourceArn": arn, "Tags": _tag_list(_lab.owner_tags("microservices", arn.split("/")[1].split("-tg-")[0]
+                                                                   if "-tg-" in arn else None))}
+            for arn in p["ResourceArns"]]},
+        ("codedeploy", "ListTagsForResource"): {"Tags": _tag_list(_lab.owner_tags("microservices"))},
+        ("codepipeline", "ListTagsForResource"): {"tags": [{"key": k, "value": v} for k, v in
+                                                           _lab.owner_tags("microservices").items()]},
+        ("events", "ListTagsForResource"): {"Tags": _tag_list(_lab.owner_tags("microservices"))},
+        ("s3", "GetBucketTagging"): {"TagSet": _tag_list(_lab.owner_tags("microservices"))},
     })
     return answers
+
+
+def _tag_list(tags):
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
 
 class Status:
@@ -305,6 +320,19 @@ def test_converged_lab_reads_only_and_everything_is_done(aws, capsys):
     assert "deployment in progress: customer d-RUNNING (InProgress)" in result["report"]
     assert result["listener_arns"] == {"production": LISTENER % 80, "test": LISTENER % 8080}
     assert result["target_groups"]["employee"]["two"]["arn"] == tg_arn("employee-tg-two")
+    # The stubbed stack, security group and ECS services carry no tag: lab_info says so, the others are owned.
+    owned = result["ownership"]["owned"]
+    assert sorted(what for what, yes in owned.items() if not yes) == [
+        "ECS service customer-microservice", "ECS service employee-microservice", "security group microservices-sg",
+        "stack " + STACK]
+    assert owned["target group employee-tg-two"] and owned["pipeline update-customer-microservice"]
+    assert result["ownership"]["unlisted_services"] == []
+
+
+def test_an_owned_service_that_left_the_list_is_named(aws, capsys):
+    result = run(aws, converged_answers(), capsys, services=[{"name": "customer"}])
+    assert not result.get("failed"), result
+    assert result["ownership"]["unlisted_services"] == ["employee"]
 
 
 def _bend(answers, key, change):

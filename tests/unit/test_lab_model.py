@@ -220,3 +220,29 @@ def test_the_scan_finds_a_copy(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "ROOT", str(tmp_path))
     assert _copies() == ["plugins/module_utils/_copy.py:3: update-%s-microservice",
                          "playbooks/p.yml:2: x: \"{{ item }}-microservice\""]
+
+
+def test_the_ownership_tags_and_who_owns_what():
+    assert _lab.owner_tags("lab1") == {"cloudlab:managed-by": "cloudlab.microservices", "cloudlab:lab": "lab1"}
+    assert _lab.owner_tags(None, "customer") == {"cloudlab:managed-by": "cloudlab.microservices",
+                                                 "cloudlab:lab": "microservices", "cloudlab:service": "customer"}
+    # A tag is added where it lacks, never re-pointed; the user's tags stay.
+    assert _lab.missing_tags({"cloudlab:lab": "other", "Project": "x"}, _lab.owner_tags("lab1")) == {
+        "cloudlab:managed-by": "cloudlab.microservices"}
+    assert _lab.with_owner_tags({"Project": "x", "cloudlab:lab": "mine"}, "lab1", "customer") == {
+        "Project": "x", "cloudlab:lab": "mine", "cloudlab:managed-by": "cloudlab.microservices",
+        "cloudlab:service": "customer"}
+    assert _lab.ownership_of({"Project": "x", "cloudlab:lab": "lab1"}) == {"cloudlab:lab": "lab1"}
+    assert _lab.owned(_lab.owner_tags("lab1", "customer"), "lab1")
+    assert not _lab.owned(_lab.owner_tags("lab1"), "lab2")
+    assert not _lab.owned({"cloudlab:lab": "lab1"}, "lab1")
+    tagged = [_lab.owner_tags("lab1", "customer"), _lab.owner_tags("lab1", "employee"),
+              _lab.owner_tags("lab1", "employee"), _lab.owner_tags("lab2", "orders"), {"cloudlab:service": "x"}]
+    assert _lab.owned_services(tagged, "lab1", ["customer"]) == ["employee"]
+
+
+def test_the_filter_adds_the_ownership_tags():
+    from ansible_collections.cloudlab.microservices.plugins.filter import lab as lab_filter
+    assert lab_filter.lab_tags({"Project": "x"}, "lab1") == dict(_lab.owner_tags("lab1"), Project="x")
+    with pytest.raises(Exception, match="a dict of tags"):
+        lab_filter.lab_tags(["x"], "lab1")

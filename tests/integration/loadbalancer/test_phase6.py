@@ -7,6 +7,7 @@ each run of phase6.yml costs seconds, and the sequence is the life of the load b
 import pytest
 
 from conftest import changed_tasks, failure_messages
+from ownership import LAB, missing as untagged
 
 from .conftest import SERVICES, phase6, state, summary
 
@@ -95,6 +96,41 @@ def test_rerun_after_a_codedeploy_switch_leaves_the_listeners_where_codedeploy_p
     assert result.rc == 0, result
     assert result.stats()["localhost"]["changed"] == 0, changed_tasks(result)
     _assert_lab_layout(lab, result, switched=True)
+
+
+def test_ownership_tags_that_lack_are_added_back_and_a_users_tag_stays(lab):
+    phase6_kinds = ("target_groups", "load_balancer", "security_group")
+    assert untagged(lab, ["customer", "employee"], phase6_kinds) == []
+    elb, ec2 = lab.client("elbv2"), lab.client("ec2")
+    now = state(lab)
+    group, lb = now["target_groups"]["employee-tg-two"]["arn"], now["load_balancers"][0]["LoadBalancerArn"]
+    sg = now["security_groups"][0]["GroupId"]
+    # As before this collection tagged (or after a user's cleanup): no ownership tag, a user's own tag.
+    for arn in (group, lb):
+        elb.remove_tags(ResourceArns=[arn], TagKeys=list(LAB.owner_tags("x", "x")))
+        elb.add_tags(ResourceArns=[arn], Tags=[{"Key": "team", "Value": "blue"}])
+    ec2.delete_tags(Resources=[sg], Tags=[{"Key": k} for k in LAB.owner_tags("x")])
+    assert len(untagged(lab, ["customer", "employee"], phase6_kinds)) == 3
+
+    checked = phase6(lab, check=True, diff=True)
+    assert checked.rc == 0, checked
+    assert len(untagged(lab, ["customer", "employee"], phase6_kinds)) == 3, "check mode tagged"
+    diffs = [(task["task"]["name"], task["hosts"]["localhost"]) for play in checked.data()["plays"]
+             for task in play["tasks"] if task["hosts"].get("localhost", {}).get("changed")]
+    groups = [host for name, host in diffs if "target groups" in name][0]
+    assert groups["actions"] == ["tag employee-tg-two with cloudlab:lab, cloudlab:managed-by, cloudlab:service"]
+    assert groups["diff"]["after"]["employee-tg-two"]["tags"] == dict(LAB.owner_tags(None, "employee"), team="blue")
+    balancer = [host for name, host in diffs if "load balancer, its two listeners" in name][0]
+    assert balancer["actions"] == ["tag microservicesLB with cloudlab:lab, cloudlab:managed-by"]
+    assert len(diffs) == 3, [name for name, _host in diffs]  # the security group too
+
+    result = phase6(lab)
+    assert result.rc == 0, result
+    assert untagged(lab, ["customer", "employee"], phase6_kinds) == []
+    tags = elb.describe_tags(ResourceArns=[group])["TagDescriptions"][0]["Tags"]
+    assert {"Key": "team", "Value": "blue"} in tags
+    again = phase6(lab)
+    assert again.stats()["localhost"]["changed"] == 0, changed_tasks(again)
 
 
 def test_a_third_service_gets_its_own_pair_and_path_rule(lab):

@@ -12,6 +12,7 @@ import os
 import pytest
 
 from conftest import run_playbook
+from ownership import missing as untagged
 
 from .conftest import SERVICES, Deployment, appspec, first_executions, push_image, taskdef, traffic, wait_execution
 
@@ -62,6 +63,10 @@ def test_rerun_after_a_release_changes_nothing(release_cloud, tmp_path):
     first = run_playbook(cloud, PLAYS, extra_vars=extra)
     assert first.rc == 0, _failed(first)
     assert _changed_tasks(first), "the first run changed nothing: the rerun check below would prove nothing"
+    # What Phases 6 to 8 made carries the ownership tags (Phase 5's repositories and stack: e2e/test_phase5.py).
+    phases6to8 = ("target_groups", "load_balancer", "security_group", "ecs_services", "codedeploy_application",
+                  "deployment_groups", "pipelines", "event_rules", "bucket")
+    assert untagged(cloud, SERVICES, phases6to8) == []
     listeners = dict((listener["Port"], listener["ListenerArn"]) for listener in cloud.client("elbv2").describe_listeners(
         LoadBalancerArn=cloud.client("elbv2").describe_load_balancers(Names=["microservicesLB"])[
             "LoadBalancers"][0]["LoadBalancerArn"])["Listeners"])
@@ -90,6 +95,7 @@ def test_rerun_after_a_release_changes_nothing(release_cloud, tmp_path):
     again = run_playbook(cloud, PLAYS, extra_vars=extra)
     assert again.rc == 0, _failed(again)
     assert _changed_tasks(again) == []
+    assert untagged(cloud, SERVICES, phases6to8) == []
     for svc in SERVICES:
         summaries = cloud.client("codepipeline").list_pipeline_executions(
             pipelineName="update-%s-microservice" % svc)["pipelineExecutionSummaries"]

@@ -44,10 +44,10 @@ def writes_seen(cloud):
     return sorted("%s:%s" % (svc, op) for svc, ops in seen.items() for op in ops if not READ.match(op))
 
 
-def status(cloud, fmt="json", check=False):
+def status(cloud, fmt="json", check=False, **extra):
     """(JSON document, checklist by task) of a status.yml run that must change and write nothing."""
     _post(cloud, "/_localcloud/requests/reset")
-    result = run_playbook(cloud, STATUS, extra_vars={"status_format": fmt}, check=check)
+    result = run_playbook(cloud, STATUS, extra_vars=dict(extra, status_format=fmt), check=check)
     assert result.rc == 0, result
     assert result.stats()["localhost"]["changed"] == 0
     assert writes_seen(cloud) == []
@@ -108,6 +108,16 @@ def test_status_fresh_half_made_converged_drifted(release_cloud, archives, tmp_p
         assert doc["pipelines"][svc]["latest_execution"]["status"] == "Succeeded"
     assert doc["deployments_in_progress"] == []
     assert doc["listener_arns"].keys() == {"production", "test"}
+    # What the playbooks made carries the ownership tags, every kind lab_info reads.
+    owned = doc["ownership"]["owned"]
+    assert [what for what, yes in owned.items() if not yes] == [], owned
+    kinds = set(what.rsplit(" ", 1)[0] for what in owned)
+    assert kinds == {"ECR repository", "stack", "target group", "load balancer", "security group", "ECS service",
+                     "CodeDeploy application", "deployment group", "pipeline", "EventBridge rule", "bucket"}, kinds
+    assert doc["ownership"]["unlisted_services"] == []
+    # A service the lab owns that left the list is named.
+    doc, _items = status(cloud, microservices=[{"name": "customer"}])
+    assert doc["ownership"]["unlisted_services"] == ["employee"]
     text = status(cloud, fmt="text")
     assert "[done   ] 8.2 pipelines, artifact bucket and change detection" in text
     assert "customer: production http://%s:80/ -> customer-tg-one, test http://%s:8080/ -> customer-tg-one" % (
