@@ -96,6 +96,20 @@ def test_a_port_change_is_refused_before_any_write(lab, site, archives, workdir)
     assert clone_url(lab)
 
 
+def test_a_bad_phase8_input_is_refused_before_any_write(lab, site, archives, workdir):
+    before = snapshot(lab)
+    _checkout, commits = dev_commits(lab, workdir)
+    result = run_playbook(lab, SITE, extra_vars=phase5_vars(workdir, archives,
+                                                            codedeploy_deployment_config="CodeDeployDefault.OneAtATime"))
+    assert result.rc != 0
+    messages = failure_messages(result)
+    assert "value of codedeploy_deployment_config must be one of" in messages, messages
+    plays = [play["play"]["name"] for play in result.data()["plays"]]
+    assert len(plays) == 1 and plays[0].startswith("Plan"), plays
+    assert snapshot(lab) == before
+    assert dev_commits(lab, workdir)[1] == commits
+
+
 def test_phases_7_and_8_alone_find_the_cluster_phase5_chose(lab, site):
     phase7 = run_playbook(lab, PHASE7)
     assert phase7.rc == 0, failure_messages(phase7)
