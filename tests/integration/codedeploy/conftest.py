@@ -106,7 +106,8 @@ def lab(cloud, tmp_path):
     """A clean local cloud holding what Phases 5 to 7 leave, and the extra vars that wire it."""
     made = make_lab(cloud, tmp_path)
     # DeployRole reaches codedeploy_service_role_arn through aws_context, as in the lab.
-    made["extra_vars"] = {"aws_context_db_instance": ""}
+    # The cluster is made here, not by Phase 5's stack: its name is Phase 5's fact, as site.yml passes it on.
+    made["extra_vars"] = {"aws_context_db_instance": "", "fargate_cluster_name": CLUSTER}
     return made
 
 

@@ -63,9 +63,9 @@ class Lab:
                                                    "TargetGroupArn": self.target_groups[first][which]["arn"]}])
 
     def extra_vars(self, services=None, **extra):
-        """phase7.yml's extra vars: Phase 6's facts as phase6.yml would publish them in the same run."""
+        """phase7.yml's extra vars: the facts of Phases 5 and 6 as they would publish them in the same run."""
         names = [s["name"] for s in services] if services else ["customer", "employee"]
-        data = {"load_balancer_security_group_id": self.group_id,
+        data = {"fargate_cluster_name": CLUSTER, "load_balancer_security_group_id": self.group_id,
                 "load_balancer_target_groups": dict((n, self.target_groups[n]) for n in names if n in self.target_groups)}
         if services:
             data["microservices"] = services

@@ -1,0 +1,142 @@
+"""site.yml as one run that plans before its first write, on the local cloud.
+
+One lab for the module, in this order: a cluster someone else made holds the lab's cluster name, so
+Phase 5 chooses microservices-serverlesscluster-c; site.yml --check on that fresh account; site.yml;
+site.yml --check on the converged lab; a port change refused by the plan before any write; Phases 7
+and 8 run alone; Phase 7 after Phase 6 drifted; the codedeploy role's listener lookup.
+"""
+import os
+
+import pytest
+
+from conftest import changed_tasks, failure_messages, run_playbook, shown_summary
+
+from .conftest import FAMILIES, clone_url, dev_commits, phase5_vars, snapshot
+
+pytestmark = pytest.mark.slow
+
+SITE = "playbooks/site.yml"
+PHASE7 = "playbooks/phase7.yml"
+PHASE8 = "playbooks/phase8.yml"
+LOOKUP = os.path.join("tests", "integration", "e2e", "plays", "codedeploy_lookup.yml")
+LAB_NAME = "microservices-serverlesscluster"
+CHOSEN = LAB_NAME + "-c"
+PHASES = ("Phase 5", "Phase 6", "Phase 7", "Phase 8")
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("e2e-site")
+
+
+@pytest.fixture(scope="module")
+def site(lab, archives, workdir):
+    """The lab with a foreign cluster on the lab's name; the check run on it, then site.yml once."""
+    lab.client("ecs").create_cluster(clusterName=LAB_NAME)
+    before = snapshot(lab)
+    check = run_playbook(lab, SITE, extra_vars=phase5_vars(workdir, archives), check=True, diff=True)
+    after_check = snapshot(lab)
+    result = run_playbook(lab, SITE, extra_vars=phase5_vars(workdir, archives))
+    assert result.rc == 0, failure_messages(result)
+    return dict(before=before, check=check, after_check=after_check, result=result)
+
+
+def changed_per_play(result):
+    """{play name: number of tasks that reported a change}."""
+    out = {}
+    for play in result.data()["plays"]:
+        out[play["play"]["name"]] = sum(1 for task in play["tasks"]
+                                        if task["hosts"].get("localhost", {}).get("changed"))
+    return out
+
+
+def _phase(counts, phase):
+    (name,) = [n for n in counts if n.startswith(phase)]
+    return counts[name]
+
+
+def test_check_on_a_fresh_account_plans_every_phase_and_creates_nothing(site):
+    check = site["check"]
+    assert check.rc == 0, failure_messages(check)
+    counts = changed_per_play(check)
+    plan = [n for n in counts if n.startswith("Plan")]
+    assert plan and counts[plan[0]] == 0
+    for phase in PHASES:
+        assert _phase(counts, phase) > 0, (phase, counts)
+    assert site["after_check"] == site["before"]
+
+
+def test_site_converges_with_the_cluster_phase5_chose(lab, site):
+    assert shown_summary(site["result"], "phase5_summary")["cluster"] == CHOSEN
+    assert shown_summary(site["result"], "phase7_summary")["cluster"] == CHOSEN
+    services = lab.client("ecs").list_services(cluster=CHOSEN)["serviceArns"]
+    assert sorted(arn.rsplit("/", 1)[1] for arn in services) == sorted(FAMILIES)
+
+
+def test_check_on_the_converged_lab_changes_nothing(lab, site, archives, workdir):
+    check = run_playbook(lab, SITE, extra_vars=phase5_vars(workdir, archives), check=True, diff=True)
+    assert check.rc == 0, failure_messages(check)
+    assert check.stats()["localhost"]["changed"] == 0, changed_tasks(check)
+
+
+def test_a_port_change_is_refused_before_any_write(lab, site, archives, workdir):
+    services = [{"name": "customer", "port": 8081},
+                {"name": "employee", "health_check_path": "/admin/suppliers", "path_pattern": "/admin/*"}]
+    before = snapshot(lab)
+    _checkout, commits = dev_commits(lab, workdir)
+    result = run_playbook(lab, SITE, extra_vars=phase5_vars(workdir, archives, microservices=services))
+    assert result.rc != 0
+    messages = failure_messages(result)
+    assert "customer-tg-one of service customer: its Port cannot change" in messages, messages
+    assert "set the service's port back" in messages
+    plays = [play["play"]["name"] for play in result.data()["plays"]]
+    assert len(plays) == 1 and plays[0].startswith("Plan"), plays
+    assert snapshot(lab) == before
+    assert dev_commits(lab, workdir)[1] == commits
+    assert clone_url(lab)
+
+
+def test_a_bad_phase8_input_is_refused_before_any_write(lab, site, archives, workdir):
+    before = snapshot(lab)
+    _checkout, commits = dev_commits(lab, workdir)
+    result = run_playbook(lab, SITE, extra_vars=phase5_vars(workdir, archives,
+                                                            codedeploy_deployment_config="CodeDeployDefault.OneAtATime"))
+    assert result.rc != 0
+    messages = failure_messages(result)
+    assert "value of codedeploy_deployment_config must be one of" in messages, messages
+    plays = [play["play"]["name"] for play in result.data()["plays"]]
+    assert len(plays) == 1 and plays[0].startswith("Plan"), plays
+    assert snapshot(lab) == before
+    assert dev_commits(lab, workdir)[1] == commits
+
+
+def test_phases_7_and_8_alone_find_the_cluster_phase5_chose(lab, site):
+    phase7 = run_playbook(lab, PHASE7)
+    assert phase7.rc == 0, failure_messages(phase7)
+    assert shown_summary(phase7, "phase7_summary")["cluster"] == CHOSEN
+    assert phase7.stats()["localhost"]["changed"] == 0, changed_tasks(phase7)
+    phase8 = run_playbook(lab, PHASE8)
+    assert phase8.rc == 0, failure_messages(phase8)
+    assert phase8.stats()["localhost"]["changed"] == 0, changed_tasks(phase8)
+    groups = lab.client("codedeploy").batch_get_deployment_groups(
+        applicationName="microservices", deploymentGroupNames=["microservices-customer", "microservices-employee"])
+    assert [g["ecsServices"][0]["clusterName"] for g in groups["deploymentGroupsInfo"]] == [CHOSEN, CHOSEN]
+
+
+def test_phase7_reports_no_change_when_phase6_drifted(lab, site):
+    elbv2 = lab.client("elbv2")
+    (group,) = elbv2.describe_target_groups(Names=["customer-tg-one"])["TargetGroups"]
+    elbv2.modify_target_group(TargetGroupArn=group["TargetGroupArn"], HealthCheckPath="/drifted")
+    try:
+        result = run_playbook(lab, PHASE7)
+        assert result.rc == 0, failure_messages(result)
+        assert result.stats()["localhost"]["changed"] == 0, changed_tasks(result)
+    finally:
+        elbv2.modify_target_group(TargetGroupArn=group["TargetGroupArn"], HealthCheckPath="/")
+
+
+def test_codedeploy_lookup_leaves_its_input_as_given(lab, site):
+    result = run_playbook(lab, LOOKUP, check=True, extra_vars={"lookup_cluster": CHOSEN})
+    assert result.rc == 0, failure_messages(result)
+    assert shown_summary(result, "codedeploy_lookup")["input"] == {}
+    assert result.stats()["localhost"]["changed"] == 0, changed_tasks(result)
