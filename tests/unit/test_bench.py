@@ -274,23 +274,29 @@ if "--query" in args:
 '''
 
 
-@pytest.fixture
-def lab_cli_calls(tmp_path):
-    """lab_cli.sh --through 8 run with a stand-in for the aws CLI: the calls it makes, in order."""
+def run_lab_cli(tmp_path, *args):
+    """lab_cli.sh run with a stand-in for the aws CLI and a bare git remote: (process, calls made so far)."""
     fake = tmp_path / "aws"
-    fake.write_text(FAKE_AWS)
-    fake.chmod(0o755)
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "--quiet", "--bare", str(remote)], check=True)
-    services = tmp_path / "microservices.json"
-    services.write_text(json.dumps(benchlib.with_routes([{"name": "customer"}, {"name": "employee"}])))
+    if not fake.exists():
+        fake.write_text(FAKE_AWS)
+        fake.chmod(0o755)
+        subprocess.run(["git", "init", "--quiet", "--bare", str(tmp_path / "remote.git")], check=True)
     log = tmp_path / "calls.jsonl"
     env = dict(os.environ, AWS_BIN=str(fake), FAKE_AWS_LOG=str(log), PYTHON=sys.executable)
-    proc = subprocess.run(["bash", os.path.join(BENCH, "lab_cli.sh"), "--workdir", str(tmp_path / "work"),
-                           "--microservices", str(services), "--remote", "file://" + str(remote),
-                           "--through", "8"], env=env, capture_output=True, text=True)
+    proc = subprocess.run(["bash", os.path.join(BENCH, "lab_cli.sh"), "--remote", "file://%s" % (tmp_path / "remote.git")]
+                          + list(args), env=env, capture_output=True, text=True)
+    return proc, [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+@pytest.fixture
+def lab_cli_calls(tmp_path):
+    """lab_cli.sh --through 8 with the sample's routes: the calls it makes, in order."""
+    services = tmp_path / "services.json"
+    services.write_text(json.dumps(benchlib.with_routes([{"name": "customer"}, {"name": "employee"}])))
+    proc, calls = run_lab_cli(tmp_path, "--workdir", str(tmp_path / "work"), "--service-list", str(services),
+                              "--through", "8")
     assert proc.returncode == 0, proc.stderr
-    return [json.loads(line) for line in log.read_text().splitlines()]
+    return calls
 
 
 def _calls(calls, service, operation):
@@ -347,26 +353,15 @@ def test_lab_cli_makes_phases7_and_8_with_the_model_names(lab_cli_calls, tmp_pat
 
 
 def test_lab_cli_stops_after_phase5_unless_told(tmp_path):
-    fake = tmp_path / "aws"
-    fake.write_text(FAKE_AWS)
-    fake.chmod(0o755)
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "--quiet", "--bare", str(remote)], check=True)
-    log = tmp_path / "calls.jsonl"
-    env = dict(os.environ, AWS_BIN=str(fake), FAKE_AWS_LOG=str(log), PYTHON=sys.executable)
-    script = os.path.join(BENCH, "lab_cli.sh")
-    proc = subprocess.run(["bash", script, "--workdir", str(tmp_path / "w"), "--remote", "file://" + str(remote)],
-                          env=env, capture_output=True, text=True)
+    proc, calls = run_lab_cli(tmp_path, "--workdir", str(tmp_path / "w"))
     assert proc.returncode == 0, proc.stderr
-    calls = log.read_text().splitlines()
-    operations = {tuple(json.loads(line)[:2]) for line in calls}
+    operations = {tuple(call[:2]) for call in calls}
     assert ("ecs", "register-task-definition") in operations
     assert not [op for op in operations if op[0] in ("elbv2", "deploy", "codepipeline", "events")
                 or op == ("ecs", "create-service")]
-    refused = subprocess.run(["bash", script, "--workdir", str(tmp_path / "w2"), "--through", "7"],
-                             env=env, capture_output=True, text=True)
+    refused, after = run_lab_cli(tmp_path, "--workdir", str(tmp_path / "w2"), "--through", "7")
     assert refused.returncode == 2 and "--through is 5 or 8" in refused.stderr
-    assert log.read_text().splitlines() == calls  # refused before its first call
+    assert after == calls  # refused before its first call
 
 
 def test_render_says_how_much_of_the_lab_the_cli_script_made():
