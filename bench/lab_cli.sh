@@ -35,11 +35,11 @@
 # put-image): the calls image_push's `archive` method makes, and what
 # `docker push` amounts to where no Docker engine is at hand.
 #
-# --microservices FILE: the service list as JSON ([{name, path_pattern,
+# --service-list FILE: the service list as JSON ([{name, path_pattern,
 # health_check_path, port}], as in the inventory); it replaces --services.
 #
 # usage: lab_cli.sh --endpoint URL --workdir DIR [--services "customer employee"]
-#                   [--microservices FILE] [--archives DIR] [--remote GIT_URL]
+#                   [--service-list FILE] [--archives DIR] [--remote GIT_URL]
 #                   [--region us-east-1] [--through 5|8]
 # Credentials come from the environment (AWS_ACCESS_KEY_ID, ... AWS_SESSION_TOKEN).
 set -euo pipefail
@@ -54,7 +54,7 @@ WORKDIR=""
 ARCHIVES=""
 REMOTE=""
 THROUGH=5
-MICROSERVICES=""
+SERVICE_LIST=""
 PYTHON="${PYTHON:-python3}"
 TEMPLATE="$ROOT/roles/fargate_cluster/files/fargate-cluster.cfn.yml"
 
@@ -67,7 +67,7 @@ while [ $# -gt 0 ]; do
     --archives) ARCHIVES="$2"; shift 2 ;;
     --remote) REMOTE="$2"; shift 2 ;;
     --through) THROUGH="$2"; shift 2 ;;
-    --microservices) MICROSERVICES="$2"; shift 2 ;;
+    --service-list) SERVICE_LIST="$2"; shift 2 ;;
     *) echo "lab_cli.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -77,13 +77,13 @@ if [ -z "$WORKDIR" ]; then
 fi
 case "$THROUGH" in 5|8) ;; *) echo "lab_cli.sh: --through is 5 or 8, not $THROUGH" >&2; exit 2 ;; esac
 mkdir -p "$WORKDIR"
-if [ -n "$MICROSERVICES" ]; then
-  SERVICES="$(jq -r '[.[].name] | join(" ")' "$MICROSERVICES")"
+if [ -n "$SERVICE_LIST" ]; then
+  SERVICES="$(jq -r '[.[].name] | join(" ")' "$SERVICE_LIST")"
 fi
 # What the lab sets by hand in Phase 6, for each service: port, health check path, path pattern.
 setting() {  # setting SERVICE KEY DEFAULT
-  if [ -n "$MICROSERVICES" ]; then
-    jq -r --arg s "$1" --arg k "$2" --arg d "$3" '(.[] | select(.name == $s) | .[$k]) // $d | tostring' "$MICROSERVICES"
+  if [ -n "$SERVICE_LIST" ]; then
+    jq -r --arg s "$1" --arg k "$2" --arg d "$3" '(.[] | select(.name == $s) | .[$k]) // $d | tostring' "$SERVICE_LIST"
   else
     echo "$3"
   fi

@@ -192,12 +192,12 @@ class Bench:
     def cli(self, entries, remote, through=5):
         archives = os.path.dirname(entries[0]["archive"])
         self.counter += 1
-        listed = os.path.join(self.work, "microservices-%d.json" % self.counter)
+        listed = os.path.join(self.work, "service-list-%d.json" % self.counter)
         with open(listed, "w") as handle:
             json.dump(entries, handle)
         cmd = ["bash", os.path.join(HERE, "lab_cli.sh"), "--endpoint", self.proxy.endpoint,
                "--workdir", os.path.join(self.work, "cli-%d" % self.counter), "--archives", archives,
-               "--microservices", listed, "--through", str(through)]
+               "--service-list", listed, "--through", str(through)]
         if remote:
             cmd += ["--remote", remote]
         env = dict(self.env, AWS_BIN=os.path.join(BIN, "aws"), PYTHON=sys.executable)
