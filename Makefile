@@ -26,7 +26,7 @@ PLAYBOOK := $(LOCAL_AWS_ENV) LOCALCLOUD_ENDPOINT=$(LOCALCLOUD_ENDPOINT) $(BIN)/a
 help:
 	@echo "make demo   run Phases 5 to 8 end to end on the local cloud (127.0.0.1:$(CLOUD_PORT))"
 	@echo "make test   run every test suite (lint, sanity, pytest, molecule)"
-	@echo "make bench  benchmark Phase 5 against the lab's AWS CLI steps"
+	@echo "make bench  benchmark Phase 5 and the whole lab (site.yml, status.yml) against the lab's AWS CLI steps"
 	@echo "make cloud / cloud-down   start / stop the local cloud"
 	@echo "make release SERVICE=employee   a new version as latest, its pipeline followed (after Phases 5 to 8)"
 	@echo "make docsite   HTML docs of every module, role and playbook in build/docsite/html"

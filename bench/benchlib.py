@@ -1,7 +1,7 @@
 # Copyright: Contributors to the cloudlab.microservices collection
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Helpers of `make bench`: a counting proxy in front of the local cloud,
-the targets, the table.
+the service routes of the whole-lab runs, the targets, the table.
 
 The proxy sits between every AWS client of the benchmark (ansible's modules,
 the aws CLI) and the local cloud, so that both sides are counted the same
@@ -184,7 +184,30 @@ TARGETS = {
     "rerun_vs_cli": ("phase5 no-op rerun / CLI script", 0.5),
     "scale_20_vs_2": ("20 services / 2 services (first run time)", 2.0),
     "unchanged_push_bytes": ("unchanged push uploads (bytes)", 0),
+    "site_first_vs_cli": ("site.yml first run / CLI script, Phases 5 to 8", 0.6),
+    "site_rerun_vs_cli": ("site.yml no-op rerun / CLI script, Phases 5 to 8", 0.2),
+    "site_rerun_module_runs": ("site.yml no-op rerun: module executions", 6),
+    "status_module_runs": ("status.yml: module executions", 1),
+    "site_scale_20_vs_2": ("site.yml 20 services / 2 services (first run time)", 2.0),
 }
+
+# Phase 6 routes of the two sample services, as the local inventory gives them.
+SAMPLE_ROUTES = {"employee": {"health_check_path": "/admin/suppliers", "path_pattern": "/admin/*"}}
+
+
+def with_routes(entries):
+    """The service entries with what Phases 6 to 8 need: every service but the first gets a path pattern
+    (the sample's own for a sample service, ``/<name>/*`` for a generated one); the first keeps none."""
+    out = []
+    for index, entry in enumerate(entries):
+        entry = dict(entry)
+        if index:
+            for key, value in SAMPLE_ROUTES.get(entry["name"], {"path_pattern": "/%s/*" % entry["name"]}).items():
+                entry.setdefault(key, value)
+        else:
+            entry.pop("path_pattern", None)
+        out.append(entry)
+    return out
 
 # Actions that run on the controller only: no module is built, sent or started.
 CONTROLLER_ACTIONS = frozenset(
@@ -215,22 +238,44 @@ def module_runs(data):
 
 
 def ratio(value, base):
-    return round(value / base, 2) if base else None
+    return round(value / base, 2) if base and value is not None else None
+
+
+def checklist_states(items):
+    """{task: state} of status.yml's checklist (lab_info's ``checklist``), in the lab's order."""
+    return dict((item["task"], item["state"]) for item in items or [])
+
+
+def not_done(states):
+    """The tasks of a checklist ({task: state}) that are not done, as ``task state`` strings."""
+    return ["%s %s" % (task, state) for task, state in (states or {}).items() if state != "done"]
+
+
+def _scale_ratio(rows):
+    scale = {row["services"]: row for row in rows or []}
+    return ratio(scale[20]["first_seconds"], scale[2]["first_seconds"]) if 20 in scale and 2 in scale else None
 
 
 def evaluate(results):
-    """{target: {value, limit, met}} from the measured results."""
-    runs = results["phase5"]
-    scale = {row["services"]: row for row in results["scale"]}
-    push = {row["step"]: row for row in results["push"]}
+    """{target: {value, limit, met}} from the measured results; a part the run left out is not measured."""
+    runs = results.get("phase5") or {"first": {}, "rerun": {}}
+    cli = (results.get("cli") or {}).get("seconds")
+    push = {row["step"]: row for row in results.get("push") or []}
+    lab = results.get("lab") or {}
+    site = lab.get("site") or {"first": {}, "rerun": {}}
+    lab_cli = (lab.get("cli") or {}).get("seconds")
     values = {
         "first_module_runs": runs["first"].get("module_runs"),
         "rerun_module_runs": runs["rerun"].get("module_runs"),
-        "first_run_vs_cli": ratio(runs["first"]["seconds"], results["cli"]["seconds"]),
-        "rerun_vs_cli": ratio(runs["rerun"]["seconds"], results["cli"]["seconds"]),
-        "scale_20_vs_2": ratio(scale[20]["first_seconds"], scale[2]["first_seconds"])
-        if 20 in scale and 2 in scale else None,
+        "first_run_vs_cli": ratio(runs["first"].get("seconds"), cli),
+        "rerun_vs_cli": ratio(runs["rerun"].get("seconds"), cli),
+        "scale_20_vs_2": _scale_ratio(results.get("scale")),
         "unchanged_push_bytes": push["unchanged"]["upload_bytes"] if "unchanged" in push else None,
+        "site_first_vs_cli": ratio(site["first"].get("seconds"), lab_cli),
+        "site_rerun_vs_cli": ratio(site["rerun"].get("seconds"), lab_cli),
+        "site_rerun_module_runs": site["rerun"].get("module_runs"),
+        "status_module_runs": (lab.get("status") or {}).get("module_runs"),
+        "site_scale_20_vs_2": _scale_ratio(lab.get("scale")),
     }
     out = {}
     for name, (label, limit) in TARGETS.items():
@@ -258,30 +303,52 @@ def table(rows, headers):
     return "\n".join([line, sep] + body)
 
 
-def render(results):
-    """The benchmark's one table (as sections of one text), from its JSON."""
-    cli = results["cli"]
-    runs = results["phase5"]
-    parts = []
+def _runs_table(cli, runs, playbook, services):
     rows = [["lab CLI script (bench/lab_cli.sh)", cli["seconds"], cli["api_calls"], None, None, 1.0]]
-    for key, label in (("first", "phase5.yml first run"), ("rerun", "phase5.yml no-op rerun")):
-        run = runs[key]
+    for key, label in runs:
+        run = playbook[key]
         rows.append([label, run["seconds"], run["api_calls"], run.get("module_runs"), run.get("changed"),
                      ratio(run["seconds"], cli["seconds"])])
-    parts.append(table(rows, ["run (%d services)" % results["services"], "seconds", "API calls",
-                              "module runs", "changed", "x CLI"]))
-    base = {row["services"]: row for row in results["scale"]}.get(2)
+    return table(rows, ["run (%d services)" % services, "seconds", "API calls", "module runs", "changed", "x CLI"])
+
+
+def _scale_table(scale, playbook):
+    base = {row["services"]: row for row in scale}.get(2)
     rows = []
-    for row in results["scale"]:
+    for row in scale:
         rows.append([row["services"], row["first_seconds"], row["first_api_calls"],
                      ratio(row["first_seconds"], base["first_seconds"]) if base else None,
                      ratio(row["first_api_calls"], base["first_api_calls"]) if base else None,
                      row.get("first_module_runs"), row["rerun_seconds"], row["rerun_api_calls"],
                      row.get("rerun_module_runs"), row.get("rerun_changed")])
-    parts.append(table(rows, ["services", "first s", "first calls", "x2 time", "x2 calls", "first modules",
-                              "rerun s", "rerun calls", "rerun modules", "rerun changed"]))
-    rows = [[r["step"], r["seconds"], r["upload_bytes"], r["api_calls"]] for r in results["push"]]
-    parts.append(table(rows, ["archive push", "seconds", "bytes uploaded", "API calls"]))
+    return table(rows, ["%s services" % playbook, "first s", "first calls", "x2 time", "x2 calls", "first modules",
+                        "rerun s", "rerun calls", "rerun modules", "rerun changed"])
+
+
+def render(results):
+    """The benchmark's one table (as sections of one text), from its JSON; a part not run has no section."""
+    parts = []
+    if results.get("phase5"):
+        parts.append(_runs_table(results["cli"], (("first", "phase5.yml first run"),
+                                                  ("rerun", "phase5.yml no-op rerun")),
+                                 results["phase5"], results["services"]))
+    if results.get("scale"):
+        parts.append(_scale_table(results["scale"], "phase5.yml"))
+    lab = results.get("lab")
+    if lab:
+        runs = dict(lab["site"], status=lab["status"])
+        parts.append(_runs_table(lab["cli"], (("first", "site.yml first run"), ("rerun", "site.yml no-op rerun"),
+                                              ("status", "status.yml")), runs, results["services"]))
+        states = lab["cli"].get("checklist")
+        if states is not None:
+            missed = not_done(states)
+            parts[-1] += "\nstatus.yml on the CLI script's lab: %d of %d tasks done%s" % (
+                len(states) - len(missed), len(states), " (not: %s)" % ", ".join(missed) if missed else "")
+        if lab.get("scale"):
+            parts.append(_scale_table(lab["scale"], "site.yml"))
+    if results.get("push"):
+        rows = [[r["step"], r["seconds"], r["upload_bytes"], r["api_calls"]] for r in results["push"]]
+        parts.append(table(rows, ["archive push", "seconds", "bytes uploaded", "API calls"]))
     rows = []
     for target in results["targets"].values():
         met = {True: "met", False: "NOT MET", None: "not measured"}[target["met"]]

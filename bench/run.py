@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 # Copyright: Contributors to the cloudlab.microservices collection
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""`make bench`: how fast and how lean Phase 5 is, on a local cloud of its own.
+"""`make bench`: how fast and how lean Phase 5 and the whole lab are, on a local cloud of its own.
 
 One run measures, each from a clean cloud with the lab environment:
-  1. the lab's steps as a plain AWS CLI script (bench/lab_cli.sh), then
-     phase5.yml's first run and its no-op rerun, on the two sample services;
-  2. phase5.yml with 10 and 20 generated services, first run and rerun (the
-     2-service point of the scale is run 1);
-  3. the `archive` push of one image: first, unchanged, one changed layer.
+  1. (part phase5) the lab's Phase 5 steps as a plain AWS CLI script
+     (bench/lab_cli.sh), then phase5.yml's first run and its no-op rerun, on
+     the two sample services; phase5.yml with 10 and 20 generated services,
+     first run and rerun (the 2-service point of the scale is that run);
+  2. (part lab) the lab's Phase 5 to 8 steps as the CLI script
+     (lab_cli.sh --through 8), then site.yml's first run, its no-op rerun and
+     status.yml, on the two sample services; site.yml with 20 generated
+     services, first run and rerun;
+  3. (part push) the `archive` push of one image: first, unchanged, one
+     changed layer.
 Every AWS request of both sides goes through a counting proxy (benchlib), so
 API calls and uploaded bytes are counted the same way for the CLI and for
 ansible. Prints one table, writes bench/results/bench.json, bench.txt and
@@ -34,6 +39,9 @@ from conftest import LocalCloud  # noqa: E402  (the tests' local cloud launcher)
 
 BIN = os.path.dirname(sys.executable)
 PHASE5 = os.path.join(ROOT, "playbooks", "phase5.yml")
+SITE = os.path.join(ROOT, "playbooks", "site.yml")
+STATUS = os.path.join(ROOT, "playbooks", "status.yml")
+PARTS = ("phase5", "lab", "push")
 LAB = os.path.join(ROOT, "playbooks", "lab_environment.yml")
 PUSH = os.path.join(HERE, "plays", "push.yml")
 RESULTS = os.path.join(HERE, "results")
@@ -156,6 +164,8 @@ class Bench:
             result["changed"] = stats.get("changed")
             result["tasks"] = task_times(data)
             result["module_runs"], result["module_runs_by_action"] = benchlib.module_runs(data)
+            result["checklist"] = [item for play in data.get("plays", []) for t in play.get("tasks", [])
+                                   for item in t.get("hosts", {}).get("localhost", {}).get("checklist", [])]
             result["changed_tasks"] = sorted({
                 t["task"]["name"] for play in data.get("plays", []) for t in play.get("tasks", [])
                 if t.get("hosts", {}).get("localhost", {}).get("changed")})
@@ -163,24 +173,34 @@ class Bench:
             result["changed"] = None
         return result
 
-    def phase5(self, entries, remote, deploy_dir):
+    def converge(self, entries, remote, deploy_dir, path=PHASE5):
         extra = {"microservices": entries, "image_push_method": "archive",
                  "taskdef_appspec_dir": deploy_dir}
         if remote:
             extra["taskdef_appspec_remote_url"] = remote
-        result = self.playbook(PHASE5, extra)
+        result = self.playbook(path, extra)
         if result["rc"]:
-            raise SystemExit("phase5.yml failed (%d services):\n%s" % (len(entries), result["tail"]))
+            raise SystemExit("%s failed (%d services):\n%s" % (os.path.basename(path), len(entries), result["tail"]))
         return result
 
-    def cli(self, entries, remote):
+    def status(self, entries):
+        result = self.playbook(STATUS, {"microservices": entries})
+        if result["rc"]:
+            raise SystemExit("status.yml failed:\n%s" % result["tail"])
+        return result
+
+    def cli(self, entries, remote, through=5):
         archives = os.path.dirname(entries[0]["archive"])
+        self.counter += 1
+        listed = os.path.join(self.work, "service-list-%d.json" % self.counter)
+        with open(listed, "w") as handle:
+            json.dump(entries, handle)
         cmd = ["bash", os.path.join(HERE, "lab_cli.sh"), "--endpoint", self.proxy.endpoint,
-               "--workdir", os.path.join(self.work, "cli"), "--archives", archives,
-               "--services", " ".join(e["name"] for e in entries)]
+               "--workdir", os.path.join(self.work, "cli-%d" % self.counter), "--archives", archives,
+               "--service-list", listed, "--through", str(through)]
         if remote:
             cmd += ["--remote", remote]
-        env = dict(self.env, AWS_BIN=os.path.join(BIN, "aws"))
+        env = dict(self.env, AWS_BIN=os.path.join(BIN, "aws"), PYTHON=sys.executable)
         proc, seconds, counts = self._timed(cmd, env)
         if proc.returncode:
             raise SystemExit("lab_cli.sh failed:\n%s" % (proc.stdout + proc.stderr)[-4000:])
@@ -220,19 +240,27 @@ def plot(results, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    rows = results["scale"]
-    x = [r["services"] for r in rows]
     fig, ax = plt.subplots(figsize=(6.4, 4))
-    ax.plot(x, [r["first_seconds"] for r in rows], "o-", label="phase5.yml first run")
-    ax.plot(x, [r["rerun_seconds"] for r in rows], "s-", label="phase5.yml no-op rerun")
-    ax.axhline(results["cli"]["seconds"], color="grey", linestyle=":",
-               label="lab CLI script, %d services" % results["services"])
+    series = [("phase5.yml", results.get("scale"), results.get("cli"), "Phase 5"),
+              ("site.yml", (results.get("lab") or {}).get("scale"), (results.get("lab") or {}).get("cli"),
+               "Phases 5 to 8")]
+    ticks = set()
+    for name, rows, cli, what in series:
+        if not rows:
+            continue
+        x = [r["services"] for r in rows]
+        ticks.update(x)
+        line = ax.plot(x, [r["first_seconds"] for r in rows], "o-", label="%s first run" % name)[0]
+        ax.plot(x, [r["rerun_seconds"] for r in rows], "s--", color=line.get_color(), label="%s no-op rerun" % name)
+        if cli:
+            ax.axhline(cli["seconds"], color=line.get_color(), linestyle=":",
+                       label="lab CLI script, %s, %d services" % (what, results["services"]))
     ax.set_xlabel("services in `microservices`")
     ax.set_ylabel("wall time (s)")
-    ax.set_xticks(x)
+    ax.set_xticks(sorted(ticks))
     ax.set_ylim(bottom=0)
-    ax.set_title("Phase 5 on the local cloud")
-    ax.legend()
+    ax.set_title("The lab on the local cloud")
+    ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -243,79 +271,136 @@ def top_tasks(tasks, count=12):
     return dict(sorted(tasks.items(), key=lambda kv: -kv[1])[:count])
 
 
+def scale_row(count, names, first, rerun):
+    """One point of a scale: the first run and the rerun of a playbook with `count` services."""
+    return {
+        "services": count, "names": names if count <= 2 else names[:1] + ["..."] + names[-1:],
+        "first_seconds": first["seconds"], "first_api_calls": first["api_calls"],
+        "rerun_seconds": rerun["seconds"], "rerun_api_calls": rerun["api_calls"],
+        "rerun_changed": rerun["changed"],
+        "first_module_runs": first.get("module_runs"), "rerun_module_runs": rerun.get("module_runs"),
+        "first_by_operation": first["by_operation"], "rerun_by_operation": rerun["by_operation"],
+        "first_slowest_tasks": top_tasks(first.get("tasks", {})),
+        "rerun_slowest_tasks": top_tasks(rerun.get("tasks", {})),
+    }
+
+
+def trim(run):
+    """A run as the JSON keeps it: its slowest tasks, not all of them nor the output's tail."""
+    run["slowest_tasks"] = top_tasks(run.pop("tasks", {}))
+    run.pop("tail", None)
+    if "checklist" in run:
+        run["checklist"] = benchlib.checklist_states(run["checklist"])
+    return run
+
+
+def measure_scale(bench, path, scale, sample, measured, git_backed, routes=False):
+    """First run and rerun of the playbook at `path` for each count of `scale`; the sample's count is
+    `measured` (the runs beside the CLI script), not run again."""
+    rows = []
+    for count in scale:
+        if count == len(sample):
+            # Each point costs a clean cloud, a lab environment and two runs: the sample is measured already.
+            log("%s with %d services: the runs above" % (os.path.basename(path), count))
+            rows.append(scale_row(count, [e["name"] for e in sample], measured["first"], measured["rerun"]))
+            continue
+        log("%s with %d generated services" % (os.path.basename(path), count))
+        entries = bench.services(["svc%02d" % i for i in range(1, count + 1)])
+        if routes:
+            entries = benchlib.with_routes(entries)
+        bench.fresh()
+        remote = None if git_backed else bench.remote()
+        deploy = bench.deploy_dir()
+        first = bench.converge(entries, remote, deploy, path)
+        rerun = bench.converge(entries, remote, deploy, path)
+        rows.append(scale_row(count, [e["name"] for e in entries], first, rerun))
+    return rows
+
+
+def measure_phase5(bench, results, sample, scale, git_backed):
+    log("lab CLI script, Phase 5, 2 services")
+    bench.fresh()
+    results["cli"] = bench.cli(sample, None if git_backed else bench.remote())
+
+    log("phase5.yml first run and no-op rerun, 2 services")
+    bench.fresh()
+    remote = None if git_backed else bench.remote()
+    deploy = bench.deploy_dir()
+    runs = {"first": bench.converge(sample, remote, deploy), "rerun": bench.converge(sample, remote, deploy)}
+    results["scale"] = measure_scale(bench, PHASE5, scale, sample, runs, git_backed)
+    results["phase5"] = {key: trim(run) for key, run in runs.items()}
+
+
+def measure_lab(bench, results, sample, scale, git_backed):
+    sample = benchlib.with_routes(sample)
+    lab = results["lab"] = {}
+    log("lab CLI script, Phases 5 to 8, 2 services")
+    bench.fresh()
+    lab["cli"] = bench.cli(sample, None if git_backed else bench.remote(), through=8)
+    # The baseline makes the same lab: status.yml reads what the script made (not timed with it).
+    lab["cli"]["checklist"] = benchlib.checklist_states(bench.status(sample)["checklist"])
+
+    log("site.yml first run and no-op rerun, then status.yml, 2 services")
+    bench.fresh()
+    remote = None if git_backed else bench.remote()
+    deploy = bench.deploy_dir()
+    runs = {"first": bench.converge(sample, remote, deploy, SITE), "rerun": bench.converge(sample, remote, deploy, SITE)}
+    lab["status"] = trim(bench.status(sample))
+    lab["scale"] = measure_scale(bench, SITE, scale, sample, runs, git_backed, routes=True)
+    lab["site"] = {key: trim(run) for key, run in runs.items()}
+
+
+def measure_push(bench, results):
+    log("archive push: first, unchanged, one changed layer")
+    bench.fresh()
+    results["push"] = []
+    base = bench.services(["customer"])
+    changed = bench.services(["customer"], variant="changed")
+    for step, entries in (("first", base), ("unchanged", base), ("one changed layer", changed)):
+        run = bench.playbook(PUSH, {"microservices": entries})
+        if run["rc"]:
+            raise SystemExit("push.yml failed (%s):\n%s" % (step, run["tail"]))
+        results["push"].append({"step": step, "seconds": run["seconds"], "upload_bytes": run["upload_bytes"],
+                                "api_calls": run["api_calls"], "changed": run["changed"]})
+
+
+def counts(text):
+    return [int(n) for n in text.split(",") if n.strip()]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="2,10,20", help="service counts of the scale runs")
+    parser.add_argument("--parts", default=",".join(PARTS), help="what to measure, of %s" % ", ".join(PARTS))
+    parser.add_argument("--scale", default="2,10,20", help="service counts of the phase5.yml scale runs")
+    parser.add_argument("--lab-scale", default="2,20", help="service counts of the site.yml scale runs")
     parser.add_argument("--out", default=RESULTS, help="folder of bench.json / bench.txt / bench.png")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, clones)")
     args = parser.parse_args(argv)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        parser.error("unknown part %s: the parts are %s" % (", ".join(unknown), ", ".join(PARTS)))
     for tool in ("git", "jq", "tar"):
         if not shutil.which(tool):
             raise SystemExit("bench needs %s (make system-deps)" % tool)
-    scale = [int(n) for n in args.scale.split(",") if n.strip()]
     os.makedirs(args.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="cloudlab-bench-")
     bench = Bench(work)
     started = time.monotonic()
-    results = {"services": 2, "machine": {"cpus": os.cpu_count()}, "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    results = {"services": 2, "parts": parts, "machine": {"cpus": os.cpu_count()},
+               "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
     try:
         bench.start()
         git_backed = bench.codecommit_hosts_git()
         results["codecommit_remote"] = "local cloud (git smart HTTP)" if git_backed else "bare git repository (file://)"
         log("CodeCommit remote: %s" % results["codecommit_remote"])
         sample = bench.services(["customer", "employee"])
-
-        log("lab CLI script, 2 services")
-        bench.fresh()
-        results["cli"] = bench.cli(sample, None if git_backed else bench.remote())
-
-        log("phase5.yml first run and no-op rerun, 2 services")
-        bench.fresh()
-        remote = None if git_backed else bench.remote()
-        deploy = bench.deploy_dir()
-        first = bench.phase5(sample, remote, deploy)
-        rerun = bench.phase5(sample, remote, deploy)
-        results["phase5"] = {"first": first, "rerun": rerun}
-
-        results["scale"] = []
-        for count in scale:
-            if count == len(sample):
-                # The two sample services are this point already: measured above, not run again
-                # (each point costs a clean cloud, a lab environment and two runs).
-                log("phase5.yml with %d services: the runs above" % count)
-                names = [e["name"] for e in sample]
-                first, rerun = results["phase5"]["first"], results["phase5"]["rerun"]
-            else:
-                log("phase5.yml with %d generated services" % count)
-                entries = bench.services(["svc%02d" % i for i in range(1, count + 1)])
-                names = [e["name"] for e in entries]
-                bench.fresh()
-                remote = None if git_backed else bench.remote()
-                deploy = bench.deploy_dir()
-                first = bench.phase5(entries, remote, deploy)
-                rerun = bench.phase5(entries, remote, deploy)
-            results["scale"].append({
-                "services": count, "names": names if count <= 2 else names[:1] + ["..."] + names[-1:],
-                "first_seconds": first["seconds"], "first_api_calls": first["api_calls"],
-                "rerun_seconds": rerun["seconds"], "rerun_api_calls": rerun["api_calls"],
-                "rerun_changed": rerun["changed"],
-                "first_module_runs": first.get("module_runs"), "rerun_module_runs": rerun.get("module_runs"),
-                "first_by_operation": first["by_operation"], "rerun_by_operation": rerun["by_operation"],
-                "first_slowest_tasks": top_tasks(first.get("tasks", {})),
-                "rerun_slowest_tasks": top_tasks(rerun.get("tasks", {})),
-            })
-
-        log("archive push: first, unchanged, one changed layer")
-        bench.fresh()
-        results["push"] = []
-        base = bench.services(["customer"])
-        changed = bench.services(["customer"], variant="changed")
-        for step, entries in (("first", base), ("unchanged", base), ("one changed layer", changed)):
-            run = bench.playbook(PUSH, {"microservices": entries})
-            if run["rc"]:
-                raise SystemExit("push.yml failed (%s):\n%s" % (step, run["tail"]))
-            results["push"].append({"step": step, "seconds": run["seconds"], "upload_bytes": run["upload_bytes"],
-                                    "api_calls": run["api_calls"], "changed": run["changed"]})
+        if "phase5" in parts:
+            measure_phase5(bench, results, sample, counts(args.scale), git_backed)
+        if "lab" in parts:
+            measure_lab(bench, results, sample, counts(args.lab_scale), git_backed)
+        if "push" in parts:
+            measure_push(bench, results)
     finally:
         bench.stop()
         if args.keep:
@@ -323,9 +408,6 @@ def main(argv=None):
         else:
             shutil.rmtree(work, ignore_errors=True)
 
-    for key in ("first", "rerun"):
-        results["phase5"][key]["slowest_tasks"] = top_tasks(results["phase5"][key].pop("tasks", {}))
-        results["phase5"][key].pop("tail", None)
     results["targets"] = benchlib.evaluate(results)
     results["bench_seconds"] = round(time.monotonic() - started, 1)
     text = benchlib.render(results)

@@ -237,7 +237,11 @@ def model(services, settings=None):
 
 
 def shell_names(names, settings=None):
-    """The model as bash assignments (for bench/lab_cli.sh): scalars, and associative arrays by service."""
+    """The model as bash assignments (for bench/lab_cli.sh): scalars, and associative arrays by service.
+
+    ``settings`` as for ``model``; with ``region`` and ``account`` it gives the artifact bucket (``BUCKET``).
+    ``TG_PRODUCTION`` and ``TG_TEST`` are the target groups each listener forwards to first.
+    """
     lab = model([{"name": n} for n in names], settings)
 
     def quoted(value):
@@ -245,10 +249,21 @@ def shell_names(names, settings=None):
 
     lines = ["CLUSTER=%s" % quoted(lab["clusters"][0]), "STACK=%s" % quoted(lab["stacks"][0]),
              "REPOSITORY=%s" % quoted(lab["repository"]), "BRANCH=%s" % quoted(lab["branch"]),
-             "IMAGE_TAG=%s" % quoted(lab["image_tag"])]
-    for array, key in (("FAMILY", "family"), ("TASKDEF_FILE", "taskdef_file"), ("APPSPEC_FILE", "appspec_file")):
+             "IMAGE_TAG=%s" % quoted(lab["image_tag"]), "APPLICATION=%s" % quoted(lab["application"]),
+             "LOAD_BALANCER=%s" % quoted(LOAD_BALANCER), "BUCKET=%s" % quoted(lab["artifact_bucket"]),
+             "SOURCE_ACTION=%s" % quoted(SOURCE_ACTION), "IMAGE_ACTION=%s" % quoted(IMAGE_ACTION)]
+    per = dict((n, dict(lab["services"][n], rule_priority=lab["services"][n]["rule_priority"] or "",
+                        tg_production=lab["services"][n]["target_groups"][LISTENER_PRIMARY["production"]],
+                        tg_test=lab["services"][n]["target_groups"][LISTENER_PRIMARY["test"]],
+                        source_rule=lab["services"][n]["event_rules"][0],
+                        image_rule=lab["services"][n]["event_rules"][1])) for n in names)
+    for array, key in (("FAMILY", "family"), ("TASKDEF_FILE", "taskdef_file"), ("APPSPEC_FILE", "appspec_file"),
+                       ("ECS_SERVICE", "ecs_service"), ("TG_PRODUCTION", "tg_production"), ("TG_TEST", "tg_test"),
+                       ("PRIORITY", "rule_priority"), ("DEPLOYMENT_GROUP", "deployment_group"),
+                       ("PIPELINE", "pipeline"), ("IMAGE_ARTIFACT", "image_artifact"),
+                       ("SOURCE_RULE", "source_rule"), ("IMAGE_RULE", "image_rule")):
         lines.append("declare -A %s=(%s)" % (array, " ".join(
-            "[%s]=%s" % (quoted(n), quoted(lab["services"][n][key])) for n in names)))
+            "[%s]=%s" % (quoted(n), quoted(per[n][key])) for n in names)))
     return "\n".join(lines)
 
 

@@ -4,15 +4,21 @@ import base64
 import http.client
 import json
 import os
+import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "bench"))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BENCH = os.path.join(ROOT, "bench")
+sys.path.insert(0, BENCH)
+
+sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
 import benchlib  # noqa: E402
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab  # noqa: E402
 
 SIGNED = {"Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/%s/aws4_request, "
                            "SignedHeaders=host, Signature=abc"}
@@ -181,3 +187,191 @@ def test_render_shows_every_section_and_verdict():
     assert gaps
     for line in section:
         assert all(line[i] == " " for i in gaps if i < len(line)), line
+
+
+# ---- the whole lab: routes, the CLI script's Phases 6 to 8, the targets and the table ----------------
+def test_with_routes_gives_every_service_but_the_first_a_path():
+    entries = benchlib.with_routes([{"name": "customer", "path_pattern": "/x/*"}, {"name": "employee"},
+                                    {"name": "svc03"}, {"name": "svc04", "path_pattern": "/own/*"}])
+    assert "path_pattern" not in entries[0]
+    assert entries[1] == {"name": "employee", "health_check_path": "/admin/suppliers", "path_pattern": "/admin/*"}
+    assert entries[2] == {"name": "svc03", "path_pattern": "/svc03/*"}
+    assert entries[3]["path_pattern"] == "/own/*"
+
+
+def lab_results(cli=100.0, first=50.0, rerun=25.0, rerun_modules=20, status_modules=1, s20=90.0):
+    def run(seconds, modules):
+        return {"seconds": seconds, "api_calls": 100, "changed": 0, "module_runs": modules}
+    return {"cli": {"seconds": cli, "api_calls": 90},
+            "site": {"first": run(first, 30), "rerun": run(rerun, rerun_modules)},
+            "status": run(2.0, status_modules),
+            "scale": [{"services": 2, "first_seconds": first, "first_api_calls": 100, "rerun_seconds": rerun,
+                       "rerun_api_calls": 60, "rerun_changed": 0},
+                      {"services": 20, "first_seconds": s20, "first_api_calls": 900, "rerun_seconds": 40,
+                       "rerun_api_calls": 400, "rerun_changed": 0}]}
+
+
+def test_evaluate_marks_the_whole_lab_targets():
+    data = results()
+    data["lab"] = lab_results()
+    targets = benchlib.evaluate(data)
+    assert targets["site_first_vs_cli"]["value"] == 0.5 and targets["site_first_vs_cli"]["met"]
+    assert targets["site_rerun_vs_cli"]["value"] == 0.25 and targets["site_rerun_vs_cli"]["met"] is False
+    assert targets["site_rerun_module_runs"]["value"] == 20 and targets["site_rerun_module_runs"]["met"] is False
+    assert targets["status_module_runs"]["met"]
+    assert targets["site_scale_20_vs_2"]["value"] == 1.8 and targets["site_scale_20_vs_2"]["met"]
+    data["lab"] = lab_results(first=70.0, rerun=20.0, rerun_modules=6, status_modules=2, s20=150.0)
+    targets = benchlib.evaluate(data)
+    assert targets["site_first_vs_cli"]["met"] is False
+    assert targets["site_rerun_vs_cli"]["met"] and targets["site_rerun_module_runs"]["met"]
+    assert targets["status_module_runs"]["met"] is False
+    assert targets["site_scale_20_vs_2"]["met"] is False
+
+
+def test_a_part_left_out_is_not_measured():
+    only_lab = {"services": 2, "lab": lab_results()}
+    targets = benchlib.evaluate(only_lab)
+    assert targets["first_run_vs_cli"]["met"] is None and targets["unchanged_push_bytes"]["met"] is None
+    assert targets["site_first_vs_cli"]["met"] is True
+    without_lab = benchlib.evaluate(results())
+    assert all(without_lab[name]["met"] is None for name in
+               ("site_first_vs_cli", "site_rerun_vs_cli", "site_rerun_module_runs", "status_module_runs",
+                "site_scale_20_vs_2"))
+    only_lab["targets"] = targets
+    text = benchlib.render(only_lab)
+    assert "phase5.yml" not in text and "archive push" not in text
+    assert "site.yml no-op rerun" in text and "status.yml" in text and "site.yml services" in text
+
+
+def test_render_shows_the_whole_lab_beside_its_cli_script():
+    data = results()
+    data["lab"] = lab_results()
+    data["targets"] = benchlib.evaluate(data)
+    sections = benchlib.render(data).split("\n\n")
+    (lab,) = [s for s in sections if s.startswith("run (") and "site.yml first run" in s]
+    rows = {line.split("  ")[0].strip(): line.split() for line in lab.splitlines()[2:]}
+    assert rows["lab CLI script (bench/lab_cli.sh)"][-1] == "1.00"
+    assert rows["site.yml first run"][-1] == "0.50" and rows["site.yml no-op rerun"][-1] == "0.25"
+    assert rows["status.yml"][-3] == "1"  # module runs
+    verdicts = [line for line in sections[-1].splitlines() if "site.yml no-op rerun: module" in line]
+    assert verdicts and verdicts[0].endswith("NOT MET")
+
+
+FAKE_AWS = r'''#!/usr/bin/env python3
+"""Stands for the aws CLI: writes its arguments as one JSON line, answers what --query asks."""
+import json, os, sys
+args = sys.argv[1:]
+while args and args[0] in ("--endpoint-url", "--region", "--output"):
+    args = args[2:]
+with open(os.environ["FAKE_AWS_LOG"], "a") as log:
+    log.write(json.dumps(args) + "\n")
+def opt(name):
+    return args[args.index(name) + 1] if name in args else ""
+answers = {"get-caller-identity": "123456789012", "create-target-group": "arn:tg/" + opt("--name"),
+           "create-listener": "arn:listener/" + opt("--port"), "create-security-group": "sg-0123456789abcdef0"}
+if "--query" in args:
+    print(answers.get(args[1], "answer-of-" + args[1]))
+'''
+
+
+def run_lab_cli(tmp_path, *args):
+    """lab_cli.sh run with a stand-in for the aws CLI and a bare git remote: (process, calls made so far)."""
+    fake = tmp_path / "aws"
+    if not fake.exists():
+        fake.write_text(FAKE_AWS)
+        fake.chmod(0o755)
+        subprocess.run(["git", "init", "--quiet", "--bare", str(tmp_path / "remote.git")], check=True)
+    log = tmp_path / "calls.jsonl"
+    env = dict(os.environ, AWS_BIN=str(fake), FAKE_AWS_LOG=str(log), PYTHON=sys.executable)
+    proc = subprocess.run(["bash", os.path.join(BENCH, "lab_cli.sh"), "--remote", "file://%s" % (tmp_path / "remote.git")]
+                          + list(args), env=env, capture_output=True, text=True, check=False)
+    return proc, [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+@pytest.fixture
+def lab_cli_calls(tmp_path):
+    """lab_cli.sh --through 8 with the sample's routes: the calls it makes, in order."""
+    services = tmp_path / "services.json"
+    services.write_text(json.dumps(benchlib.with_routes([{"name": "customer"}, {"name": "employee"}])))
+    proc, calls = run_lab_cli(tmp_path, "--workdir", str(tmp_path / "work"), "--service-list", str(services),
+                              "--through", "8")
+    assert proc.returncode == 0, proc.stderr
+    return calls
+
+
+def _calls(calls, service, operation):
+    return [c for c in calls if c[:2] == [service, operation]]
+
+
+def _opt(call, name):
+    return call[call.index(name) + 1]
+
+
+def test_lab_cli_makes_phase6_as_the_lab_says(lab_cli_calls):
+    groups = _calls(lab_cli_calls, "elbv2", "create-target-group")
+    assert sorted(_opt(c, "--name") for c in groups) == sorted(
+        _lab.target_groups([{"name": "customer"}, {"name": "employee"}]))
+    assert {_opt(c, "--name"): _opt(c, "--health-check-path") for c in groups}[
+        _lab.target_group("employee", "one")] == "/admin/suppliers"
+    assert sorted(_opt(c, "--port") for c in _calls(lab_cli_calls, "ec2", "authorize-security-group-ingress")) == [
+        "80", "8080"]
+    (balancer,) = _calls(lab_cli_calls, "elbv2", "create-load-balancer")
+    assert _opt(balancer, "--name") == _lab.LOAD_BALANCER
+    listeners = {_opt(c, "--port"): _opt(c, "--default-actions")
+                 for c in _calls(lab_cli_calls, "elbv2", "create-listener")}
+    assert listeners == {"80": "Type=forward,TargetGroupArn=arn:tg/" + _lab.target_group("customer", "two"),
+                         "8080": "Type=forward,TargetGroupArn=arn:tg/" + _lab.target_group("customer", "one")}
+    rules = {_opt(c, "--listener-arn"): c for c in _calls(lab_cli_calls, "elbv2", "create-rule")}
+    assert sorted(rules) == ["arn:listener/80", "arn:listener/8080"]
+    assert _opt(rules["arn:listener/80"], "--priority") == str(_lab.rule_priority(1))
+    assert _opt(rules["arn:listener/80"], "--conditions") == "Field=path-pattern,Values=/admin/*"
+    assert _opt(rules["arn:listener/8080"], "--actions").endswith(_lab.target_group("employee", "one"))
+
+
+def test_lab_cli_makes_phases7_and_8_with_the_model_names(lab_cli_calls, tmp_path):
+    services = _calls(lab_cli_calls, "ecs", "create-service")
+    assert len(services) == 2
+    spec = json.loads((tmp_path / "work" / "service-employee.json").read_text())
+    assert spec["serviceName"] == _lab.ecs_service("employee")
+    assert spec["deploymentController"] == {"type": "CODE_DEPLOY"}
+    assert spec["loadBalancers"][0]["targetGroupArn"] == "arn:tg/" + _lab.target_group("employee", "two")
+    group = json.loads((tmp_path / "work" / "group-customer.json").read_text())
+    assert group["deploymentGroupName"] == _lab.deployment_group(_lab.APPLICATION, "customer")
+    pair = group["loadBalancerInfo"]["targetGroupPairInfoList"][0]
+    assert [g["name"] for g in pair["targetGroups"]] == [_lab.target_group("customer", w) for w in ("two", "one")]
+    assert pair["prodTrafficRoute"]["listenerArns"] == ["arn:listener/80"]
+    (bucket,) = _calls(lab_cli_calls, "s3api", "create-bucket")
+    assert _opt(bucket, "--bucket") == _lab.artifact_bucket("us-east-1", "123456789012")
+    pipeline = json.loads((tmp_path / "work" / "pipeline-employee.json").read_text())["pipeline"]
+    assert pipeline["name"] == _lab.pipeline("employee")
+    deploy = pipeline["stages"][1]["actions"][0]["configuration"]
+    assert deploy["TaskDefinitionTemplatePath"] == _lab.taskdef_file("employee")
+    assert deploy["Image1ArtifactName"] == _lab.image_artifact("employee")
+    rules = [_opt(c, "--name") for c in _calls(lab_cli_calls, "events", "put-rule")]
+    assert rules == _lab.event_rules(_lab.pipeline("customer")) + _lab.event_rules(_lab.pipeline("employee"))
+    assert len(_calls(lab_cli_calls, "events", "put-targets")) == 4
+
+
+def test_lab_cli_stops_after_phase5_unless_told(tmp_path):
+    proc, calls = run_lab_cli(tmp_path, "--workdir", str(tmp_path / "w"))
+    assert proc.returncode == 0, proc.stderr
+    operations = {tuple(call[:2]) for call in calls}
+    assert ("ecs", "register-task-definition") in operations
+    assert not [op for op in operations if op[0] in ("elbv2", "deploy", "codepipeline", "events")
+                or op == ("ecs", "create-service")]
+    refused, after = run_lab_cli(tmp_path, "--workdir", str(tmp_path / "w2"), "--through", "7")
+    assert refused.returncode == 2 and "--through is 5 or 8" in refused.stderr
+    assert after == calls  # refused before its first call
+
+
+def test_render_says_how_much_of_the_lab_the_cli_script_made():
+    data = {"services": 2, "lab": lab_results()}
+    items = [{"task": "5.1", "state": "done"}, {"task": "6.2", "state": "drifted"}, {"task": "8.2", "state": "missing"}]
+    data["lab"]["cli"]["checklist"] = benchlib.checklist_states(items)
+    assert benchlib.not_done(data["lab"]["cli"]["checklist"]) == ["6.2 drifted", "8.2 missing"]
+    data["targets"] = benchlib.evaluate(data)
+    assert "status.yml on the CLI script's lab: 1 of 3 tasks done (not: 6.2 drifted, 8.2 missing)" in \
+        benchlib.render(data)
+    data["lab"]["cli"]["checklist"] = benchlib.checklist_states(items[:1])
+    data["targets"] = benchlib.evaluate(data)
+    assert "1 of 1 tasks done\n" in benchlib.render(data) + "\n"
