@@ -253,10 +253,17 @@ def stubs(monkeypatch):
 
 def run_aws_module(main, args, capsys, region="us-east-1"):
     """Run a module's main() in this process with `args`; its JSON result (unit tests with stubbed clients)."""
-    from ansible.module_utils import testing
-    with testing.patch_module_args(dict(args, region=region)):
-        with pytest.raises(SystemExit):
-            main()
+    from ansible.module_utils import _internal, testing
+    # A module runs as on a target host: once a test file has imported controller code
+    # (ansible.errors, templating), ansible-core flags the process as the controller, and
+    # warnings go to the display instead of the module's result.
+    was_controller, _internal.is_controller = _internal.is_controller, False
+    try:
+        with testing.patch_module_args(dict(args, region=region)):
+            with pytest.raises(SystemExit):
+                main()
+    finally:
+        _internal.is_controller = was_controller
     return json.loads(capsys.readouterr().out)
 
 

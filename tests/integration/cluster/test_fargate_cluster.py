@@ -9,11 +9,15 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 import yaml
 
 from conftest import BIN, ROOT, require_binary, run_playbook
+
+sys.path.insert(0, os.path.join(ROOT, ".collections"))
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLAY = os.path.join(HERE, "cluster.yml")
@@ -82,7 +86,8 @@ def test_create_publishes_cluster_and_network(cloud, network):
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert outputs["VpcId"] == network["fargate_cluster_vpc_id"]
     assert outputs["SubnetIds"].split(",") == network["fargate_cluster_subnet_ids"]
-    assert {t["Key"]: t["Value"] for t in stack["Tags"]} == {"Project": "capstone"}
+    # The user's tags, and the ownership tags of the lab (the model's).
+    assert {t["Key"]: t["Value"] for t in stack["Tags"]} == dict(_lab.owner_tags(_lab.APPLICATION), Project="capstone")
 
     cluster = cloud.client("ecs").describe_clusters(clusters=[NAME])["clusters"][0]
     assert cluster["status"] == "ACTIVE"
