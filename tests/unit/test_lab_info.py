@@ -333,6 +333,29 @@ def test_an_owned_service_that_left_the_list_is_named(aws, capsys):
     result = run(aws, converged_answers(), capsys, services=[{"name": "customer"}])
     assert not result.get("failed"), result
     assert result["ownership"]["unlisted_services"] == ["employee"]
+    # What a prune may remove: what carries the lab's tags with the service's (here its target groups), its files.
+    assert result["ownership"]["unlisted"] == {"employee": {
+        "pipeline": "", "event_rules": [], "deployment_group": "", "ecs_service": "",
+        "cluster": "microservices-serverlesscluster", "target_groups": ["employee-tg-one", "employee-tg-two"],
+        "ecr_repository": "", "files": ["taskdef-employee.json", "appspec-employee.yaml"]}}
+
+
+def test_what_a_prune_may_remove_is_what_carries_the_labs_and_the_services_tags():
+    mine, other_lab = _lab.owner_tags("lab", "supplier"), _lab.owner_tags("other", "supplier")
+    tagged = [("pipeline update-supplier-microservice", mine),
+              ("EventBridge rule update-supplier-microservice-source", mine),
+              ("EventBridge rule update-supplier-microservice-image", mine),
+              ("deployment group lab-supplier", mine),
+              ("ECS service supplier-microservice", other_lab),  # another lab's: never removed
+              ("target group supplier-tg-two", mine), ("target group supplier-tg-one", {"Project": "mine"}),
+              ("ECR repository supplier", mine),
+              ("target group customer-tg-one", _lab.owner_tags("lab", "customer"))]
+    files = {"taskdef-supplier.json": {"exists": True}, "appspec-supplier.yaml": {"exists": False}}
+    assert _lab_info.unlisted_resources("lab", ["supplier"], tagged, "c", files) == {"supplier": {
+        "pipeline": "update-supplier-microservice",
+        "event_rules": ["update-supplier-microservice-image", "update-supplier-microservice-source"],
+        "deployment_group": "lab-supplier", "ecs_service": "", "cluster": "c", "target_groups": ["supplier-tg-two"],
+        "ecr_repository": "supplier", "files": ["taskdef-supplier.json"]}}
 
 
 def _bend(answers, key, change):
