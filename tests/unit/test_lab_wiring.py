@@ -10,9 +10,6 @@ import re
 
 import pytest
 import yaml
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar
-from ansible.template import trust_as_template
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOKS = os.path.join(ROOT, "playbooks")
@@ -36,6 +33,11 @@ def _lab_variables():
 
 
 def _wired(extra):
+    # ansible's templating is imported here, not at collection: importing it early changes what the unit tests
+    # that run modules in process see of ansible's warnings.
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
+    from ansible.template import trust_as_template
     variables = dict((k, trust_as_template(v)) for k, v in _load(LAB_VARS).items())
     variables.update(extra)
     templar = Templar(loader=DataLoader(), variables=variables)
