@@ -16,6 +16,7 @@ def _filters():
     from ansible_collections.cloudlab.microservices.plugins.filter import lab as lab_filters
     return lab_filters
 
+
 SUPPLIER = {"pipeline": "update-supplier-microservice", "event_rules": ["update-supplier-microservice-source"],
             "deployment_group": "microservices-supplier", "ecs_service": "supplier-microservice", "cluster": "c",
             "target_groups": ["supplier-tg-one", "supplier-tg-two"], "ecr_repository": "supplier",
