@@ -246,7 +246,23 @@ def read_lab(module, services):
                  lb_name=p["load_balancer_name"], sg_name=p["security_group_name"])
     out["ownership"] = ownership(p["application_name"], services, read_tags(c, context, p["application_name"], found))
     out["ownership"]["unlisted"] = read_unlisted(c, context, p, found, out["ownership"]["unlisted_services"])
+    out["ownership"]["unlisted_repositories"] = read_unlisted_repositories(c["ecr"], context, p["application_name"],
+                                                                           services)
     return out
+
+
+def read_unlisted_repositories(ecr, context, lab, services):
+    """The ECR repositories of the account that carry this lab's ownership tags with a service not listed (such
+    as one a prune kept): every repository not listed is read for it, one ListTagsForResource each."""
+    listed = set(s["name"] for s in services)
+    repos = []
+    for page in ecr.get_paginator("describe_repositories").paginate():
+        repos.extend(r for r in page["repositories"] if r["repositoryName"] not in listed)
+    tagged = [_tags(dict(Tags=ecr.list_tags_for_resource(resourceArn=r["repositoryArn"]).get("tags") or []))
+              for r in repos]
+    return sorted(r["repositoryName"] for r, tags in zip(repos, tagged)
+                  if _lab.owned(tags, lab) and tags.get(_lab.TAG_SERVICE) == r["repositoryName"]
+                  and tags[_lab.TAG_SERVICE] not in listed)
 
 
 # What a prune removes, per kind of resource read_tags names: (prefix of its name there, key in the answer).

@@ -265,6 +265,8 @@ ownership:
       only when it carries this lab's ownership tags with that service's C(cloudlab:service) - C(pipeline),
       C(event_rules), C(deployment_group), C(ecs_service) (on C(cluster)), C(target_groups), C(ecr_repository)
       (empty or an empty list when missing or not owned) - and C(files), its files on O(branch).
+    - C(unlisted_repositories), the ECR repositories that carry this lab's ownership tags for a service not in
+      O(services) (such as one a prune kept); every ECR repository of the account not listed is read for it.
   returned: always
   type: dict
   sample:

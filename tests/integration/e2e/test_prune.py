@@ -3,7 +3,8 @@
 One lab for the module, in this order: site.yml with a third service, supplier (an archive, path /supplier/*);
 site.yml again without it: refused by the plan, naming it and both ways on, nothing changed; with
 -e cloudlab_prune=true in check mode: predicted, nothing changed; then for real: what the lab made for supplier is
-gone but its ECR repository.
+gone but its ECR repository; destroy.yml with the list of two: nothing the lab owns is left, supplier's
+repository included.
 """
 import importlib.util
 import os
@@ -128,3 +129,24 @@ def test_prune_removes_what_the_lab_made_for_the_service_but_its_ecr_repository(
     rerun = run_playbook(lab, SITE, extra_vars=phase5_vars(workdir, archives, microservices=LISTED))
     assert rerun.rc == 0, failure_messages(rerun)
     assert rerun.stats()["localhost"]["changed"] == 0
+
+
+def test_destroy_after_a_removal_leaves_nothing_the_lab_owns(lab, three, archives, workdir):
+    result = run_playbook(lab, "playbooks/destroy.yml",
+                          extra_vars=phase5_vars(workdir, archives, microservices=LISTED, confirm=True))
+    assert result.rc == 0, failure_messages(result)
+    left = snapshot(lab)
+    assert left["ecr"] == [] and left["stacks"] == [] and left["codecommit"] == [], left
+    elb = lab.client("elbv2")
+    assert elb.describe_target_groups()["TargetGroups"] == []
+    assert elb.describe_load_balancers()["LoadBalancers"] == []
+    assert lab.client("codepipeline").list_pipelines()["pipelines"] == []
+    assert lab.client("codedeploy").list_applications()["applications"] == []
+    # As on AWS, a deleted cluster and its deleted services are still listed, INACTIVE.
+    ecs = lab.client("ecs")
+    clusters = ecs.describe_clusters(clusters=ecs.list_clusters()["clusterArns"])["clusters"]
+    assert [c["clusterName"] for c in clusters if c["status"] != "INACTIVE"] == []
+    services = [s for c in clusters for s in ecs.describe_services(
+        cluster=c["clusterArn"], services=ecs.list_services(cluster=c["clusterArn"])["serviceArns"] or ["none"])[
+        "services"] if s.get("status") != "INACTIVE"]
+    assert services == []
