@@ -27,6 +27,13 @@ def lab_tags(tags, lab=None, service=None):
     return _lab.with_owner_tags(tags, lab, service)
 
 
+def prune_plan(unlisted, images=False):
+    if not isinstance(unlisted, dict):
+        raise AnsibleFilterError("prune_plan: the input must be lab_info's ownership.unlisted, a dict (got %s)"
+                                 % _lab.quote(unlisted))
+    return _lab.prune_plan(unlisted, images)
+
+
 class FilterModule(object):
     def filters(self):
-        return {"lab_names": lab_names, "lab_tags": lab_tags}
+        return {"lab_names": lab_names, "lab_tags": lab_tags, "prune_plan": prune_plan}

@@ -419,9 +419,10 @@ class DeploymentRepo(object):
             if commit is None or is_collections(commit, self.files):
                 continue
             current = self._blob(base, name)
-            explained = self.explain(name, current, self.files[name])
+            desired = self.files[name]
+            explained = self.explain(name, current, desired) if desired is not None else None
             if explained is None:
-                explained = dict(service=None, differences=line_differences(current, self.files[name]),
+                explained = dict(service=None, differences=line_differences(current, desired or ""),
                                  settings=[], unexplained=["this file"])
             plan["user_changes"].append(dict(name=name, commit=commit["sha"], author=commit["author"],
                                              email=commit["email"], subject=commit["subject"], **explained))
@@ -487,12 +488,13 @@ class DeploymentRepo(object):
             # A file git status lists (changed, deleted, untracked) is as it is on disk; any other is
             # the committed one (after the fast-forward, when there is one).
             before = on_disk if name in plan["touched"] or plan["create"] == "init" else committed
+            # A file whose text is None is to be removed, and its removal committed.
             entry = dict(name=name, path=os.path.join(self.path, name), changed=before != text,
-                         commit=committed != text)
+                         commit=committed != text, remove=text is None)
             files.append(entry)
             if entry["changed"]:
                 diffs.append(dict(before_header=entry["path"], after_header=entry["path"],
-                                  before=before or "", after=text))
+                                  before=before or "", after=text or ""))
         plan["files"] = files
         plan["diff"] = diffs
         plan["commit"] = any(f["commit"] for f in files)
@@ -566,14 +568,23 @@ class DeploymentRepo(object):
             self.git("merge", "--ff-only", "--quiet", plan["remote_head"])
             self.git("update-ref", "refs/remotes/origin/%s" % self.branch, plan["remote_head"])
             done.append("fast-forwarded %s to %s" % (self.branch, plan["remote_head"][:12]))
-        written = [f["name"] for f in plan["files"] if self._disk(f["name"]) != self.files[f["name"]]]
+        written = [f["name"] for f in plan["files"]
+                   if self.files[f["name"]] is not None and self._disk(f["name"]) != self.files[f["name"]]]
         for name in written:
             self._write(name, self.files[name])
         if written:
             done.append("wrote %s" % ", ".join(written))
-        names = list(self.files)
-        self.git("add", "--", *names)
-        staged = self.git("diff", "--cached", "--quiet", "--", *names, ok=(0, 1))[0] == 1
+        removed = [f["name"] for f in plan["files"] if self.files[f["name"]] is None and self._disk(f["name"]) is not None]
+        for name in removed:
+            os.unlink(os.path.join(self.path, name))
+        if removed:
+            done.append("removed %s" % ", ".join(removed))
+        head = self.git("rev-parse", "--verify", "--quiet", "HEAD", ok=(0, 1, 128))[1].strip()
+        # git names no path it neither has on disk nor tracks: a file to remove that is already gone is left out.
+        names = [n for n in self.files if self.files[n] is not None or self._blob(head, n) is not None]
+        if names:
+            self.git("add", "--", *names)
+        staged = bool(names) and self.git("diff", "--cached", "--quiet", "--", *names, ok=(0, 1))[0] == 1
         if staged:
             self.git("-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", "-m", self.commit_message,
                      "-m", TRAILER, "--", *names, env=self.identity)

@@ -357,3 +357,26 @@ def target_group_problems(services):
     return ["target group name %s is %d characters, AWS allows %d: shorten the service name"
             % (name, len(name), TARGET_GROUP_NAME_MAX)
             for name in target_groups(services) if len(name) > TARGET_GROUP_NAME_MAX]
+
+
+def prune_plan(unlisted, images=False):
+    """What a prune removes, one list per module run, from lab_info's ``ownership.unlisted`` (what each owned
+    service that left the list still has, only what carries the lab's and the service's ownership tags).
+
+    A service's target groups go only when both of its pair are owned (the module removes the pair); its ECR
+    repository only with ``images``, else it is listed in ``kept``."""
+    names = sorted(unlisted or {})
+    found = [(name, unlisted[name]) for name in names]
+    clusters = sorted(set(u.get("cluster") for _n, u in found if u.get("ecs_service")))
+    repositories = [u["ecr_repository"] for _n, u in found if u.get("ecr_repository")]
+    return dict(
+        services=names,
+        pipelines=[dict(name=u["pipeline"]) for _n, u in found if u.get("pipeline")],
+        deployment_groups=[dict(name=u["deployment_group"]) for _n, u in found if u.get("deployment_group")],
+        ecs_cluster=clusters[0] if clusters else "",
+        ecs_services=[dict(name=n) for n, u in found if u.get("ecs_service")],
+        target_groups=[dict(name=n) for n, u in found if len(u.get("target_groups") or []) == len(PAIR)],
+        files=dict((f, None) for _n, u in found for f in u.get("files") or []),
+        ecr_repositories=repositories if images else [],
+        kept=[] if images else repositories,
+    )

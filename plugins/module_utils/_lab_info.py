@@ -245,6 +245,68 @@ def read_lab(module, services):
                  pipelines=pipelines, bucket=bucket if bucket_found else "",
                  lb_name=p["load_balancer_name"], sg_name=p["security_group_name"])
     out["ownership"] = ownership(p["application_name"], services, read_tags(c, context, p["application_name"], found))
+    out["ownership"]["unlisted"] = read_unlisted(c, context, p, found, out["ownership"]["unlisted_services"])
+    out["ownership"]["unlisted_repositories"] = read_unlisted_repositories(c["ecr"], context, p["application_name"],
+                                                                           services)
+    return out
+
+
+def read_unlisted_repositories(ecr, context, lab, services):
+    """The ECR repositories of the account that carry this lab's ownership tags with a service not listed (such
+    as one a prune kept): every repository not listed is read for it, one ListTagsForResource each."""
+    listed = set(s["name"] for s in services)
+    repos = []
+    for page in ecr.get_paginator("describe_repositories").paginate():
+        repos.extend(r for r in page["repositories"] if r["repositoryName"] not in listed)
+    tagged = [_tags(dict(Tags=ecr.list_tags_for_resource(resourceArn=r["repositoryArn"]).get("tags") or []))
+              for r in repos]
+    return sorted(r["repositoryName"] for r, tags in zip(repos, tagged)
+                  if _lab.owned(tags, lab) and tags.get(_lab.TAG_SERVICE) == r["repositoryName"]
+                  and tags[_lab.TAG_SERVICE] not in listed)
+
+
+# What a prune removes, per kind of resource read_tags names: (prefix of its name there, key in the answer).
+PRUNED_KINDS = (("pipeline ", "pipeline"), ("EventBridge rule ", "event_rules"), ("deployment group ", "deployment_group"),
+                ("ECS service ", "ecs_service"), ("target group ", "target_groups"), ("ECR repository ", "ecr_repository"))
+
+
+def read_unlisted(c, context, p, found, unlisted):
+    """{service: what the lab made for it and still owns} of the owned services that left the list."""
+    if not unlisted:
+        return {}
+    entries = [dict(name=name) for name in unlisted]
+    names = set(_lab.target_groups(entries))
+    pipes = read_pipelines(c["codepipeline"], c["events"], entries)
+    _app, dgroups = read_codedeploy(c["codedeploy"], p["application_name"], entries)
+    mine = dict(repos=read_repositories(c["ecr"], entries, p["image_tag"]),
+                cluster=dict(stack_name="", stack_status=""),
+                ecs=read_services(c["ecs"], found["cluster"]["name"], entries),
+                groups=dict((n, g) for n, g in found["groups"].items() if n in names),
+                sg=None, lb=None, app=None, dgroups=dgroups, pipelines=pipes, bucket="")
+    files = read_repository(c["codecommit"], p["repository"], p["branch"], entries)["files"]
+    return unlisted_resources(p["application_name"], unlisted, read_tags(c, context, p["application_name"], mine),
+                              found["cluster"]["name"], files)
+
+
+def unlisted_resources(lab, unlisted, tagged, cluster, files):
+    """Per unlisted service, the resources ``tagged`` names that carry this lab's ownership tags and that
+    service's ``cloudlab:service`` tag (a pipeline's rules: the pipeline's), and its files on the branch."""
+    out = dict((name, dict(pipeline="", event_rules=[], deployment_group="", ecs_service="", cluster=cluster,
+                           target_groups=[], ecr_repository="",
+                           files=[f for f in (_lab.taskdef_file(name), _lab.appspec_file(name))
+                                  if (files.get(f) or {}).get("exists")]))
+               for name in unlisted)
+    for what, tags in tagged:
+        service = (tags or {}).get(_lab.TAG_SERVICE)
+        if service not in out or not _lab.owned(tags, lab):
+            continue
+        for prefix, key in PRUNED_KINDS:
+            if what.startswith(prefix):
+                name = what[len(prefix):]
+                if isinstance(out[service][key], list):
+                    out[service][key] = sorted(out[service][key] + [name])
+                else:
+                    out[service][key] = name
     return out
 
 

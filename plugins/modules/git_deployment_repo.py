@@ -56,6 +56,8 @@ options:
     description:
       - File name (in the folder's top level) to its full text (UTF-8).
       - Only these files are written and committed.
+      - A null text removes the file and commits its removal (the same rules apply as to a change); a file
+        already gone is left alone.
     type: dict
     required: true
   remote_url:
@@ -194,6 +196,10 @@ files:
     commit:
       description: Whether its committed content changed (would change).
       type: bool
+    remove:
+      description: Whether the file is to be removed (its text in O(files) is null).
+      type: bool
+      version_added: 1.1.0
 changed_files:
   description: Names of the files whose committed content changed (or would).
   returned: always
@@ -351,9 +357,12 @@ def predicted_actions(plan, settings):
         done.append("set %s" % ", ".join(settings))
     if plan["fast_forward"]:
         done.append("fast-forward to %s" % plan["remote_head"][:12])
-    written = [f["name"] for f in plan["files"] if f["changed"]]
+    written = [f["name"] for f in plan["files"] if f["changed"] and not f["remove"]]
     if written:
         done.append("write %s" % ", ".join(written))
+    removed = [f["name"] for f in plan["files"] if f["changed"] and f["remove"]]
+    if removed:
+        done.append("remove %s" % ", ".join(removed))
     if plan["commit"]:
         done.append("commit")
     if plan["push"]:

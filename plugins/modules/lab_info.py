@@ -261,11 +261,18 @@ ownership:
       O(application_name)).
     - C(unlisted_services), the services that owned resources name in their C(cloudlab:service) tag but that are
       not in O(services); every target group of the account is read for it.
+    - C(unlisted), for each of those services, what a prune may remove, read for it by the lab's names and kept
+      only when it carries this lab's ownership tags with that service's C(cloudlab:service) - C(pipeline),
+      C(event_rules), C(deployment_group), C(ecs_service) (on C(cluster)), C(target_groups), C(ecr_repository)
+      (empty or an empty list when missing or not owned) - and C(files), its files on O(branch).
+    - C(unlisted_repositories), the ECR repositories that carry this lab's ownership tags for a service not in
+      O(services) (such as one a prune kept); every ECR repository of the account not listed is read for it.
   returned: always
   type: dict
   sample:
     owned: {"target group customer-tg-one": true, "stack Infra-ECS-Cluster-microservices-serverlesscluster": false}
     unlisted_services: [employee]
+    unlisted: {"employee": {"pipeline": "update-employee-microservice", "target_groups": ["employee-tg-one"]}}
 checklist:
   description:
     - The lab's tasks in order (5.1 to 5.6, 6.1 to 6.3, one 7.x per service, 8.1, 8.2), each C(task), C(title),

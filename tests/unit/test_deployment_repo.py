@@ -386,3 +386,32 @@ def test_a_folder_whose_origin_is_another_repository_is_refused_and_not_re_point
         assert "git -C %s remote set-url origin file://%s" % (folder, second) in msg
     assert (folder / ".git" / "config").read_text() == config
     assert git("for-each-ref", cwd=str(second)) == ""
+
+
+def test_a_file_whose_text_is_none_is_removed_with_a_commit_check_mode_predicting_it(tmp_path, remote):
+    folder = tmp_path / "deployment"
+    repo(folder, remote)
+    gone = {"taskdef-customer.json": None, "appspec-customer.yaml": None}
+    plan, _d, _w = repo(folder, remote, files=gone, check=True)
+    assert plan["commit"] and plan["push"] and [f["remove"] for f in plan["files"]] == [True, True]
+    assert [(d["before"], d["after"]) for d in plan["diff"]] == [(text, "") for text in FILES.values()]
+    assert tree(folder) == sorted([".git"] + list(FILES))
+    _plan, done, _w = repo(folder, remote, files=gone)
+    assert done == ["removed taskdef-customer.json, appspec-customer.yaml", "committed", "pushed dev"]
+    assert tree(folder) == [".git"]
+    assert git("ls-tree", "--name-only", remote_head(remote, tmp_path), cwd=str(folder)) == ""
+    assert git("log", "-1", "--format=%(trailers:key=Managed-By,valueonly)", cwd=str(folder)) == (
+        "cloudlab.microservices")
+    plan, done, _w = repo(folder, remote, files=gone)
+    assert done == [] and not plan["commit"]
+
+
+def test_a_file_to_remove_that_a_users_commit_made_is_refused(tmp_path, remote):
+    folder = tmp_path / "deployment"
+    repo(folder, remote)
+    user_commit(folder, "taskdef-customer.json", '{"family": "customer-microservice", "memory": "2048"}\n')
+    git("push", "-q", "origin", "dev", cwd=str(folder))
+    with pytest.raises(_repo.RepoError) as info:
+        repo(folder, remote, files={"taskdef-customer.json": None})
+    assert "Jane" in str(info.value)
+    assert (folder / "taskdef-customer.json").exists()

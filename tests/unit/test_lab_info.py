@@ -71,7 +71,9 @@ def context_answers():
 def fresh_answers():
     answers = context_answers()
     answers.update({
-        ("ecr", "DescribeRepositories"): error("RepositoryNotFoundException"),
+        # By name: none; every repository of the account (lab_info's unlisted_repositories): none either.
+        ("ecr", "DescribeRepositories"): lambda p: (error("RepositoryNotFoundException") if p.get("repositoryNames")
+                                                    else {"repositories": []}),
         ("ecs", "DescribeClusters"): {"clusters": [], "failures": []},
         ("cloudformation", "DescribeStacks"): lambda p: error("ValidationError", "Stack with id %s does not exist"
                                                               % p["StackName"]),
@@ -152,8 +154,9 @@ def converged_answers():
 
     answers.update({
         ("ecr", "DescribeRepositories"): lambda p: {"repositories": [
-            {"repositoryName": p["repositoryNames"][0],
-             "repositoryUri": "%s.dkr.ecr.us-east-1.amazonaws.com/%s" % (ACCOUNT, p["repositoryNames"][0])}]},
+            {"repositoryName": name, "repositoryArn": "arn:aws:ecr:us-east-1:%s:repository/%s" % (ACCOUNT, name),
+             "repositoryUri": "%s.dkr.ecr.us-east-1.amazonaws.com/%s" % (ACCOUNT, name)}
+            for name in p.get("repositoryNames") or ["customer", "employee"]]},
         ("ecr", "DescribeImages"): {"imageDetails": [{"imageDigest": "sha256:0123", "imageTags": ["latest"]}]},
         ("ecs", "DescribeClusters"): {"clusters": [{"clusterName": CLUSTER, "status": "ACTIVE"}], "failures": []},
         ("cloudformation", "DescribeStacks"): lambda p: {"Stacks": [{
@@ -333,6 +336,42 @@ def test_an_owned_service_that_left_the_list_is_named(aws, capsys):
     result = run(aws, converged_answers(), capsys, services=[{"name": "customer"}])
     assert not result.get("failed"), result
     assert result["ownership"]["unlisted_services"] == ["employee"]
+    # What a prune may remove: what carries the lab's tags with the service's (here its target groups), its files.
+    assert result["ownership"]["unlisted"] == {"employee": {
+        "pipeline": "", "event_rules": [], "deployment_group": "", "ecs_service": "",
+        "cluster": "microservices-serverlesscluster", "target_groups": ["employee-tg-one", "employee-tg-two"],
+        "ecr_repository": "", "files": ["taskdef-employee.json", "appspec-employee.yaml"]}}
+    # The stubbed repositories carry the lab's tags but no service's: none is the unlisted employee's.
+    assert result["ownership"]["unlisted_repositories"] == []
+
+
+def test_an_owned_repository_of_a_service_that_left_the_list_is_found(aws, capsys):
+    answers = converged_answers()
+    answers[("ecr", "ListTagsForResource")] = lambda p: {"tags": _tag_list(_lab.owner_tags(
+        "microservices", p["resourceArn"].rsplit("/", 1)[1]))}
+    result = run(aws, answers, capsys, services=[{"name": "customer"}])
+    assert not result.get("failed"), result
+    assert result["ownership"]["unlisted_repositories"] == ["employee"]
+    result = run(aws, answers, capsys, services=[{"name": "customer"}], application_name="another")
+    assert result["ownership"]["unlisted_repositories"] == []
+
+
+def test_what_a_prune_may_remove_is_what_carries_the_labs_and_the_services_tags():
+    mine, other_lab = _lab.owner_tags("lab", "supplier"), _lab.owner_tags("other", "supplier")
+    tagged = [("pipeline update-supplier-microservice", mine),
+              ("EventBridge rule update-supplier-microservice-source", mine),
+              ("EventBridge rule update-supplier-microservice-image", mine),
+              ("deployment group lab-supplier", mine),
+              ("ECS service supplier-microservice", other_lab),  # another lab's: never removed
+              ("target group supplier-tg-two", mine), ("target group supplier-tg-one", {"Project": "mine"}),
+              ("ECR repository supplier", mine),
+              ("target group customer-tg-one", _lab.owner_tags("lab", "customer"))]
+    files = {"taskdef-supplier.json": {"exists": True}, "appspec-supplier.yaml": {"exists": False}}
+    assert _lab_info.unlisted_resources("lab", ["supplier"], tagged, "c", files) == {"supplier": {
+        "pipeline": "update-supplier-microservice",
+        "event_rules": ["update-supplier-microservice-image", "update-supplier-microservice-source"],
+        "deployment_group": "lab-supplier", "ecs_service": "", "cluster": "c", "target_groups": ["supplier-tg-two"],
+        "ecr_repository": "supplier", "files": ["taskdef-supplier.json"]}}
 
 
 def _bend(answers, key, change):
@@ -405,7 +444,7 @@ def test_another_service_list_is_asked_for(aws, capsys):
     """The checklist follows the inventory's services: a third one makes 7.3 and is missing everywhere."""
     answers = _bend(converged_answers(), ("ecr", "DescribeRepositories"), lambda r, p: None)
     answers[("ecr", "DescribeRepositories")] = lambda p: (
-        error("RepositoryNotFoundException") if p["repositoryNames"] == ["orders"]
+        error("RepositoryNotFoundException") if p.get("repositoryNames") == ["orders"]
         else converged_answers()[("ecr", "DescribeRepositories")](p))
     aws["answers"] = answers
     result = run_aws_module(lab_info.main, {"services": SERVICES + [{"name": "orders", "path_pattern": "/orders/*"}]},
