@@ -198,7 +198,7 @@ def test_a_service_running_a_release_of_the_latest_is_not_reported(lab7):
     latest = lab7.register("customer")
     assert int(latest.rsplit(":", 1)[1]) == int(released.rsplit(":", 1)[1]) + 1
 
-    result = run_playbook(lab7.cloud, PHASE7, extra_vars=dict(microservices=services))
+    result = run_playbook(lab7.cloud, PHASE7, extra_vars=dict(microservices=services, fargate_cluster_name=CLUSTER))
     assert result.rc == 0, result
     assert changed(result) == 0
     shown = summary(result)["services"]["customer"]
@@ -211,7 +211,7 @@ def test_a_service_running_a_release_of_the_latest_is_not_reported(lab7):
     other = lab7.ecs.register_task_definition(**dict((k, other[k]) for k in (
         "family", "networkMode", "requiresCompatibilities", "cpu", "memory", "executionRoleArn",
         "containerDefinitions")))["taskDefinition"]["taskDefinitionArn"]
-    result = run_playbook(lab7.cloud, PHASE7, extra_vars=dict(microservices=services))
+    result = run_playbook(lab7.cloud, PHASE7, extra_vars=dict(microservices=services, fargate_cluster_name=CLUSTER))
     assert result.rc == 0, result
     (diff,) = summary(result)["services"]["customer"]["differences"]
     assert diff["field"] == "task_definition" and diff["current"] == released and diff["desired"] == other
