@@ -237,7 +237,8 @@ def check_routes(services, listeners, arns, registered, in_deployment=()):
     ``ok`` (every group reached has targets), ``no targets`` (neither group of the pair has any: the service
     has no task behind the load balancer, nothing to reach), ``empty`` (a group reached has none while the
     other has some: the listener answers 503), ``deploying`` (the same while the service has a deployment in
-    progress, which moves the route: not a problem), ``missing`` (no route for the service) or ``elsewhere`` (the
+    progress, which moves the route: not a problem), ``standby`` (a test route on the empty group while the
+    production route reaches the live one: the lab's layout between deployments, not a problem), ``missing`` (no route for the service) or ``elsewhere`` (the
     route forwards outside the pair, or does not forward). A route is a problem when it is not ``ok`` while
     the service's pair has targets; each problem is one line saying what is wrong and how to fix it.
     """
@@ -260,11 +261,17 @@ def check_routes(services, listeners, arns, registered, in_deployment=()):
                 status = "no targets"
             elif all(counts[g] for g in reached):
                 status = "ok"
+            elif name in in_deployment:
+                status = "deploying"
+            elif label == "test" and report[name]["production"]["status"] == "ok":
+                # The lab's layout between deployments: production on the live group, the test listener on
+                # the other one, where CodeDeploy's next replacement starts.
+                status = "standby"
             else:
-                status = "deploying" if name in in_deployment else "empty"
+                status = "empty"
             report.setdefault(name, {})[label] = dict(port=port, route=route, target_groups=reached,
                                                       registered=counts, status=status)
-            if status in ("ok", "no targets", "deploying"):
+            if status in ("ok", "no targets", "deploying", "standby"):
                 continue
             where = "%s listener HTTP:%s" % (label, port)
             has = " and ".join("%s has %d" % (g, counts[g]) for g in live)

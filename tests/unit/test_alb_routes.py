@@ -136,3 +136,19 @@ def test_a_service_with_two_task_sets_is_deploying_and_its_empty_route_no_proble
         registered(customer_tg_one=1, employee_tg_one=1), alb.deploying(SERVICES, described))
     assert problems == []
     assert report["employee"]["production"]["status"] == "deploying"
+
+
+def test_the_labs_layout_between_deployments_is_not_a_problem_but_an_empty_production_route_still_is():
+    # Before the first deployment (the lab's own layout): employee's production rule on tg-two, where its task
+    # runs, and its test rule on tg-one, where CodeDeploy's next replacement starts.
+    first = listeners(forward("customer-tg-two"), forward("employee-tg-two"), forward("employee-tg-one"))
+    report, problems = alb.check_routes(SERVICES, first, ARNS, registered(customer_tg_two=1, employee_tg_two=1))
+    assert problems == []
+    assert report["employee"]["test"]["status"] == "standby"
+    assert report["customer"]["test"]["status"] == "ok"
+    # Production on the empty group stays a problem, and then so does the test route on it.
+    swapped = listeners(forward("customer-tg-two"), forward("employee-tg-one"), forward("employee-tg-one"))
+    report, problems = alb.check_routes(SERVICES, swapped, ARNS, registered(customer_tg_two=1, employee_tg_two=1))
+    assert report["employee"]["production"]["status"] == "empty"
+    assert report["employee"]["test"]["status"] == "empty"
+    assert len(problems) == 2
