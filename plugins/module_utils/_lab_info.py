@@ -33,6 +33,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils import _cod
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _ecs_services
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _pipeline
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _plan
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _taskdef
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import each
@@ -248,6 +249,7 @@ def read_lab(module, services):
     out["ownership"]["unlisted"] = read_unlisted(c, context, p, found, out["ownership"]["unlisted_services"])
     out["ownership"]["unlisted_repositories"] = read_unlisted_repositories(c["ecr"], context, p["application_name"],
                                                                            services)
+    out["plan"] = _plan.plan(services, p, out, found)
     return out
 
 

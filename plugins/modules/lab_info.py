@@ -273,6 +273,14 @@ ownership:
     owned: {"target group customer-tg-one": true, "stack Infra-ECS-Cluster-microservices-serverlesscluster": false}
     unlisted_services: [employee]
     unlisted: {"employee": {"pipeline": "update-employee-microservice", "target_groups": ["employee-tg-one"]}}
+plan:
+  description:
+    - For each role of Phases 5 to 8 (C(ecr_repos), C(image_push), C(fargate_cluster), C(codecommit_repo),
+      C(taskdef_appspec), C(load_balancer), C(ecs_services), C(codedeploy), C(pipelines)), what it would change
+      as lines (an empty list when nothing), or null when the read cannot tell and the role's module decides.
+  returned: always
+  type: dict
+  sample: {"load_balancer": [], "ecs_services": ["create ECS service customer-microservice"], "image_push": null}
 checklist:
   description:
     - The lab's tasks in order (5.1 to 5.6, 6.1 to 6.3, one 7.x per service, 8.1, 8.2), each C(task), C(title),
