@@ -107,22 +107,24 @@ def shown_target(actions):
     return "+".join(sorted(name_of_arn(t) for t in targets))
 
 
-def path_patterns(conditions):
-    """The path patterns of a rule's conditions (``Values`` or ``PathPatternConfig.Values``)."""
+def condition_values(conditions, field):
+    """The values of a rule's ``field`` conditions (``Values``, or ``<Field>Config.Values`` as AWS also writes them)."""
+    config = {"path-pattern": "PathPatternConfig", "source-ip": "SourceIpConfig"}[field]
     out = []
     for cond in conditions or []:
-        if cond.get("Field") == "path-pattern":
-            out.extend((cond.get("PathPatternConfig") or {}).get("Values") or cond.get("Values") or [])
+        if cond.get("Field") == field:
+            out.extend((cond.get(config) or {}).get("Values") or cond.get("Values") or [])
     return out
+
+
+def path_patterns(conditions):
+    """The path patterns of a rule's conditions."""
+    return condition_values(conditions, "path-pattern")
 
 
 def source_ips(conditions):
-    """The CIDRs of a rule's source-ip condition (``Values`` or ``SourceIpConfig.Values``), [] without one."""
-    out = []
-    for cond in conditions or []:
-        if cond.get("Field") == "source-ip":
-            out.extend((cond.get("SourceIpConfig") or {}).get("Values") or cond.get("Values") or [])
-    return out
+    """The CIDRs of a rule's source-ip condition, [] without one."""
+    return condition_values(conditions, "source-ip")
 
 
 def _clean(cond):

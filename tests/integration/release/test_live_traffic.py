@@ -253,7 +253,7 @@ def test_source_cidrs_limit_the_admin_rule_on_both_listeners(live_lab):
 
     before = [r["Actions"] for r in admin_rules()]  # CodeDeploy's: employee-tg-one on both listeners
     let_in = _phase(cloud, PHASE6, [CUSTOMER_ENTRY, dict(EMPLOYEE_ENTRY, source_cidrs=["127.0.0.1/32"])], diff=True)
-    alb = _task_result(let_in, "load balancer, its listeners")
+    alb = _task_result(let_in, "its two listeners and their rules")
     assert [a for a in alb["actions"] if "rule" in a] == [
         "limit rule /admin/* of production listener HTTP:80 to 127.0.0.1/32",
         "limit rule /admin/* of test listener HTTP:8080 to 127.0.0.1/32"]
