@@ -506,8 +506,8 @@ def ensure_present(module, elb, ec2):
         for rule, want, source in plan["sources"]:
             if source["kept"]:
                 warn(module, "rule %s of %s: its source-ip condition %s was changed since the collection set it; "
-                            "services[].source_cidrs of %s is unset, the condition is kept (remove it by hand, or set "
-                            "source_cidrs)" % (want["path_pattern"], label, ",".join(source["kept"]), want["service"]))
+                     "services[].source_cidrs of %s is unset, the condition is kept (remove it by hand, or set "
+                     "source_cidrs)" % (want["path_pattern"], label, ",".join(source["kept"]), want["service"]))
                 continue
             if source["conditions"] is not None:
                 cidrs = source_ips(source["conditions"])

@@ -19,9 +19,10 @@ description:
     the service's C(two) target group of O(target_groups) in front of container C(<name>) on its C(port),
     and the latest ACTIVE revision of the service's task definition family.
   - On an existing service it changes only what ECS lets UpdateService change on a CODE_DEPLOY service,
-    the desired count, and only when one is set (O(desired_count) or the service's C(desired_count)). A different task definition, load balancer or network configuration, which ECS
-    refuses to update on such a service, is reported in RV(services[].differences) with what to do, and
-    as a warning; the module never calls an update that ECS refuses, and it does not count as a change.
+    the desired count, and only when one is set (O(desired_count) or the service's C(desired_count)). A
+    different task definition, load balancer or network configuration, which ECS refuses to update on such
+    a service, is reported in RV(services[].differences) with what to do, and as a warning; the module
+    never calls an update that ECS refuses, and it does not count as a change.
   - A service whose PRIMARY task set CodeDeploy has moved to the other target group of the pair (C(one)),
     or to a newer revision that is now the family's latest, is converged. So is a service that runs a release
     of the latest revision's content (the revision a pipeline registered from it, images pinned by digest),
@@ -80,7 +81,7 @@ options:
     description:
       - Desired count of every service whose entry in O(services) sets no C(desired_count) (a service's own
         C(desired_count), 0 to 5000, wins). A count that is set is converged, in place (UpdateService, which ECS
-        allows on a CODE_DEPLOY service); the lab's task 9.4 sets C(desired_count: 3) on C(customer).
+        allows on a CODE_DEPLOY service); in the lab's task 9.4, C(customer) has 3.
       - Unset (the default, and no C(desired_count) in the entry), a service is created with 1 task and an
         existing service keeps its count, whoever changed it (by hand, or an Application Auto Scaling policy).
     type: int

@@ -154,8 +154,8 @@ def test_plan_rules_keeps_switched_rules_and_extra_conditions():
 
 ADMIN = dict(priority=10, path_pattern="/admin/*", service="employee", target_group="employee-tg-two",
              alternate="employee-tg-one")
-WEIGHTED = [{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": "arn-one", "Weight": 90},
-                                                                    {"TargetGroupArn": "arn-two", "Weight": 10}]}}]
+WEIGHTED = [{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+    {"TargetGroupArn": "arn-one", "Weight": 90}, {"TargetGroupArn": "arn-two", "Weight": 10}]}}]
 TAG = "cloudlab:source-ip"
 
 
