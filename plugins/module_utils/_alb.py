@@ -50,7 +50,7 @@ def routes(services, ports):
 
     ``ports`` is ``{"production": 80, "test": 8080}``. Returns a list of
     ``{listener, port, service, target_group, alternate, rules: [{priority, path_pattern, service,
-    target_group, alternate}]}``; the first service is the default route, every other one a path rule.
+    source_cidrs, target_group, alternate}]}``; the first service is the default route, every other one a path rule.
     """
     out = []
     for listener in ("production", "test"):
@@ -59,6 +59,7 @@ def routes(services, ports):
         rules = []
         for index, svc in enumerate(services[1:], start=1):
             rules.append(dict(priority=rule_priority(index), path_pattern=svc["path_pattern"], service=svc["name"],
+                              source_cidrs=list(svc.get("source_cidrs") or []),
                               target_group=target_group_name(svc["name"], primary),
                               alternate=target_group_name(svc["name"], other(primary))))
         out.append(dict(listener=listener, port=ports[listener], service=first,
@@ -106,13 +107,78 @@ def shown_target(actions):
     return "+".join(sorted(name_of_arn(t) for t in targets))
 
 
-def path_patterns(conditions):
-    """The path patterns of a rule's conditions (``Values`` or ``PathPatternConfig.Values``)."""
+def condition_values(conditions, field):
+    """The values of a rule's ``field`` conditions (``Values``, or ``<Field>Config.Values`` as AWS also writes them)."""
+    config = {"path-pattern": "PathPatternConfig", "source-ip": "SourceIpConfig"}[field]
     out = []
     for cond in conditions or []:
-        if cond.get("Field") == "path-pattern":
-            out.extend((cond.get("PathPatternConfig") or {}).get("Values") or cond.get("Values") or [])
+        if cond.get("Field") == field:
+            out.extend((cond.get(config) or {}).get("Values") or cond.get("Values") or [])
     return out
+
+
+def path_patterns(conditions):
+    """The path patterns of a rule's conditions."""
+    return condition_values(conditions, "path-pattern")
+
+
+def source_ips(conditions):
+    """The CIDRs of a rule's source-ip condition, [] without one."""
+    return condition_values(conditions, "source-ip")
+
+
+def _clean(cond):
+    """A condition as DescribeRules gives it, in the form ModifyRule takes (its ``*Config`` only, when it has one)."""
+    if any(key.endswith("Config") for key in cond):
+        return dict((k, v) for k, v in cond.items() if k != "Values")
+    return dict(cond)
+
+
+def with_source(conditions, cidrs):
+    """A rule's conditions with its source-ip condition set to ``cidrs`` (removed when empty), the others kept."""
+    out = [_clean(c) for c in conditions or [] if c.get("Field") != "source-ip"]
+    if cidrs:
+        out.append({"Field": "source-ip", "SourceIpConfig": {"Values": list(cidrs)}})
+    return out
+
+
+def rule_conditions(want):
+    """The conditions of a service's new rule: its path pattern, and its source CIDRs when it has some."""
+    return with_source([{"Field": "path-pattern", "PathPatternConfig": {"Values": [want["path_pattern"]]}}],
+                       want.get("source_cidrs"))
+
+
+def source_tag(cidrs):
+    """The value of the rule tag that records the CIDRs the collection set (``_lab.TAG_SOURCE_IP``)."""
+    return " ".join(sorted(cidrs))
+
+
+def plan_source(rule, want, tags):
+    """What to do to the source-ip condition of a matched rule: ``dict(conditions, add_tags, remove_tags, kept)``.
+
+    ``want["source_cidrs"]`` set: the condition holds exactly those CIDRs (``conditions`` is the rule's new
+    condition list, None when it already does) and the rule's ``cloudlab:source-ip`` tag records them. Unset:
+    a condition the collection set (its tag still matches it) is removed with its tag; one set by hand (no tag),
+    as the lab's own 9.1 does, stays. A tagged condition changed by hand since is kept too, and ``kept`` says so.
+    ``tags`` are the rule's tags.
+    """
+    current = source_ips(rule.get("Conditions"))
+    wanted = want.get("source_cidrs") or []
+    marked = (tags or {}).get(_lab.TAG_SOURCE_IP)
+    plan = dict(conditions=None, add_tags={}, remove_tags=[], kept=None)
+    if wanted:
+        if sorted(current) != sorted(wanted):
+            plan["conditions"] = with_source(rule.get("Conditions"), wanted)
+        if marked != source_tag(wanted):
+            plan["add_tags"] = {_lab.TAG_SOURCE_IP: source_tag(wanted)}
+    elif marked is not None:
+        if current and sorted(current) != sorted(marked.split()):
+            plan["kept"] = current
+        else:
+            plan["remove_tags"] = [_lab.TAG_SOURCE_IP]
+            if current:
+                plan["conditions"] = with_source(rule.get("Conditions"), [])
+    return plan
 
 
 def forward(arn):
@@ -120,7 +186,7 @@ def forward(arn):
     return [{"Type": "forward", "TargetGroupArn": arn}]
 
 
-def plan_rules(current, desired, arns, purge):
+def plan_rules(current, desired, arns, purge, tags=None):
     """What to do to a listener's rules.
 
     ``current``: the listener's non-default rules as DescribeRules returns them; ``desired``: the
@@ -128,15 +194,18 @@ def plan_rules(current, desired, arns, purge):
     not exist yet). A current rule matches a desired one by its path pattern; its other conditions
     (a source-ip condition added later, as Phase 9 of the lab does) are left alone.
 
+    The source-ip condition of a matched rule follows the desired ``source_cidrs`` (``plan_source``; ``tags``:
+    rule ARN -> its tags); only the conditions change, so a forward CodeDeploy weighted keeps its weights.
+
     Returns ``dict(delete=[rule], modify=[(rule, desired)], priorities=[(rule, priority)],
-    create=[desired])``.
+    create=[desired], sources=[(rule, desired, plan_source())])`` (``sources``: only the rules with something to do).
     """
     by_pattern = {}
     for rule in current:
         patterns = path_patterns(rule.get("Conditions"))
         if len(patterns) == 1 and patterns[0] not in by_pattern:
             by_pattern[patterns[0]] = rule
-    plan = dict(delete=[], modify=[], priorities=[], create=[])
+    plan = dict(delete=[], modify=[], priorities=[], create=[], sources=[])
     matched = set()
     for want in desired:
         rule = by_pattern.get(want["path_pattern"])
@@ -149,6 +218,9 @@ def plan_rules(current, desired, arns, purge):
             plan["modify"].append((rule, want))
         if str(rule.get("Priority")) != str(want["priority"]):
             plan["priorities"].append((rule, want["priority"]))
+        source = plan_source(rule, want, (tags or {}).get(rule["RuleArn"]))
+        if source["conditions"] is not None or source["add_tags"] or source["remove_tags"] or source["kept"]:
+            plan["sources"].append((rule, want, source))
     if purge:
         plan["delete"] = [r for r in current if r["RuleArn"] not in matched]
     return plan
@@ -299,5 +371,11 @@ def listener_view(listener, rules):
         return None
     return dict(protocol=listener.get("Protocol"), port=listener.get("Port"),
                 target_group=shown_target(listener.get("DefaultActions")),
-                rules=dict(("%s %s" % (r.get("Priority"), ",".join(path_patterns(r.get("Conditions"))) or "-"),
-                            shown_target(r.get("Actions"))) for r in rules))
+                rules=dict((rule_label(r), shown_target(r.get("Actions"))) for r in rules))
+
+
+def rule_label(rule):
+    """A rule as people read it: ``10 /admin/*``, with ``from 203.0.113.7/32`` when it limits its sources."""
+    label = "%s %s" % (rule.get("Priority"), ",".join(path_patterns(rule.get("Conditions"))) or "-")
+    sources = source_ips(rule.get("Conditions"))
+    return label + (" from %s" % ",".join(sources) if sources else "")

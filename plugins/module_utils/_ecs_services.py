@@ -26,6 +26,8 @@ __metaclass__ = type
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 
 CODE_DEPLOY = "CODE_DEPLOY"
+# The tasks a new service starts with when nothing sets its count (the lab's desiredCount 1).
+INITIAL_COUNT = 1
 LAUNCH_TYPE = "FARGATE"
 SCHEDULING = "REPLICA"
 
@@ -50,7 +52,9 @@ def desired_services(services, target_groups, subnets, security_groups, assign_p
                      state="present"):
     """(list of desired services, problems, unknown).
 
-    ``services`` are filled-in `microservices` entries. ``unknown`` lists what is not known yet: an empty
+    ``services`` are filled-in `microservices` entries. A service's ``desired_count`` is its entry's, else
+    ``desired_count`` (the module's, for every service), else None: the count is not converged (a new service
+    starts with INITIAL_COUNT, an existing one keeps whatever count it has). ``unknown`` lists what is not known yet: an empty
     target group ARN or security group ID, which is what Phase 6 publishes in check mode for what it would
     create. Outside check mode an unknown is a problem too.
     """
@@ -77,7 +81,7 @@ def desired_services(services, target_groups, subnets, security_groups, assign_p
             subnets=sorted(subnets or []),
             security_groups=sorted(g for g in security_groups or [] if g),
             assign_public_ip="ENABLED" if assign_public_ip else "DISABLED",
-            desired_count=desired_count,
+            desired_count=desired_count if svc.get("desired_count") is None else svc["desired_count"],
         ))
     if state == "present":
         if not subnets:
@@ -86,7 +90,7 @@ def desired_services(services, target_groups, subnets, security_groups, assign_p
             problems.append("security_groups is empty: give the load balancer's security group")
         elif not all(security_groups):
             unknown.append("a security group has no ID yet (Phase 6 creates it)")
-    if desired_count is None or desired_count < 0:
+    if desired_count is not None and desired_count < 0:
         problems.append("desired_count %r must be 0 or more" % (desired_count,))
     return out, problems, unknown
 
@@ -108,6 +112,11 @@ def container_problem(desired, task_definition):
                                         ", ".join(map(str, names)) or "none"))
 
 
+def initial_count(desired):
+    """The desired count a service is created with: its own when set, else INITIAL_COUNT."""
+    return INITIAL_COUNT if desired["desired_count"] is None else desired["desired_count"]
+
+
 def create_params(cluster, desired, task_definition_arn, tags=None):
     """CreateService's input for a desired service, as the lab's create-<svc>-microservice JSON (and its tags)."""
     params = dict(
@@ -116,7 +125,7 @@ def create_params(cluster, desired, task_definition_arn, tags=None):
         taskDefinition=task_definition_arn,
         loadBalancers=[dict(targetGroupArn=desired["target_group_arn"], containerName=desired["container_name"],
                             containerPort=desired["container_port"])],
-        desiredCount=desired["desired_count"],
+        desiredCount=initial_count(desired),
         launchType=LAUNCH_TYPE,
         schedulingStrategy=SCHEDULING,
         deploymentController=dict(type=CODE_DEPLOY),
@@ -177,7 +186,7 @@ def desired_state(desired, task_definition_arn):
         deployment_controller=CODE_DEPLOY,
         launch_type=LAUNCH_TYPE,
         scheduling_strategy=SCHEDULING,
-        desired_count=desired["desired_count"],
+        desired_count=initial_count(desired),
         task_definition=task_definition_arn,
         load_balancers=[dict(target_group_arn=desired["target_group_arn"], container_name=desired["container_name"],
                              container_port=desired["container_port"])],
@@ -204,7 +213,8 @@ def compare(current, desired, task_definition_arn):
         if current[field] != want:
             refuse(field, current[field], want, RECREATE_HINT)
 
-    if current["desired_count"] != desired["desired_count"]:
+    # Unset, the count is whoever changed it last (by hand, a scaling policy): not reset.
+    if desired["desired_count"] is not None and current["desired_count"] != desired["desired_count"]:
         update["desiredCount"] = desired["desired_count"]
 
     if task_definition_arn and current["task_definition"] != task_definition_arn:

@@ -54,6 +54,9 @@ TAG_PREFIX = "cloudlab:"
 TAG_MANAGED_BY = TAG_PREFIX + "managed-by"
 TAG_LAB = TAG_PREFIX + "lab"
 TAG_SERVICE = TAG_PREFIX + "service"
+# On a listener rule: the source CIDRs the collection set (a service's `source_cidrs`), space separated, so that
+# removing the setting removes what the collection added and nothing a user added by hand.
+TAG_SOURCE_IP = TAG_PREFIX + "source-ip"
 MANAGER = "cloudlab.microservices"
 
 
@@ -281,6 +284,11 @@ TARGET_GROUP_NAME_MAX = 32
 PATH_PATTERN_RE = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+&*?]{0,127}$")
 PATH_PATTERN_RULE = "must start with '/', at most 128 characters of letters, digits and _ - . $ / ~ \" ' @ : + & * ?"
 HEALTH_PATH_RE = re.compile(r"^/[\x21-\x7e]{0,1023}$")
+# ELBv2 quota "Condition values per rule": 5, not adjustable, counted across all of a rule's conditions
+# (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html, Rules).
+# A service's rule has one path pattern, so its source-ip condition holds at most 4 CIDRs.
+RULE_CONDITION_VALUES_MAX = 5
+SOURCE_CIDRS_MAX = RULE_CONDITION_VALUES_MAX - 1
 
 # Name rules of the services the lab uses: kind -> (pattern, what is allowed).
 NAME_RULES = {
@@ -340,6 +348,10 @@ def route_problems(services, variable):
         problems.append("%s[0] (service %s) has the path_pattern %r: the first service is the listeners' default "
                         "route and takes no path rule; remove it or list another service first"
                         % (variable, first["name"], first["path_pattern"]))
+    if first.get("source_cidrs"):
+        problems.append("%s[0] (service %s) has source_cidrs: the first service is the listeners' default action, "
+                        "which takes no condition (it answers every request no rule matches); limit another "
+                        "service's path rule, or remove source_cidrs" % (variable, first["name"]))
     for index, svc in enumerate(services[1:], start=1):
         if not svc.get("path_pattern"):
             problems.append("%s[%d] (service %s) has no path_pattern: every service but the first needs one, the "

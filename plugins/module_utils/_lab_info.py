@@ -411,20 +411,36 @@ def live(services, listeners, ports, names):
     The first service is the listeners' default route, each other one the rule of its path pattern
     (as _alb.routes lays them out); None where no listener or rule routes it.
     """
-    by_port = dict((ls.get("Port"), ls) for ls in listeners)
     out = {}
     for index, svc in enumerate(services):
         out[svc["name"]] = {}
         for role, port in ports.items():
-            listener = by_port.get(port)
-            actions = None
-            if listener and index == 0:
-                actions = listener.get("DefaultActions")
-            elif listener:
-                for rule in listener.get("Rules") or []:
-                    if _alb.path_patterns(rule.get("Conditions")) == [svc["path_pattern"]]:
-                        actions = rule.get("Actions")
+            actions = (_service_route(listeners, port, index, svc) or {}).get("Actions")
             out[svc["name"]][role] = _route(actions, names) if actions else None
+    return out
+
+
+def _service_route(listeners, port, index, svc):
+    """A service's route on the listener of ``port``: ``{Actions, Conditions}`` (the listener's default for the
+    first service, else the rule of its path pattern), or None."""
+    listener = dict((ls.get("Port"), ls) for ls in listeners).get(port)
+    if listener and index == 0:
+        return dict(Actions=listener.get("DefaultActions"), Conditions=[])
+    for rule in (listener or {}).get("Rules") or []:
+        if _alb.path_patterns(rule.get("Conditions")) == [svc["path_pattern"]]:
+            return rule
+    return None
+
+
+def sources(services, listeners, ports):
+    """{service: {production: [CIDR], test: [...]}}: the source-ip condition of each service's rule ([] without
+    one), None where no rule routes the service (9.1)."""
+    out = {}
+    for index, svc in enumerate(services):
+        out[svc["name"]] = {}
+        for role, port in ports.items():
+            route = _service_route(listeners, port, index, svc)
+            out[svc["name"]][role] = None if route is None else _alb.source_ips(route.get("Conditions"))
     return out
 
 
@@ -525,6 +541,7 @@ def assemble(services, p, context, repos, cluster, ecs_found, codecommit, famili
                        for role, port in ports.items() if port in by_port))
     out["listener_arns"] = dict((role, v["arn"]) for role, v in out["load_balancer"]["listeners"].items())
     out["live"] = live(services, listeners, ports, names)
+    out["sources"] = sources(services, listeners, ports)
     out["addresses"] = addresses(services, lb, listeners, ports, served)
     out["ecs_services"] = dict((s["name"], _service_view(ecs_found.get(_lab.ecs_service(s["name"])), names))
                                for s in services)
@@ -632,6 +649,11 @@ def checklist(services, p, lab):
                 elif not set(route) <= pair:
                     problems.append("the %s listener sends %s to %s, not to its pair %s"
                                     % (role, svc["name"], "+".join(sorted(route)), "/".join(sorted(pair))))
+                have = lab["sources"][svc["name"]][role]
+                want = svc.get("source_cidrs") or []
+                if want and have is not None and sorted(have) != sorted(want):
+                    problems.append("the %s listener's rule %s lets %s through, the inventory asks source_cidrs %s"
+                                    % (role, svc["path_pattern"], ",".join(have) or "every address", ",".join(want)))
     items.append(_item("6.3", "load balancer %s, listeners and rules" % lb["name"], problems, missing))
 
     for index, svc in enumerate(services):

@@ -24,6 +24,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import difflib
+import ipaddress
 import re
 
 from ansible.module_utils.six import integer_types
@@ -60,7 +61,10 @@ KEYS = {
     "archive": "OCI layout or archive, or docker save tarball, pushed as latest",
     "health_check_path": "health check path of the service's target groups",
     "path_pattern": "load balancer path pattern routed to the service (every service but the first)",
+    "source_cidrs": "source addresses (CIDRs) let through the service's path rule on both listeners (Phase 9.1)",
+    "desired_count": "number of tasks, converged when set; unset, a new service starts with 1 and keeps any later count",
 }
+DESIRED_COUNT_MAX = 5000  # ECS's quota of tasks per service
 
 DEFAULTS = {
     "port": 8080,
@@ -133,6 +137,48 @@ def _image_ref(ref):
     """A Docker reference with a tag: 'customer' -> 'customer:latest'."""
     last = ref.split("/")[-1]
     return ref if (":" in last or "@" in last) else ref + ":latest"
+
+
+def source_cidrs_problem(value):
+    """(the CIDRs normalised, why they are refused or None). None or [] is no limit."""
+    if value is None:
+        return [], None
+    if not isinstance(value, (list, tuple)):
+        return [], "source_cidrs must be a list of CIDRs such as [203.0.113.7/32] (got the %s %r)" % (
+            _typename(value), value)
+    out, bad = [], []
+    for cidr in value:
+        try:
+            if not isinstance(cidr, string_types) or "/" not in cidr:
+                raise ValueError(cidr)
+            network = str(ipaddress.ip_network(u"%s" % cidr.strip(), strict=True))
+        except ValueError:
+            bad.append(cidr)
+            continue
+        if network not in out:
+            out.append(network)
+    if bad:
+        return out, ("source_cidrs %s: each must be an IPv4 or IPv6 network with its prefix length and no host bits "
+                     "set, such as 203.0.113.7/32 or 2001:db8::/64" % ", ".join(repr(b) for b in bad))
+    if len(out) > _lab.SOURCE_CIDRS_MAX:
+        return out, ("source_cidrs has %d CIDRs: a listener rule holds at most %d condition values and the path "
+                     "pattern takes one, so at most %d" % (len(out), _lab.RULE_CONDITION_VALUES_MAX,
+                                                           _lab.SOURCE_CIDRS_MAX))
+    return out, None
+
+
+def desired_count_problem(value):
+    """(the count or None when unset, why it is refused or None)."""
+    if value is None:
+        return None, None
+    count = None
+    if isinstance(value, integer_types) and not isinstance(value, bool):
+        count = value
+    elif isinstance(value, string_types) and value.strip().isdigit():
+        count = int(value.strip())
+    if count is None or not 0 <= count <= DESIRED_COUNT_MAX:
+        return None, "desired_count %r must be a whole number from 0 to %d" % (value, DESIRED_COUNT_MAX)
+    return count, None
 
 
 def check_service(entry, index, variable, defaults):
@@ -208,6 +254,13 @@ def check_service(entry, index, variable, defaults):
     if pattern and (not isinstance(pattern, string_types) or not _lab.PATH_PATTERN_RE.match(pattern)):
         problems.append("%s: path_pattern %r %s" % (label, pattern, _lab.PATH_PATTERN_RULE))
     svc["path_pattern"] = pattern
+
+    svc["source_cidrs"], why = source_cidrs_problem(entry.get("source_cidrs"))
+    if why:
+        problems.append("%s: %s" % (label, why))
+    svc["desired_count"], why = desired_count_problem(entry.get("desired_count"))
+    if why:
+        problems.append("%s: %s" % (label, why))
     return svc, problems
 
 

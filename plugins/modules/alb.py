@@ -28,9 +28,14 @@ description:
     both with weights, is converged and left alone. CodeDeploy's ECS blue/green deployments swap the two
     groups of a pair at every deployment; setting a listener back would break the next deployment
     ("Primary task group must be behind listener").
-  - A rule is matched by its path pattern; conditions it has beyond the path pattern (a source-ip condition
-    added later) are kept. Rules of no service are deleted (O(purge_rules)). Listeners on other ports are
-    left alone.
+  - A rule is matched by its path pattern; conditions it has beyond the path pattern are kept. Rules of no
+    service are deleted (O(purge_rules)). Listeners on other ports are left alone.
+  - A service's C(source_cidrs) (the lab's task 9.1) gives its rule on both listeners a C(source-ip) condition
+    with exactly those CIDRs; a request from another address falls to the listener's default action. Only the
+    rule's conditions change (ModifyRule without actions), so a forward that CodeDeploy weighted or switched keeps
+    its target groups and weights. The rule carries the tag C(cloudlab:source-ip) with the CIDRs set; when
+    C(source_cidrs) is removed, the condition goes with its tag. A C(source-ip) condition without that tag (added
+    by hand, as the lab's own 9.1 does, or by an older version of the collection) is left as it is.
   - With O(state=absent), deletes the listeners, then the load balancer.
   - Written because amazon.aws.elb_application_lb (10.1.2) is wrong for this. Its listener and rule
     comparison wants the exact target group ARN given, so a rerun after a CodeDeploy deployment points the
@@ -49,8 +54,11 @@ options:
     required: true
   services:
     description:
-      - The services, as the C(microservices) list (C(name) and C(path_pattern) are used). Every
+      - The services, as the C(microservices) list (C(name), C(path_pattern) and C(source_cidrs) are used). Every
         service but the first needs a C(path_pattern). Required with O(state=present).
+      - C(source_cidrs), a list of at most 4 IPv4 or IPv6 CIDRs (a rule holds at most 5 condition values and the
+        path pattern takes one), limits the service's rule to those sources. The first service, the listeners'
+        default action, cannot have it.
     type: list
     elements: dict
   subnets:
@@ -118,7 +126,7 @@ attributes:
   diff_mode:
     support: full
     description: Shows the load balancer's subnets and security groups and, per listener, where the default
-      route and each rule forward, by target group name.
+      route and each rule forward, by target group name, and the sources a rule is limited to.
   idempotent:
     support: full
     description: A load balancer whose routes forward within their pairs is left alone.
@@ -135,6 +143,7 @@ EXAMPLES = r"""
       - name: customer
       - name: employee
         path_pattern: /admin/*
+        source_cidrs: [203.0.113.7/32]
   register: alb
 
 - name: DNS name
@@ -187,6 +196,9 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import plan_rules
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import route_target
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import routes
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import rule_conditions
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import source_ips
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import source_tag
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import shown_target
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import target_group_name
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import target_group_names
@@ -200,10 +212,12 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _elb_tags
 from ansible_collections.cloudlab.microservices.plugins.module_utils._lab import SG_ID_RE
 from ansible_collections.cloudlab.microservices.plugins.module_utils._lab import route_problems
+from ansible_collections.cloudlab.microservices.plugins.module_utils._services import source_cidrs_problem
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import aws_call
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import ecs_service_name
 
 PLANNED = "(planned) "
@@ -234,6 +248,10 @@ def check_inputs(module):
         if not isinstance(svc, dict) or not svc.get("name"):
             raise CloudlabError(message="Failed to validate services[%d]: each service needs a name" % index)
     problems = route_problems(services, "services")
+    for index, svc in enumerate(services):
+        svc["source_cidrs"], why = source_cidrs_problem(svc.get("source_cidrs"))
+        if why:
+            problems.append("services[%d] (service %s): %s" % (index, svc["name"], why))
     if problems:
         raise CloudlabError(message="Failed to validate services: %s" % "; ".join(problems))
     if p["production_port"] == p["test_port"]:
@@ -316,10 +334,30 @@ def set_priorities(elb, pairs):
     elb.set_rule_priorities(RulePriorities=[dict(RuleArn=arn, Priority=prio) for arn, prio in pairs])
 
 
+@aws_call("set the conditions of a rule")
+def set_conditions(elb, arn, conditions):
+    """Conditions only: the rule's actions (a forward CodeDeploy weighted included) stay as they are."""
+    return elb.modify_rule(RuleArn=arn, Conditions=conditions)["Rules"][0]
+
+
 @aws_call("create a rule")
 def create_rule(elb, listener_arn, want, tg_arn):
+    extra = dict(Tags=_elb_tags.as_list({_lab.TAG_SOURCE_IP: source_tag(want["source_cidrs"])})) if (
+        want["source_cidrs"]) else {}
     return elb.create_rule(ListenerArn=listener_arn, Priority=want["priority"], Actions=forward(tg_arn),
-                           Conditions=[{"Field": "path-pattern", "Values": [want["path_pattern"]]}])["Rules"][0]
+                           Conditions=rule_conditions(want), **extra)["Rules"][0]
+
+
+@aws_call("remove the source-ip tag of a rule")
+def remove_tags(elb, arn, keys):
+    elb.remove_tags(ResourceArns=[arn], TagKeys=keys)
+
+
+def rule_tags(elb, rules, desired):
+    """Rule ARN -> tags, read only where a source-ip condition is or is wanted (one call for up to 20 rules)."""
+    if not any(source_ips(r.get("Conditions")) for r in rules) and not any(w["source_cidrs"] for w in desired):
+        return {}
+    return _elb_tags.read_tags(elb, [r["RuleArn"] for r in rules])
 
 
 @aws_call("delete a listener")
@@ -453,7 +491,7 @@ def ensure_present(module, elb, ec2):
                         if not module.check_mode else dict(listener, Protocol="HTTP",
                                                            DefaultActions=forward(arn_of(target))))
 
-        plan = plan_rules(rules, route["rules"], arns, p["purge_rules"])
+        plan = plan_rules(rules, route["rules"], arns, p["purge_rules"], rule_tags(elb, rules, route["rules"]))
         kept = dict((r["RuleArn"], r) for r in rules)
         for rule in plan["delete"]:
             actions.append("delete rule %s of %s" % (rule.get("Priority"), label))
@@ -465,6 +503,27 @@ def ensure_present(module, elb, ec2):
             actions.append("point rule %s of %s at %s%s" % (want["path_pattern"], label, target, why))
             kept[rule["RuleArn"]] = (modify_rule(elb, rule["RuleArn"], arns[target])
                                      if not module.check_mode else dict(rule, Actions=forward(arn_of(target))))
+        for rule, want, source in plan["sources"]:
+            if source["kept"]:
+                warn(module, "rule %s of %s: its source-ip condition %s was changed since the collection set it; "
+                     "services[].source_cidrs of %s is unset, the condition is kept (remove it by hand, or set "
+                     "source_cidrs)" % (want["path_pattern"], label, ",".join(source["kept"]), want["service"]))
+                continue
+            if source["conditions"] is not None:
+                cidrs = source_ips(source["conditions"])
+                actions.append("%s rule %s of %s%s" % (
+                    "limit" if cidrs else "lift the source limit of", want["path_pattern"], label,
+                    " to %s" % ",".join(cidrs) if cidrs else ""))
+                kept[rule["RuleArn"]] = dict(kept[rule["RuleArn"]], Conditions=source["conditions"]) if (
+                    module.check_mode) else set_conditions(elb, rule["RuleArn"], source["conditions"])
+            if source["add_tags"] or source["remove_tags"]:
+                if source["conditions"] is None:
+                    actions.append("%s rule %s of %s" % (
+                        "tag" if source["add_tags"] else "untag", want["path_pattern"], label))
+                if not module.check_mode and source["add_tags"]:
+                    _elb_tags.add_tags(elb, rule["RuleArn"], source["add_tags"])
+                if not module.check_mode and source["remove_tags"]:
+                    remove_tags(elb, rule["RuleArn"], source["remove_tags"])
         if plan["priorities"]:
             for rule, prio in plan["priorities"]:
                 actions.append("move rule %s of %s from priority %s to %d" % (
@@ -474,12 +533,13 @@ def ensure_present(module, elb, ec2):
                 set_priorities(elb, [(rule["RuleArn"], prio) for rule, prio in plan["priorities"]])
         for want in plan["create"]:
             target, why = aim(want)
-            actions.append("create rule %s (priority %d) of %s forwarding to %s%s" % (
-                want["path_pattern"], want["priority"], label, target, why))
+            actions.append("create rule %s (priority %d) of %s forwarding to %s%s%s" % (
+                want["path_pattern"], want["priority"], label, target, why,
+                " from %s" % ",".join(want["source_cidrs"]) if want["source_cidrs"] else ""))
             rule = (create_rule(elb, listener["ListenerArn"], want, arns[target])
                     if not module.check_mode else dict(
                         RuleArn=PLANNED + want["path_pattern"], Priority=str(want["priority"]),
-                        Conditions=[{"Field": "path-pattern", "Values": [want["path_pattern"]]}],
+                        Conditions=rule_conditions(want),
                         Actions=forward(arn_of(target))))
             kept[rule["RuleArn"]] = rule
 

@@ -19,9 +19,10 @@ description:
     the service's C(two) target group of O(target_groups) in front of container C(<name>) on its C(port),
     and the latest ACTIVE revision of the service's task definition family.
   - On an existing service it changes only what ECS lets UpdateService change on a CODE_DEPLOY service,
-    the desired count. A different task definition, load balancer or network configuration, which ECS
-    refuses to update on such a service, is reported in RV(services[].differences) with what to do, and
-    as a warning; the module never calls an update that ECS refuses, and it does not count as a change.
+    the desired count, and only when one is set (O(desired_count) or the service's C(desired_count)). A
+    different task definition, load balancer or network configuration, which ECS refuses to update on such
+    a service, is reported in RV(services[].differences) with what to do, and as a warning; the module
+    never calls an update that ECS refuses, and it does not count as a change.
   - A service whose PRIMARY task set CodeDeploy has moved to the other target group of the pair (C(one)),
     or to a newer revision that is now the family's latest, is converged. So is a service that runs a release
     of the latest revision's content (the revision a pipeline registered from it, images pinned by digest),
@@ -77,9 +78,13 @@ options:
     type: bool
     default: true
   desired_count:
-    description: Desired count of every service; changed in place on an existing service.
+    description:
+      - Desired count of every service whose entry in O(services) sets no C(desired_count) (a service's own
+        C(desired_count), 0 to 5000, wins). A count that is set is converged, in place (UpdateService, which ECS
+        allows on a CODE_DEPLOY service); in the lab's task 9.4, C(customer) has 3.
+      - Unset (the default, and no C(desired_count) in the entry), a service is created with 1 task and an
+        existing service keeps its count, whoever changed it (by hand, or an Application Auto Scaling policy).
     type: int
-    default: 1
   state:
     description: C(present) creates or updates the services; C(absent) scales them to 0, deletes and drains them.
     type: str
@@ -131,8 +136,18 @@ EXAMPLES = r"""
     target_groups: "{{ load_balancer_target_groups }}"
     subnets: "{{ aws_context_subnet_ids }}"
     security_groups: ["{{ load_balancer_security_group_id }}"]
-    desired_count: 1
   register: services
+
+- name: Phase 9.4, customer scaled to 3 tasks (employee keeps its count)
+  cloudlab.microservices.ecs_codedeploy_service:
+    cluster: microservices-serverlesscluster
+    services:
+      - name: customer
+        desired_count: 3
+      - name: employee
+    target_groups: "{{ load_balancer_target_groups }}"
+    subnets: "{{ aws_context_subnet_ids }}"
+    security_groups: ["{{ load_balancer_security_group_id }}"]
 
 - name: Delete them (scaled to 0, deleted, drained)
   cloudlab.microservices.ecs_codedeploy_service:
@@ -512,7 +527,7 @@ def main():
         subnets=dict(type="list", elements="str", default=[]),
         security_groups=dict(type="list", elements="str", default=[]),
         assign_public_ip=dict(type="bool", default=True),
-        desired_count=dict(type="int", default=1),
+        desired_count=dict(type="int"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         wait_timeout=dict(type="int", default=600),
         lab=dict(type="str"),

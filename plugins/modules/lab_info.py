@@ -218,6 +218,14 @@ live:
   returned: always
   type: dict
   sample: {customer: {production: {customer-tg-one: 100}, test: {customer-tg-one: 100}}}
+sources:
+  description:
+    - 'Per service and listener role, the CIDRs of the C(source-ip) condition of its route (the lab''s task 9.1):
+      C([]) without one (the first service, the listeners'' default action, never has one), null where nothing
+      routes it. The checklist''s 6.3 reports a rule whose CIDRs differ from the service''s C(source_cidrs).'
+  returned: always
+  type: dict
+  sample: {employee: {production: [203.0.113.7/32], test: [203.0.113.7/32]}}
 addresses:
   description: 'Per service and listener role, the URL it answers on; empty without a load balancer.'
   returned: always

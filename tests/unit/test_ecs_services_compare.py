@@ -56,6 +56,32 @@ def test_desired_count_is_an_update_ecs_accepts():
     assert update == {"desiredCount": 3} and refused == []
 
 
+def entry_desired(entry_count, module_count=None):
+    (svc,) = _services.check_services([{"name": "customer", "desired_count": entry_count}])
+    (out,), problems, _unknown = ecs.desired_services(
+        [svc], {"customer": {"one": {"arn": ONE}, "two": {"arn": TWO}}}, ["subnet-a", "subnet-b"], ["sg-1"], True,
+        module_count)
+    assert problems == []
+    return out
+
+
+def test_an_unset_count_is_left_to_whoever_changed_it():
+    """Scaled by hand (or by a scaling policy) to 2: a rerun without desired_count does not reset it."""
+    want = entry_desired(None)
+    assert want["desired_count"] is None
+    assert ecs.compare(ecs.state_of(described(count=2)), want, TD1) == ({}, [])
+    assert ecs.create_params("c", want, TD1)["desiredCount"] == 1  # a new service starts with one task
+    assert ecs.desired_state(want, TD1)["desired_count"] == 1
+
+
+def test_a_service_s_own_count_is_converged_and_wins_over_the_module_s():
+    want = entry_desired(3, module_count=1)
+    assert want["desired_count"] == 3
+    assert ecs.compare(ecs.state_of(described(count=2)), want, TD1) == ({"desiredCount": 3}, [])
+    assert ecs.create_params("c", want, TD1)["desiredCount"] == 3
+    assert entry_desired(None, module_count=0)["desired_count"] == 0
+
+
 def test_new_revision_is_reported_for_codedeploy_not_updated():
     update, refused = ecs.compare(ecs.state_of(described()), desired(), TD2)
     assert update == {}

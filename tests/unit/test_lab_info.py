@@ -482,3 +482,34 @@ def test_a_traffic_shift_shows_both_groups():
 def test_the_json_of_the_result_is_plain_data(aws, capsys):
     result = run(aws, converged_answers(), capsys)
     assert json.loads(json.dumps(result)) == result
+
+
+LIMITED = [SERVICES[0], dict(SERVICES[1], source_cidrs=["203.0.113.7/32"])]
+
+
+def _source_limited(response, _params):
+    if response["Rules"]:
+        response["Rules"][0]["Conditions"].append(
+            {"Field": "source-ip", "SourceIpConfig": {"Values": ["203.0.113.7/32"]}})
+
+
+def test_a_missing_source_condition_is_drift(aws, capsys):
+    """9.1: source_cidrs asks a condition the admin rules do not have."""
+    result = run(aws, converged_answers(), capsys, services=LIMITED)
+    assert not result.get("failed"), result
+    item = by_task(result)["6.3"]
+    assert item["state"] == "drifted"
+    assert "the production listener's rule /admin/* lets every address through, the inventory asks source_cidrs " \
+           "203.0.113.7/32" in item["details"]
+    assert result["sources"]["employee"] == {"production": [], "test": []}
+
+
+def test_a_converged_source_condition_is_done(aws, capsys):
+    answers = _bend(converged_answers(), ("elbv2", "DescribeRules"), _source_limited)
+    result = run(aws, answers, capsys, services=LIMITED)
+    assert by_task(result)["6.3"]["state"] == "done", by_task(result)["6.3"]
+    assert result["sources"]["employee"] == {"production": ["203.0.113.7/32"], "test": ["203.0.113.7/32"]}
+    assert result["sources"]["customer"] == {"production": [], "test": []}
+    other = run(aws, answers, capsys, services=[SERVICES[0], dict(SERVICES[1], source_cidrs=["198.51.100.0/24"])])
+    assert "the test listener's rule /admin/* lets 203.0.113.7/32 through, the inventory asks source_cidrs " \
+           "198.51.100.0/24" in by_task(other)["6.3"]["details"]

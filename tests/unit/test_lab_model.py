@@ -124,6 +124,15 @@ def test_routes_the_first_service_default_the_others_by_path():
         "svcs: two services have the same path_pattern '/c'; each needs its own"]
 
 
+def test_the_default_service_cannot_limit_its_sources():
+    problems = _lab.route_problems([{"name": "a", "source_cidrs": ["203.0.113.7/32"]},
+                                    {"name": "b", "path_pattern": "/b/*", "source_cidrs": ["203.0.113.7/32"]}], "svcs")
+    assert problems == [
+        "svcs[0] (service a) has source_cidrs: the first service is the listeners' default action, which takes no "
+        "condition (it answers every request no rule matches); limit another service's path rule, or remove "
+        "source_cidrs"]
+
+
 def test_the_alb_module_refuses_the_routes_the_preflight_refuses():
     """One rule for the module and the load balancer role: the module used to accept a first service's path."""
     alb = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.alb")

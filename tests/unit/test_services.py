@@ -19,7 +19,8 @@ def test_lab_services_are_filled_in():
     cust = out[0]
     assert cust == {"name": "customer", "port": 8080, "cpu": "512", "memory": "1024",
                     "family": "customer-microservice", "environment": {}, "db_host": "",
-                    "image": "customer:latest", "archive": "", "health_check_path": "/", "path_pattern": ""}
+                    "image": "customer:latest", "archive": "", "health_check_path": "/", "path_pattern": "",
+                    "source_cidrs": [], "desired_count": None}
     assert out[1]["path_pattern"] == "/admin/*"
     assert out[1]["health_check_path"] == "/admin/suppliers"
 
@@ -99,3 +100,43 @@ def test_fargate_table_matches_aws_documented_bounds():
     assert sizes["16384"][-1] == 122880
     assert _services.fargate_size_problem("512", "1024") is None
     assert "refuses" in _services.fargate_size_problem("512", "5120")
+
+
+def test_source_cidrs_are_checked_and_normalised():
+    out = check([{"name": "customer"}, {"name": "employee", "path_pattern": "/admin/*",
+                                        "source_cidrs": ["203.0.113.7/32", "2001:DB8::/32", "203.0.113.7/32"]}])
+    assert out[1]["source_cidrs"] == ["203.0.113.7/32", "2001:db8::/32"]
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("203.0.113.7/32", "must be a list of CIDRs"),
+    (["203.0.113.7"], "'203.0.113.7'"),          # no prefix length
+    (["203.0.113.7/24"], "'203.0.113.7/24'"),    # host bits set
+    (["300.0.0.1/32"], "'300.0.0.1/32'"),
+    ([7], "7"),
+    (["10.0.0.%d/32" % i for i in range(5)], "at most 5 condition values and the path pattern takes one, so at most 4"),
+])
+def test_bad_source_cidrs_are_refused_naming_the_variable(value, expected):
+    with pytest.raises(ServiceError) as err:
+        check([{"name": "customer"}, {"name": "employee", "path_pattern": "/admin/*", "source_cidrs": value}])
+    assert "microservices[1] (service employee): source_cidrs" in str(err.value)
+    assert expected in str(err.value)
+
+
+def test_four_source_cidrs_fit_in_a_rule():
+    out = check([{"name": "customer"}, {"name": "employee", "path_pattern": "/admin/*",
+                                        "source_cidrs": ["10.0.0.%d/32" % i for i in range(4)]}])
+    assert len(out[1]["source_cidrs"]) == 4
+
+
+@pytest.mark.parametrize("value, expected", [(3, 3), ("2", 2), (0, 0), (None, None)])
+def test_desired_count_is_a_count_or_unset(value, expected):
+    assert check([{"name": "customer", "desired_count": value}])[0]["desired_count"] == expected
+
+
+@pytest.mark.parametrize("value", [-1, 5001, True, "three", 1.5])
+def test_bad_desired_count_is_refused(value):
+    with pytest.raises(ServiceError) as err:
+        check([{"name": "customer", "desired_count": value}])
+    assert "microservices[0] (service customer): desired_count %r must be a whole number from 0 to 5000" % (
+        value,) in str(err.value)

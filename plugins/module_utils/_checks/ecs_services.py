@@ -14,8 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
-
-MAX_DESIRED = 5000  # ECS's quota of tasks per service
+from ansible_collections.cloudlab.microservices.plugins.module_utils._services import DESIRED_COUNT_MAX as MAX_DESIRED
 
 
 def _ids(values, name, pattern, what, problems):

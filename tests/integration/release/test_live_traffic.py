@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from conftest import LocalCloud, ROOT, free_port, require_binary
+from conftest import LocalCloud, ROOT, failure_messages, free_port, require_binary, run_playbook
 
 from codedeploy.conftest import CLUSTER
 
@@ -211,6 +211,109 @@ def test_desired_count_runs_that_many_tasks_behind_the_target_group(live_lab, do
     wait(1)
     assert len(healthy()) == 1 and len(tasks()) == 1
     assert len(settle(dockerd, cloud, 2)) == 2
+
+
+PHASE6 = os.path.join("playbooks", "phase6.yml")
+PHASE7 = os.path.join("playbooks", "phase7.yml")
+# The fixture's cluster is boto3's, not Phase 5's stack: Phase 5's fact names it.
+PHASE_EXTRA = {"aws_context_db_instance": "", "fargate_cluster_name": CLUSTER}
+CUSTOMER_ENTRY = {"name": "customer"}
+EMPLOYEE_ENTRY = {"name": "employee", "health_check_path": "/admin/suppliers", "path_pattern": "/admin/*"}
+
+
+def _phase(cloud, playbook, services, **kwargs):
+    """One lab task of a phase: the load balancer's (task6_3), the services' (task7_1 runs both)."""
+    tags = ["task6_3"] if playbook == PHASE6 else ["task7_1"]
+    result = run_playbook(cloud, playbook, extra_vars=dict(PHASE_EXTRA, microservices=services), tags=tags, **kwargs)
+    assert result.rc == 0, failure_messages(result)
+    return result
+
+
+def _task_result(result, name_part):
+    (found,) = [task["hosts"]["localhost"] for play in result.data()["plays"] for task in play["tasks"]
+                if name_part in task["task"]["name"] and "localhost" in task["hosts"]]
+    return found
+
+
+def test_source_cidrs_limit_the_admin_rule_on_both_listeners(live_lab):
+    """9.1 through phase6.yml: the address let in reaches employee, another one gets the listener's default
+    (customer); the weighted forward CodeDeploy left stays; removing the setting removes the condition."""
+    cloud = live_lab["cloud"]
+    elbv2 = cloud.client("elbv2")
+    urls = listeners(cloud)
+
+    def admin_rules():
+        return [r for arn in live_lab["listeners"].values() for r in elbv2.describe_rules(ListenerArn=arn)["Rules"]
+                if not r["IsDefault"]]
+
+    def sources():
+        return [sorted(v for c in r["Conditions"] if c["Field"] == "source-ip"
+                       for v in c["SourceIpConfig"]["Values"]) for r in admin_rules()]
+
+    def admin_pages():
+        return [get(urls[port] + "/admin/suppliers") for port in (80, 8080)]
+
+    before = [r["Actions"] for r in admin_rules()]  # CodeDeploy's: employee-tg-one on both listeners
+    let_in = _phase(cloud, PHASE6, [CUSTOMER_ENTRY, dict(EMPLOYEE_ENTRY, source_cidrs=["127.0.0.1/32"])], diff=True)
+    alb = _task_result(let_in, "its two listeners and their rules")
+    assert [a for a in alb["actions"] if a.startswith("limit")] == [  # (the fixture's rules also move to priority 10)
+        "limit rule /admin/* of production listener HTTP:80 to 127.0.0.1/32",
+        "limit rule /admin/* of test listener HTTP:8080 to 127.0.0.1/32"]
+    assert sources() == [["127.0.0.1/32"], ["127.0.0.1/32"]]
+    assert [r["Actions"] for r in admin_rules()] == before
+    assert alb["diff"]["after"]["listeners"]["HTTP:80"]["rules"] == {"10 /admin/* from 127.0.0.1/32": "employee-tg-one"}
+    assert all(status == 200 and "employee version 1" in body for status, body in admin_pages()), admin_pages()
+    again = _phase(cloud, PHASE6, [CUSTOMER_ENTRY, dict(EMPLOYEE_ENTRY, source_cidrs=["127.0.0.1/32"])])
+    assert again.stats()["localhost"]["changed"] == 0
+
+    elsewhere = [CUSTOMER_ENTRY, dict(EMPLOYEE_ENTRY, source_cidrs=["203.0.113.7/32"])]
+    predicted = _phase(cloud, PHASE6, elsewhere, check=True)
+    assert predicted.stats()["localhost"]["changed"] == 1 and sources() == [["127.0.0.1/32"], ["127.0.0.1/32"]]
+    _phase(cloud, PHASE6, elsewhere)
+    assert sources() == [["203.0.113.7/32"], ["203.0.113.7/32"]]
+    # 127.0.0.1 no longer matches the rule: the default action, customer, whose server has no such page.
+    for status, body in admin_pages():
+        assert status == 404 and "employee" not in body, body
+    assert all("customer version 1" in get(urls[port] + "/")[1] for port in (80, 8080))
+
+    _phase(cloud, PHASE6, [CUSTOMER_ENTRY, EMPLOYEE_ENTRY])
+    assert sources() == [[], []]
+    assert [r["Actions"] for r in admin_rules()] == before
+    assert all(status == 200 and "employee version 1" in body for status, body in admin_pages())
+
+
+def test_desired_count_is_converged_and_an_unset_one_left_alone(live_lab, dockerd):
+    """9.4 through phase7.yml: customer's desired_count 3 runs 3 containers and a rerun keeps them; unset, a count
+    changed by hand (2) is not reset."""
+    cloud = live_lab["cloud"]
+    ecs = cloud.client("ecs")
+
+    def tasks():
+        return ecs.list_tasks(cluster=CLUSTER, serviceName="customer-microservice")["taskArns"]
+
+    def wait(count):
+        deadline = time.time() + 60
+        while len(tasks()) != count and time.time() < deadline:
+            time.sleep(0.3)
+        return len(tasks())
+
+    scaled = [dict(CUSTOMER_ENTRY, desired_count=3), EMPLOYEE_ENTRY]
+    result = _phase(cloud, PHASE7, scaled, diff=True)
+    diff = _task_result(result, "Create, update or delete the ECS services")["diff"]
+    assert (diff["before"]["customer-microservice"]["desired_count"],
+            diff["after"]["customer-microservice"]["desired_count"]) == (1, 3)
+    assert (diff["after"].get("employee-microservice") or {}).get("desired_count", 1) == 1  # employee stays at 1
+    assert wait(3) == 3
+    assert len(settle(dockerd, cloud, 4)) == 4  # and employee's one
+    assert _phase(cloud, PHASE7, scaled).stats()["localhost"]["changed"] == 0
+    assert len(tasks()) == 3
+
+    ecs.update_service(cluster=CLUSTER, service="customer-microservice", desiredCount=2)
+    assert wait(2) == 2
+    assert _phase(cloud, PHASE7, [CUSTOMER_ENTRY, EMPLOYEE_ENTRY]).stats()["localhost"]["changed"] == 0
+    assert ecs.describe_services(cluster=CLUSTER, services=["customer-microservice"])["services"][0][
+        "desiredCount"] == 2
+    assert len(settle(dockerd, cloud, 3)) == 3
 
 
 def test_image_that_exits_fails_and_traffic_stays(live_lab, dockerd):

@@ -82,12 +82,21 @@ def test_desired_count_is_updated_in_place_with_a_diff(lab7):
     assert svc["serviceArn"] == summary(result)["services"]["customer"]["arn"]  # the same service, not a new one
 
 
+def test_an_unset_count_is_not_reset(lab7):
+    """Two tasks since the last test: a run that sets no count leaves them (a scaling policy's or the user's)."""
+    assert lab7.service("customer")["desiredCount"] == 2
+    result = lab7.phase7()
+    assert result.rc == 0, result
+    assert changed(result) == 0
+    assert lab7.service("customer")["desiredCount"] == 2
+
+
 def test_a_new_task_definition_is_reported_not_applied(lab7):
     """Back to one task (an update ECS allows) while revision 2 (another image) is only reported (an update it
     refuses)."""
     newer = lab7.register("customer", image="customer:v2")
     assert newer.endswith(":2")
-    result = lab7.phase7()
+    result = lab7.phase7(ecs_services_desired_count=1)
     assert result.rc == 0, result
     assert changed(result) == 1
     assert summary(result)["services"]["customer"]["action"] == "update"
