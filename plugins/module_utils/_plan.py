@@ -67,18 +67,16 @@ def ecs_services(services, p, lab, raw):
     None without O(desired_count)."""
     if p.get("desired_count") is None:
         return None
-    pairs = lab["target_groups"]
     # Only compare()'s update (the desired count) is a change: the network and pair feed its refusals alone.
     wanted, _problems, _unknown = _ecs_services.desired_services(
-        services, pairs, lab["subnet_ids"], [lab["security_group"]["id"]], True, p["desired_count"])
+        services, lab["target_groups"], lab["subnet_ids"], [lab["security_group"]["id"]], True, p["desired_count"])
     lines = []
     for desired in wanted:
         svc = raw["ecs"].get(desired["name"])
-        if svc is None or svc.get("status") != "ACTIVE":
+        if not _ecs_services.is_active(svc):
             lines.append("create ECS service %s on cluster %s" % (desired["name"], lab["cluster"]["name"]))
             continue
-        tags = dict((t["key"], t["value"]) for t in svc.get("tags") or [])
-        lacking = _lab.missing_tags(tags, _lab.owner_tags(p["application_name"], desired["key"]))
+        lacking = _lab.missing_tags(_ecs_services.tags_of(svc), _lab.owner_tags(p["application_name"], desired["key"]))
         if lacking:
             lines.append("tag ECS service %s with %s" % (desired["name"], ", ".join(sorted(lacking))))
         update, _refused = _ecs_services.compare(_ecs_services.state_of(svc), desired, None)
