@@ -138,6 +138,16 @@ def create_params(cluster, desired, task_definition_arn, tags=None):
     return params
 
 
+def is_active(current):
+    """Whether a described service is there to update: missing, DRAINING or INACTIVE, it is (re)created."""
+    return bool(current) and current.get("status") == "ACTIVE"
+
+
+def tags_of(current):
+    """{key: value} of a service described with include=["TAGS"]."""
+    return dict((t["key"], t["value"]) for t in (current or {}).get("tags") or [])
+
+
 def primary(current):
     """What the service runs now: its PRIMARY task set (CodeDeploy's) when it has one, else its own fields."""
     for task_set in current.get("taskSets") or []:

@@ -188,17 +188,38 @@ def read_codedeploy(cd, application, services):
 def read_pipelines(cp, events, services):
     def one(svc):
         name = _lab.pipeline(svc["name"])
-        decl = _absent(lambda: cp.get_pipeline(name=name)["pipeline"], "PipelineNotFoundException")
+        answer = _absent(lambda: cp.get_pipeline(name=name), "PipelineNotFoundException")
+        decl = (answer or {}).get("pipeline")
         rules = []
         latest = {}
+        arn, current_rules = "", {}
         if decl is not None:
             listed = events.list_rules(NamePrefix=name).get("Rules") or []
             rules = sorted(r["Name"] for r in listed if _pipeline.is_ours(r, name) and r.get("State") == "ENABLED")
             summaries = cp.list_pipeline_executions(pipelineName=name, maxResults=1)
             for summary in summaries.get("pipelineExecutionSummaries") or []:
                 latest = dict(id=summary.get("pipelineExecutionId"), status=summary.get("status"))
-        return dict(name=name, declaration=decl, rules=rules, latest_execution=latest)
+            arn = (answer.get("metadata") or {}).get("pipelineArn") or ""
+            current_rules = read_pipeline_rules(events, name, arn, listed) if arn else None
+        return dict(name=name, declaration=decl, rules=rules, latest_execution=latest, arn=arn,
+                    current_rules=current_rules)
     return each(one, services, lambda s: s["name"], "read the pipeline of service")
+
+
+def read_pipeline_rules(events, name, arn, listed):
+    """{rule name: rule} of our change detection rules that target the pipeline, as codepipeline_pipeline reads
+    them (_pipeline.current_rule), their tags left None (read_tags reads them). ``listed`` are the rules
+    ListRules gave for the pipeline's name prefix: only a rule named otherwise is described."""
+    by_name = dict((r["Name"], r) for r in listed)
+    out = {}
+    for rule_name in events.list_rule_names_by_target(TargetArn=arn).get("RuleNames") or []:
+        rule = by_name.get(rule_name) or _absent(lambda: events.describe_rule(Name=rule_name),
+                                                 "ResourceNotFoundException")
+        if rule is None or not _pipeline.is_ours(rule, name):
+            continue
+        targets = events.list_targets_by_rule(Rule=rule_name).get("Targets") or []
+        out[rule_name] = _pipeline.current_rule(rule, targets, None)
+    return out
 
 
 def local_listeners(endpoint_url, timeout=5):
@@ -245,7 +266,9 @@ def read_lab(module, services):
     found = dict(repos=repos, cluster=cluster, ecs=ecs_found, groups=groups, sg=sg, lb=lb, app=app, dgroups=dgroups,
                  pipelines=pipelines, bucket=bucket if bucket_found else "",
                  lb_name=p["load_balancer_name"], sg_name=p["security_group_name"])
-    out["ownership"] = ownership(p["application_name"], services, read_tags(c, context, p["application_name"], found))
+    tagged = read_tags(c, context, p["application_name"], found)
+    found["tags"] = dict(tagged)
+    out["ownership"] = ownership(p["application_name"], services, tagged)
     out["ownership"]["unlisted"] = read_unlisted(c, context, p, found, out["ownership"]["unlisted_services"])
     out["ownership"]["unlisted_repositories"] = read_unlisted_repositories(c["ecr"], context, p["application_name"],
                                                                            services)

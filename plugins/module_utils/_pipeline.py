@@ -12,7 +12,8 @@
 - ``differs(current, desired)``: compares, ignoring what only AWS sets (optional action keys absent
   from the desired declaration, secrets AWS shows as ``****``).
 - ``change_detection_rules(...)``: the EventBridge rules the console makes for CodeCommit and ECR
-  sources and the API does not.
+  sources and the API does not; ``current_rule(...)`` shapes a rule read from EventBridge the same way,
+  ``rule_changes(...)`` says which rules differ and how.
 - ``source_files(declaration)``: the files a CodeDeployToECS or ECS action takes from a CodeCommit
   source, to check that they exist before the pipeline is made.
 
@@ -24,6 +25,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import json
 import posixpath
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
@@ -172,6 +174,39 @@ def change_detection_rules(decl, pipeline_arn, role_arn, partition, region, acco
 
 def is_ours(rule, pipeline):
     return (rule.get("Description") or "").startswith("%s %s:" % (MARKER, pipeline))
+
+
+def current_rule(rule, targets, tags):
+    """A rule as DescribeRule / ListRules gives it, with ListTargetsByRule's targets and its tags ({key: value}),
+    in the shape ``change_detection_rules`` gives (the EventPattern parsed, the targets sorted by Id)."""
+    pattern = rule.get("EventPattern") or "{}"
+    return {
+        "Arn": rule.get("Arn"), "Tags": tags, "Name": rule["Name"], "Description": rule.get("Description"),
+        "State": rule.get("State"), "EventPattern": json.loads(pattern) if isinstance(pattern, str) else pattern,
+        "Targets": sorted(({"Id": t["Id"], "Arn": t["Arn"], "RoleArn": t.get("RoleArn")} for t in targets or []),
+                          key=lambda t: t["Id"]),
+    }
+
+
+def rule_changes(current_rules, desired_rules, tags):
+    """What syncing a pipeline's rules changes: {rule name: change}, a change being ``{"delete": True}`` for a
+    current rule not desired, else ``{"rule": bool, "targets": bool, "tags": {lacking}}`` for a desired rule
+    whose description, pattern or state (``rule``), targets or ownership tags differ (a missing rule: all).
+
+    ``current_rules`` are {name: ``current_rule(...)``} of our rules that target the pipeline; ``tags`` the
+    pipeline's ownership tags, which a new rule gets and an existing one gets when it lacks one."""
+    desired_by_name = dict((r["Name"], r) for r in desired_rules)
+    out = dict((name, {"delete": True}) for name in current_rules if name not in desired_by_name)
+    for rule in desired_rules:
+        current = current_rules.get(rule["Name"])
+        change = {
+            "rule": current is None or any(current.get(k) != rule[k] for k in ("Description", "EventPattern", "State")),
+            "targets": current is None or current["Targets"] != rule["Targets"],
+            "tags": _lab.missing_tags(current["Tags"], tags) if current is not None else {},
+        }
+        if change["rule"] or change["targets"] or change["tags"]:
+            out[rule["Name"]] = change
+    return out
 
 
 def source_files(decl):

@@ -196,11 +196,13 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
 from ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline import change_detection_rules
+from ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline import current_rule
 from ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline import declaration
 from ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline import differs
 from ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline import is_ours
 from ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline import normalise
 from ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline import references
+from ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline import rule_changes
 from ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline import source_files
 from ansible_collections.cloudlab.microservices.plugins.module_utils._s3 import bucket_exists
 
@@ -236,13 +238,7 @@ def read_rules(events, pipeline_name, pipeline_arn):
             continue
         targets = events.list_targets_by_rule(Rule=name).get("Targets") or []
         tags = events.list_tags_for_resource(ResourceARN=rule["Arn"]).get("Tags") or []
-        rules[name] = {
-            "Arn": rule["Arn"], "Tags": dict((t["Key"], t["Value"]) for t in tags),
-            "Name": name, "Description": rule.get("Description"), "State": rule.get("State"),
-            "EventPattern": json.loads(rule.get("EventPattern") or "{}"),
-            "Targets": sorted(({"Id": t["Id"], "Arn": t["Arn"], "RoleArn": t.get("RoleArn")} for t in targets),
-                              key=lambda t: t["Id"]),
-        }
+        rules[name] = current_rule(rule, targets, dict((t["Key"], t["Value"]) for t in tags))
     return rules
 
 
@@ -379,40 +375,34 @@ def sync_rules(module, events, name, current_rules, desired_rules, tags):
     """Put, retarget, tag or delete rules; returns True when something changed (or would).
 
     ``tags`` (the pipeline's ownership tags) go on a new rule; a rule that lacks one gets it."""
-    desired_by_name = dict((r["Name"], r) for r in desired_rules)
-    changed = False
-    for rule_name, rule in current_rules.items():
-        if rule_name not in desired_by_name:
-            changed = True
-            if not module.check_mode:
-                aws_call("delete EventBridge rule %s" % rule_name)(delete_rule)(events, rule_name, rule)
+    changes = rule_changes(current_rules, desired_rules, tags)
+    if module.check_mode:
+        return bool(changes)
+    for rule_name, change in changes.items():
+        if change.get("delete"):
+            aws_call("delete EventBridge rule %s" % rule_name)(delete_rule)(events, rule_name, current_rules[rule_name])
     for rule in desired_rules:
+        change = changes.get(rule["Name"])
+        if not change:
+            continue
         current = current_rules.get(rule["Name"])
-        rule_differs = current is None or any(current.get(k) != rule[k] for k in ("Description", "EventPattern", "State"))
-        targets_differ = current is None or current["Targets"] != rule["Targets"]
-        lacking = _lab.missing_tags(current["Tags"], tags) if current is not None else {}
-        if not (rule_differs or targets_differ or lacking):
-            continue
-        changed = True
-        if module.check_mode:
-            continue
-        if rule_differs:
+        if change["rule"]:
             extra = dict(Tags=[dict(Key=k, Value=v) for k, v in sorted(tags.items())]) if (
                 current is None and tags) else {}
             aws_call("put EventBridge rule %s" % rule["Name"])(events.put_rule)(
                 Name=rule["Name"], Description=rule["Description"], State=rule["State"],
                 EventPattern=json.dumps(rule["EventPattern"], sort_keys=True), **extra)
-        if lacking:
+        if change["tags"]:
             aws_call("tag EventBridge rule %s" % rule["Name"])(events.tag_resource)(
-                ResourceARN=current["Arn"], Tags=[dict(Key=k, Value=v) for k, v in sorted(lacking.items())])
-        if targets_differ:
+                ResourceARN=current["Arn"], Tags=[dict(Key=k, Value=v) for k, v in sorted(change["tags"].items())])
+        if change["targets"]:
             stale = [t["Id"] for t in (current or {}).get("Targets", []) if t not in rule["Targets"]]
             if stale:
                 aws_call("remove targets of EventBridge rule %s" % rule["Name"])(events.remove_targets)(
                     Rule=rule["Name"], Ids=stale)
             aws_call("put the target of EventBridge rule %s" % rule["Name"])(events.put_targets)(
                 Rule=rule["Name"], Targets=rule["Targets"])
-    return changed
+    return bool(changes)
 
 
 def delete_rule(events, rule_name, rule):

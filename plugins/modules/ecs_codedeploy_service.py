@@ -239,7 +239,9 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_servic
 from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import describe_batches
 from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import desired_services
 from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import desired_state
+from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import is_active
 from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import state_of
+from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import tags_of
 from ansible_collections.cloudlab.microservices.plugins.module_utils._services import ServiceError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._services import check_services
 from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import is_release_of
@@ -374,7 +376,7 @@ def ensure_present(module, ecs, params, wanted):
     for desired in wanted:
         svc = current[desired["name"]]
         arn_td = latest[desired["key"]]
-        if svc is None or svc["status"] != "ACTIVE":
+        if not is_active(svc):
             after_state = desired_state(desired, arn_td)
             created = None
             if not check:
@@ -395,7 +397,7 @@ def ensure_present(module, ecs, params, wanted):
             # What a pipeline deployed (the latest's content, its image pinned by digest) is the latest.
             if is_release_of(latest_found[desired["key"]], describe_task_definition(ecs, have["task_definition"])):
                 arn_td = have["task_definition"]
-        tags = dict((t["key"], t["value"]) for t in svc.get("tags") or [])
+        tags = tags_of(svc)
         lacking = _lab.missing_tags(tags, _owner(params, desired))
         if lacking:
             if not check:

@@ -86,6 +86,43 @@ options:
     description: The pipelines' artifact bucket (C(pipelines_artifact_bucket)); empty is C(codepipeline-<region>-<account>-microservices).
     type: str
     default: ""
+  desired_count:
+    description:
+      - Desired count of every ECS service (C(ecs_services_desired_count)), for RV(plan)'s C(ecs_services).
+      - Not given, that plan is null (the role runs and its module decides).
+    type: int
+  deployment_config:
+    description:
+      - Deployment configuration of the deployment groups (C(codedeploy_deployment_config)), for RV(plan)'s
+        C(codedeploy); not given, that plan is null, as without any of the codedeploy role's inputs below.
+    type: str
+  reroute_wait_minutes:
+    description: The deployment groups' reroute wait (C(codedeploy_reroute_wait_minutes)), for RV(plan)'s C(codedeploy).
+    type: int
+  termination_wait_minutes:
+    description: The deployment groups' termination wait (C(codedeploy_termination_wait_minutes)), for RV(plan)'s C(codedeploy).
+    type: int
+  auto_rollback_events:
+    description: The deployment groups' rollback events (C(codedeploy_auto_rollback_events)), for RV(plan)'s C(codedeploy).
+    type: list
+    elements: str
+  codedeploy_tags:
+    description: The user's tags of the application and groups (C(codedeploy_tags)), for RV(plan)'s C(codedeploy).
+    type: dict
+  pipeline_type:
+    description:
+      - The pipelines' type (C(pipelines_type)), for RV(plan)'s C(pipelines); not given, that plan is null, as
+        without any of the pipelines role's inputs below.
+    type: str
+  change_detection:
+    description: Whether the pipelines have change detection rules (C(pipelines_change_detection)), for RV(plan)'s C(pipelines).
+    type: bool
+  events_role_arn:
+    description: Role of the change detection rules, empty for the PipelineRole (C(pipelines_events_role_arn)), for RV(plan)'s C(pipelines).
+    type: str
+  pipeline_tags:
+    description: The user's tags of the pipelines (C(pipelines_tags)), for RV(plan)'s C(pipelines).
+    type: dict
 extends_documentation_fragment:
   - cloudlab.microservices.lab_context
   - cloudlab.microservices.attributes
@@ -344,6 +381,16 @@ def main():
         test_port=dict(type="int", default=8080),
         application_name=dict(type="str", default="microservices"),
         artifact_bucket=dict(type="str", default=""),
+        desired_count=dict(type="int"),
+        deployment_config=dict(type="str"),
+        reroute_wait_minutes=dict(type="int"),
+        termination_wait_minutes=dict(type="int"),
+        auto_rollback_events=dict(type="list", elements="str"),
+        codedeploy_tags=dict(type="dict"),
+        pipeline_type=dict(type="str"),
+        change_detection=dict(type="bool"),
+        events_role_arn=dict(type="str"),
+        pipeline_tags=dict(type="dict"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     run(module, lab_info)

@@ -3,8 +3,10 @@
 One lab for the module, in this order: a cluster someone else made holds the lab's cluster name, so
 Phase 5 chooses microservices-serverlesscluster-c; site.yml --check on that fresh account; site.yml;
 site.yml --check on the converged lab; a port change refused by the plan before any write; Phases 7
-and 8 run alone; Phase 7 after Phase 6 drifted; the codedeploy role's listener lookup.
+and 8 run alone; Phase 7 after Phase 6 drifted; the codedeploy role's listener lookup; lab_info's plan
+of Phases 7 and 8 on the converged lab, then with one change by hand per role.
 """
+import copy
 import os
 
 import pytest
@@ -140,3 +142,56 @@ def test_codedeploy_lookup_leaves_its_input_as_given(lab, site):
     assert result.rc == 0, failure_messages(result)
     assert shown_summary(result, "codedeploy_lookup")["input"] == {}
     assert result.stats()["localhost"]["changed"] == 0, changed_tasks(result)
+
+
+READ_PLAN = os.path.join("tests", "integration", "e2e", "plays", "read_plan.yml")
+PHASE78 = ("ecs_services", "codedeploy", "pipelines")
+
+
+def _read_plan(lab):
+    result = run_playbook(lab, READ_PLAN)
+    assert result.rc == 0, failure_messages(result)
+    assert result.stats()["localhost"]["changed"] == 0, changed_tasks(result)
+    return shown_summary(result, "read_plan")
+
+
+def test_lab_info_plans_phases_7_and_8_from_one_read(lab, site):
+    """Converged: nothing planned for Phases 7 and 8. Then changed by hand, one thing per role, each is
+    planned as a line (and put back)."""
+    plan = _read_plan(lab)
+    assert dict((r, plan[r]) for r in PHASE78) == dict((r, []) for r in PHASE78), plan
+
+    ecs, cd, cp, events = (lab.client(s) for s in ("ecs", "codedeploy", "codepipeline", "events"))
+    service = ecs.describe_services(cluster=CHOSEN, services=["customer-microservice"])["services"][0]
+    group = cd.get_deployment_group(applicationName="microservices",
+                                    deploymentGroupName="microservices-customer")["deploymentGroupInfo"]
+    pipeline = cp.get_pipeline(name="update-customer-microservice")["pipeline"]
+    rule_name = "update-employee-microservice-image"
+    rule = events.describe_rule(Name=rule_name)
+    targets = events.list_targets_by_rule(Rule=rule_name)["Targets"]
+    rule_tags = events.list_tags_for_resource(ResourceARN=rule["Arn"])["Tags"]
+    try:
+        ecs.untag_resource(resourceArn=service["serviceArn"], tagKeys=["cloudlab:service"])
+        cd.update_deployment_group(applicationName="microservices", currentDeploymentGroupName="microservices-customer",
+                                   deploymentConfigName="CodeDeployDefault.ECSCanary10Percent5Minutes")
+        bent = copy.deepcopy(dict((k, v) for k, v in pipeline.items() if k != "version"))
+        bent["stages"][0]["actions"][0]["configuration"]["BranchName"] = "main"
+        cp.update_pipeline(pipeline=bent)
+        events.remove_targets(Rule=rule_name, Ids=[t["Id"] for t in targets])
+        events.delete_rule(Name=rule_name)
+
+        plan = _read_plan(lab)
+        assert plan["ecs_services"] == ["tag ECS service customer-microservice with cloudlab:service"], plan
+        assert plan["codedeploy"] == ["update deployment group microservices-customer: deploymentConfigName"], plan
+        assert plan["pipelines"] == [
+            "update pipeline update-customer-microservice: its declaration differs",
+            "create EventBridge rule %s of pipeline update-employee-microservice" % rule_name], plan
+    finally:
+        ecs.tag_resource(resourceArn=service["serviceArn"], tags=[t for t in service.get("tags") or []
+                                                                  if t["key"] == "cloudlab:service"])
+        cd.update_deployment_group(applicationName="microservices", currentDeploymentGroupName="microservices-customer",
+                                   deploymentConfigName=group["deploymentConfigName"])
+        cp.update_pipeline(pipeline=dict((k, v) for k, v in pipeline.items() if k != "version"))
+        events.put_rule(Name=rule_name, Description=rule["Description"], EventPattern=rule["EventPattern"],
+                        State=rule["State"], Tags=rule_tags)
+        events.put_targets(Rule=rule_name, Targets=targets)
