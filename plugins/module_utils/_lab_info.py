@@ -76,13 +76,13 @@ def read_repositories(ecr, services, tag):
 
 
 def read_cluster(ecs, cfn, requested, stack_name):
-    names = _cluster.candidates(requested)
+    names = _lab.clusters(requested)
     statuses = cluster_statuses(ecs, names)
-    stacks = read_stacks(cfn, [_cluster.stack_name_for(n, stack_name) for n in names])
+    stacks = read_stacks(cfn, [_lab.stack(n, stack_name) for n in names])
     name, note = _cluster.choose_name(requested, stack_name, statuses, stacks)
     if name is None:  # both names held by clusters the lab's stacks do not own: the note says so
         name = requested
-    stack_of = _cluster.stack_name_for(name, stack_name)
+    stack_of = _lab.stack(name, stack_name)
     found = (stacks.get(stack_of) or {}).get("stack") or {}
     outputs = dict((o["OutputKey"], o.get("OutputValue", "")) for o in found.get("Outputs") or [])
     return dict(requested_name=requested, name=name, note=note, status=statuses.get(name, ""),
