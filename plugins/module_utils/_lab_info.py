@@ -150,8 +150,11 @@ def read_load_balancer(elb, ec2, name, sg_name, vpc_id):
 
 
 def read_services(ecs, cluster, services):
-    names = [_lab.ecs_service(s["name"]) for s in services]
+    return read_ecs_services(ecs, cluster, [_lab.ecs_service(s["name"]) for s in services])
 
+
+def read_ecs_services(ecs, cluster, names):
+    """{name: service} of the ECS services ``names`` on ``cluster`` that exist (tags included)."""
     def batch(chunk):
         answer = _absent(lambda: ecs.describe_services(cluster=cluster, services=chunk, include=["TAGS"]),
                          "ClusterNotFoundException")
@@ -245,7 +248,8 @@ def read_lab(module, services):
     found = dict(repos=repos, cluster=cluster, ecs=ecs_found, groups=groups, sg=sg, lb=lb, app=app, dgroups=dgroups,
                  pipelines=pipelines, bucket=bucket if bucket_found else "",
                  lb_name=p["load_balancer_name"], sg_name=p["security_group_name"])
-    out["ownership"] = ownership(p["application_name"], services, read_tags(c, context, p["application_name"], found))
+    out["ownership"] = ownership(p["application_name"], services, read_tags(c, context, p["application_name"], found),
+                                 read_candidates(c, context, p["application_name"], services, found))
     out["ownership"]["unlisted"] = read_unlisted(c, context, p, found, out["ownership"]["unlisted_services"])
     out["ownership"]["unlisted_repositories"] = read_unlisted_repositories(c["ecr"], context, p["application_name"],
                                                                            services)
@@ -265,6 +269,50 @@ def read_unlisted_repositories(ecr, context, lab, services):
     return sorted(r["repositoryName"] for r, tags in zip(repos, tagged)
                   if _lab.owned(tags, lab) and tags.get(_lab.TAG_SERVICE) == r["repositoryName"]
                   and tags[_lab.TAG_SERVICE] not in listed)
+
+
+def shaped_like(names, listed, name_of):
+    """The ``names`` that are not ``listed`` and that have the shape of ``name_of(service)`` for some service
+    (the lab model's name rule, read back: what is before and after the service's name)."""
+    before, after = name_of("\0").split("\0")
+    return sorted(n for n in set(names) if n not in listed and len(n) > len(before) + len(after)
+                  and n.startswith(before) and n.endswith(after))
+
+
+def read_candidates(c, context, lab, services, found):
+    """[(resource, its tags)] of the ECS services on the lab's cluster, the pipelines of the account and the
+    deployment groups of the lab's CodeDeploy application that are not the listed services' but are named as the
+    lab names them: the owned ones name services that left the list even when their target groups are gone.
+
+    One list call per kind (pages aside); tags are read only for those candidates (ECS services: with their
+    DescribeServices, ten at a time)."""
+    out = []
+    listed = [s["name"] for s in services]
+    cluster = found["cluster"]
+    if cluster["status"] == "ACTIVE":
+        arns = []
+        for page in c["ecs"].get_paginator("list_services").paginate(cluster=cluster["name"]):
+            arns.extend(page.get("serviceArns") or [])
+        names = shaped_like([a.rsplit("/", 1)[-1] for a in arns], set(_lab.ecs_service(s) for s in listed),
+                            _lab.ecs_service)
+        found_ecs = read_ecs_services(c["ecs"], cluster["name"], names) if names else {}
+        for name, svc in sorted(found_ecs.items()):
+            out.append(("ECS service " + name, dict((t["key"], t["value"]) for t in svc.get("tags") or [])))
+    pipes = []
+    for page in c["codepipeline"].get_paginator("list_pipelines").paginate():
+        pipes.extend(p["name"] for p in page.get("pipelines") or [])
+    for name in shaped_like(pipes, set(_lab.pipeline(s) for s in listed), _lab.pipeline):
+        tags = c["codepipeline"].list_tags_for_resource(resourceArn=_arn(context, "codepipeline", name)).get("tags") or []
+        out.append(("pipeline " + name, dict((t["key"], t["value"]) for t in tags)))
+    if found["app"] is not None:
+        groups = []
+        for page in c["codedeploy"].get_paginator("list_deployment_groups").paginate(applicationName=lab):
+            groups.extend(page.get("deploymentGroups") or [])
+        for name in shaped_like(groups, set(_lab.deployment_group(lab, s) for s in listed),
+                                lambda service: _lab.deployment_group(lab, service)):
+            arn = _arn(context, "codedeploy", "deploymentgroup:%s/%s" % (lab, name))
+            out.append(("deployment group " + name, _tags(c["codedeploy"].list_tags_for_resource(ResourceArn=arn))))
+    return out
 
 
 # What a prune removes, per kind of resource read_tags names: (prefix of its name there, key in the answer).
@@ -374,12 +422,13 @@ def read_tags(c, context, application, found):
     return out
 
 
-def ownership(lab, services, tagged):
+def ownership(lab, services, tagged, candidates=()):
     """Whether each resource found carries the ownership tags of the lab, and the owned services not listed.
 
-    ``tagged`` is [(resource, tags)], as ``read_tags`` gives it."""
+    ``tagged`` is [(resource, tags)], as ``read_tags`` gives it; ``candidates`` the same of what may belong to
+    services not listed (``read_candidates``): they name services, they are not part of ``owned``."""
     return dict(owned=dict((what, _lab.owned(tags, lab)) for what, tags in tagged),
-                unlisted_services=_lab.owned_services([tags for _what, tags in tagged], lab,
+                unlisted_services=_lab.owned_services([tags for _what, tags in list(tagged) + list(candidates)], lab,
                                                       [s["name"] for s in services]))
 
 

@@ -78,6 +78,24 @@ def test_a_service_that_left_the_list_is_refused_by_name_with_both_ways_on_and_n
     assert sorted(g["TargetGroupName"] for g in lab.client("elbv2").describe_target_groups()["TargetGroups"]) == groups
 
 
+def test_a_service_whose_target_groups_say_nothing_is_named_by_its_ecs_service_pipeline_and_group(
+        lab, three, archives, workdir):
+    """Its target groups' service tag removed by hand: the lab still names supplier, from what else it owns."""
+    elb = lab.client("elbv2")
+    arns = [g["TargetGroupArn"] for g in elb.describe_target_groups()["TargetGroups"]
+            if g["TargetGroupName"].startswith("supplier-")]
+    elb.remove_tags(ResourceArns=arns, TagKeys=["cloudlab:service"])
+    try:
+        before = snapshot(lab)
+        result = run_playbook(lab, SITE, extra_vars=phase5_vars(workdir, archives, microservices=LISTED))
+        assert result.rc != 0
+        message = failure_messages(result)
+        assert "supplier" in message and "no longer in microservices" in message, message
+        assert snapshot(lab) == before
+    finally:
+        elb.add_tags(ResourceArns=arns, Tags=[{"Key": "cloudlab:service", "Value": "supplier"}])
+
+
 def supplier_left(cloud, workdir):
     """What the lab made for supplier that is still there, by kind (empty lists when gone)."""
     elb, ecs = cloud.client("elbv2"), cloud.client("ecs")
