@@ -44,7 +44,6 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._stacks imp
 from ansible_collections.cloudlab.microservices.plugins.module_utils._stacks import read_stacks
 
 DONE, MISSING, DRIFTED = "done", "missing", "drifted"
-IN_PROGRESS = ["Created", "Queued", "InProgress", "Baking", "Ready"]
 CLIENTS = ("ecr", "ecs", "cloudformation", "codecommit", "elbv2", "ec2", "codedeploy", "codepipeline", "events", "s3")
 
 
@@ -180,7 +179,7 @@ def read_codedeploy(cd, application, services):
         running = []
         if info is not None:
             ids = cd.list_deployments(applicationName=application, deploymentGroupName=name,
-                                      includeOnlyStatuses=IN_PROGRESS).get("deployments") or []
+                                      includeOnlyStatuses=_codedeploy.IN_PROGRESS).get("deployments") or []
             for deployment_id in ids:
                 d = cd.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
                 running.append(dict(id=deployment_id, status=d.get("status"), creator=d.get("creator", "")))
