@@ -32,14 +32,6 @@ __metaclass__ = type
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services import primary
 
-# The names are the lab model's; the alb module reaches them here too.
-PAIR = _lab.PAIR
-LISTENER_PRIMARY = _lab.LISTENER_PRIMARY
-rule_priority = _lab.rule_priority
-target_group_name = _lab.target_group
-target_group_names = _lab.target_groups
-ecs_service_name = _lab.ecs_service
-
 
 def other(which):
     return "two" if which == "one" else "one"
@@ -54,17 +46,17 @@ def routes(services, ports):
     """
     out = []
     for listener in ("production", "test"):
-        primary = LISTENER_PRIMARY[listener]
+        primary = _lab.LISTENER_PRIMARY[listener]
         first = services[0]["name"]
         rules = []
         for index, svc in enumerate(services[1:], start=1):
-            rules.append(dict(priority=rule_priority(index), path_pattern=svc["path_pattern"], service=svc["name"],
+            rules.append(dict(priority=_lab.rule_priority(index), path_pattern=svc["path_pattern"], service=svc["name"],
                               source_cidrs=list(svc.get("source_cidrs") or []),
-                              target_group=target_group_name(svc["name"], primary),
-                              alternate=target_group_name(svc["name"], other(primary))))
+                              target_group=_lab.target_group(svc["name"], primary),
+                              alternate=_lab.target_group(svc["name"], other(primary))))
         out.append(dict(listener=listener, port=ports[listener], service=first,
-                        target_group=target_group_name(first, primary),
-                        alternate=target_group_name(first, other(primary)), rules=rules))
+                        target_group=_lab.target_group(first, primary),
+                        alternate=_lab.target_group(first, other(primary)), rules=rules))
     return out
 
 
@@ -236,10 +228,10 @@ def live_groups(services, described):
     """
     out = {}
     for svc in services:
-        current = described.get(ecs_service_name(svc["name"]))
+        current = described.get(_lab.ecs_service(svc["name"]))
         if not current or current.get("status") != "ACTIVE":
             continue
-        pair = [target_group_name(svc["name"], which) for which in PAIR]
+        pair = [_lab.target_group(svc["name"], which) for which in _lab.PAIR]
         behind = set(name_of_arn(lb.get("targetGroupArn")) for lb in primary(current).get("loadBalancers") or [])
         live = [name for name in pair if name in behind]
         if len(live) == 1:
@@ -252,7 +244,7 @@ def deploying(services, described):
     task set still waiting for termination. Their routes may lead, for a while, to a group still empty."""
     out = set()
     for svc in services:
-        current = described.get(ecs_service_name(svc["name"]))
+        current = described.get(_lab.ecs_service(svc["name"]))
         if current and current.get("status") == "ACTIVE" and len([
                 t for t in current.get("taskSets") or [] if t.get("status") in ("PRIMARY", "ACTIVE")]) > 1:
             out.add(svc["name"])
@@ -317,7 +309,7 @@ def check_routes(services, listeners, arns, registered, in_deployment=()):
     report, problems = {}, []
     for index, svc in enumerate(services):
         name = svc["name"]
-        pair = [target_group_name(name, which) for which in PAIR]
+        pair = [_lab.target_group(name, which) for which in _lab.PAIR]
         counts = dict((g, registered.get(arns.get(g), 0) if arns.get(g) else 0) for g in pair)
         live = [g for g in pair if counts[g]]
         route = "default action" if index == 0 else "rule %s" % svc.get("path_pattern")

@@ -31,9 +31,6 @@ try:
 except ImportError:  # pragma: no cover - ansible-core always ships PyYAML
     yaml = None
 
-# The names (the stack of a cluster, the "-c" fallback) are the lab model's.
-STACK_PREFIX = _lab.STACK_PREFIX
-FALLBACK_SUFFIX = _lab.FALLBACK_SUFFIX
 # A cluster holds its name while ACTIVE, or PROVISIONING on its way to ACTIVE.
 # INACTIVE (deleted, still listed for a while), DEPROVISIONING and FAILED do not.
 HOLDING_STATUSES = ("ACTIVE", "PROVISIONING")
@@ -50,17 +47,13 @@ CLUSTER_NAME_MAX = 255
 STACK_NAME_MAX = 128
 
 
-stack_name_for = _lab.stack
-candidates = _lab.clusters
-
-
 def requested_name_problem(requested, stack_name=""):
     """'' when ``requested`` is a usable cluster name, else why not (for fargate_cluster_requested_name)."""
-    longest = len(requested) + len(FALLBACK_SUFFIX)
-    limit = CLUSTER_NAME_MAX if stack_name else STACK_NAME_MAX - len(STACK_PREFIX)
+    longest = len(requested) + len(_lab.FALLBACK_SUFFIX)
+    limit = CLUSTER_NAME_MAX if stack_name else STACK_NAME_MAX - len(_lab.STACK_PREFIX)
     if not CLUSTER_NAME_RE.match(requested or "") or longest > limit:
         return ("fargate_cluster_requested_name is %r: use letters, digits, '-' and '_', at most %d characters "
-                "(so that \"<name>-c\"%s fits)" % (requested, limit - len(FALLBACK_SUFFIX),
+                "(so that \"<name>-c\"%s fits)" % (requested, limit - len(_lab.FALLBACK_SUFFIX),
                                                    "" if stack_name else " and its stack's name"))
     return ""
 
@@ -82,13 +75,13 @@ def choose_name(requested, stack_name, clusters, stacks):
     (a warning for the user) or ''. Returns ``(None, why)`` when every candidate is taken.
     """
     def owner(name):
-        stack = stacks.get(stack_name_for(name, stack_name))
+        stack = stacks.get(_lab.stack(name, stack_name))
         return stack if stack and name in stack.get("clusters", ()) else None
 
     def taken(name):
         return clusters.get(name) in HOLDING_STATUSES and owner(name) is None
 
-    first, fallback = candidates(requested)
+    first, fallback = _lab.clusters(requested)
     if not taken(first):
         # Stay on the fallback this role already made, rather than leave its cluster (and what
         # later phases put in it) behind for a second cluster.
@@ -96,9 +89,9 @@ def choose_name(requested, stack_name, clusters, stacks):
             return fallback, ("cluster name %s is free again, but stack %s already holds this role's cluster %s: "
                               "keeping %s (later phases read fargate_cluster_name). To get %s back, run "
                               "playbooks/phase5_destroy.yml, then Phase 5 again."
-                              % (first, stack_name_for(fallback, stack_name), fallback, fallback, first))
+                              % (first, _lab.stack(fallback, stack_name), fallback, fallback, first))
         return first, ""
-    holder = "a cluster that stack %s does not own" % stack_name_for(first, stack_name)
+    holder = "a cluster that stack %s does not own" % _lab.stack(first, stack_name)
     if not taken(fallback):
         return fallback, ("cluster name %s is held by %s (status %s): using %s instead, as the lab says; "
                           "later phases read fargate_cluster_name. Delete that cluster or set "

@@ -31,6 +31,8 @@ ECS_DEPLOYMENT_CONFIGS = (
 ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST")
 # AWS: 0 to 2880 minutes (two days) for the termination wait, 0 to 2880 for the reroute wait.
 MAX_WAIT_MINUTES = 2880
+# The statuses of a deployment that has not ended (ListDeployments includeOnlyStatuses).
+IN_PROGRESS = ["Created", "Queued", "InProgress", "Baking", "Ready"]
 MANAGED_FIELDS = ("deploymentConfigName", "serviceRoleArn", "deploymentStyle", "blueGreenDeploymentConfiguration",
                   "loadBalancerInfo", "ecsServices", "autoRollbackConfiguration")
 

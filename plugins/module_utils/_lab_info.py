@@ -44,7 +44,6 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._stacks imp
 from ansible_collections.cloudlab.microservices.plugins.module_utils._stacks import read_stacks
 
 DONE, MISSING, DRIFTED = "done", "missing", "drifted"
-IN_PROGRESS = ["Created", "Queued", "InProgress", "Baking", "Ready"]
 CLIENTS = ("ecr", "ecs", "cloudformation", "codecommit", "elbv2", "ec2", "codedeploy", "codepipeline", "events", "s3")
 
 
@@ -76,13 +75,13 @@ def read_repositories(ecr, services, tag):
 
 
 def read_cluster(ecs, cfn, requested, stack_name):
-    names = _cluster.candidates(requested)
+    names = _lab.clusters(requested)
     statuses = cluster_statuses(ecs, names)
-    stacks = read_stacks(cfn, [_cluster.stack_name_for(n, stack_name) for n in names])
+    stacks = read_stacks(cfn, [_lab.stack(n, stack_name) for n in names])
     name, note = _cluster.choose_name(requested, stack_name, statuses, stacks)
     if name is None:  # both names held by clusters the lab's stacks do not own: the note says so
         name = requested
-    stack_of = _cluster.stack_name_for(name, stack_name)
+    stack_of = _lab.stack(name, stack_name)
     found = (stacks.get(stack_of) or {}).get("stack") or {}
     outputs = dict((o["OutputKey"], o.get("OutputValue", "")) for o in found.get("Outputs") or [])
     return dict(requested_name=requested, name=name, note=note, status=statuses.get(name, ""),
@@ -150,8 +149,11 @@ def read_load_balancer(elb, ec2, name, sg_name, vpc_id):
 
 
 def read_services(ecs, cluster, services):
-    names = [_lab.ecs_service(s["name"]) for s in services]
+    return read_ecs_services(ecs, cluster, [_lab.ecs_service(s["name"]) for s in services])
 
+
+def read_ecs_services(ecs, cluster, names):
+    """{name: service} of the ECS services ``names`` on ``cluster`` that exist (tags included)."""
     def batch(chunk):
         answer = _absent(lambda: ecs.describe_services(cluster=cluster, services=chunk, include=["TAGS"]),
                          "ClusterNotFoundException")
@@ -177,7 +179,7 @@ def read_codedeploy(cd, application, services):
         running = []
         if info is not None:
             ids = cd.list_deployments(applicationName=application, deploymentGroupName=name,
-                                      includeOnlyStatuses=IN_PROGRESS).get("deployments") or []
+                                      includeOnlyStatuses=_codedeploy.IN_PROGRESS).get("deployments") or []
             for deployment_id in ids:
                 d = cd.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
                 running.append(dict(id=deployment_id, status=d.get("status"), creator=d.get("creator", "")))
@@ -268,7 +270,8 @@ def read_lab(module, services):
                  lb_name=p["load_balancer_name"], sg_name=p["security_group_name"])
     tagged = read_tags(c, context, p["application_name"], found)
     found["tags"] = dict(tagged)
-    out["ownership"] = ownership(p["application_name"], services, tagged)
+    out["ownership"] = ownership(p["application_name"], services, tagged,
+                                 read_candidates(c, context, p["application_name"], services, found))
     out["ownership"]["unlisted"] = read_unlisted(c, context, p, found, out["ownership"]["unlisted_services"])
     out["ownership"]["unlisted_repositories"] = read_unlisted_repositories(c["ecr"], context, p["application_name"],
                                                                            services)
@@ -288,6 +291,50 @@ def read_unlisted_repositories(ecr, context, lab, services):
     return sorted(r["repositoryName"] for r, tags in zip(repos, tagged)
                   if _lab.owned(tags, lab) and tags.get(_lab.TAG_SERVICE) == r["repositoryName"]
                   and tags[_lab.TAG_SERVICE] not in listed)
+
+
+def shaped_like(names, listed, name_of):
+    """The ``names`` that are not ``listed`` and that have the shape of ``name_of(service)`` for some service
+    (the lab model's name rule, read back: what is before and after the service's name)."""
+    before, after = name_of("\0").split("\0")
+    return sorted(n for n in set(names) if n not in listed and len(n) > len(before) + len(after)
+                  and n.startswith(before) and n.endswith(after))
+
+
+def read_candidates(c, context, lab, services, found):
+    """[(resource, its tags)] of the ECS services on the lab's cluster, the pipelines of the account and the
+    deployment groups of the lab's CodeDeploy application that are not the listed services' but are named as the
+    lab names them: the owned ones name services that left the list even when their target groups are gone.
+
+    One list call per kind (pages aside); tags are read only for those candidates (ECS services: with their
+    DescribeServices, ten at a time)."""
+    out = []
+    listed = [s["name"] for s in services]
+    cluster = found["cluster"]
+    if cluster["status"] == "ACTIVE":
+        arns = []
+        for page in c["ecs"].get_paginator("list_services").paginate(cluster=cluster["name"]):
+            arns.extend(page.get("serviceArns") or [])
+        names = shaped_like([a.rsplit("/", 1)[-1] for a in arns], set(_lab.ecs_service(s) for s in listed),
+                            _lab.ecs_service)
+        found_ecs = read_ecs_services(c["ecs"], cluster["name"], names) if names else {}
+        for name, svc in sorted(found_ecs.items()):
+            out.append(("ECS service " + name, dict((t["key"], t["value"]) for t in svc.get("tags") or [])))
+    pipes = []
+    for page in c["codepipeline"].get_paginator("list_pipelines").paginate():
+        pipes.extend(p["name"] for p in page.get("pipelines") or [])
+    for name in shaped_like(pipes, set(_lab.pipeline(s) for s in listed), _lab.pipeline):
+        tags = c["codepipeline"].list_tags_for_resource(resourceArn=_arn(context, "codepipeline", name)).get("tags") or []
+        out.append(("pipeline " + name, dict((t["key"], t["value"]) for t in tags)))
+    if found["app"] is not None:
+        groups = []
+        for page in c["codedeploy"].get_paginator("list_deployment_groups").paginate(applicationName=lab):
+            groups.extend(page.get("deploymentGroups") or [])
+        for name in shaped_like(groups, set(_lab.deployment_group(lab, s) for s in listed),
+                                lambda service: _lab.deployment_group(lab, service)):
+            arn = _arn(context, "codedeploy", "deploymentgroup:%s/%s" % (lab, name))
+            out.append(("deployment group " + name, _tags(c["codedeploy"].list_tags_for_resource(ResourceArn=arn))))
+    return out
 
 
 # What a prune removes, per kind of resource read_tags names: (prefix of its name there, key in the answer).
@@ -397,12 +444,13 @@ def read_tags(c, context, application, found):
     return out
 
 
-def ownership(lab, services, tagged):
+def ownership(lab, services, tagged, candidates=()):
     """Whether each resource found carries the ownership tags of the lab, and the owned services not listed.
 
-    ``tagged`` is [(resource, tags)], as ``read_tags`` gives it."""
+    ``tagged`` is [(resource, tags)], as ``read_tags`` gives it; ``candidates`` the same of what may belong to
+    services not listed (``read_candidates``): they name services, they are not part of ``owned``."""
     return dict(owned=dict((what, _lab.owned(tags, lab)) for what, tags in tagged),
-                unlisted_services=_lab.owned_services([tags for _what, tags in tagged], lab,
+                unlisted_services=_lab.owned_services([tags for _what, tags in list(tagged) + list(candidates)], lab,
                                                       [s["name"] for s in services]))
 
 

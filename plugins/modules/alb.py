@@ -187,7 +187,6 @@ actions:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import PAIR
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import converged
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import forward
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import listener_view
@@ -200,8 +199,6 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import source_ips
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import source_tag
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import shown_target
-from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import target_group_name
-from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import target_group_names
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads import find_ecs_services
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads import find_listeners
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads import find_load_balancer
@@ -218,7 +215,6 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
-from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import ecs_service_name
 
 PLANNED = "(planned) "
 
@@ -412,7 +408,7 @@ def ensure_present(module, elb, ec2):
     services = p["services"]
     vpc_id = check_subnets(ec2, p["subnets"])
     groups = resolve_security_groups(module, ec2, p["security_groups"], vpc_id)
-    names = target_group_names(services)
+    names = _lab.target_groups(services)
     arns = find_target_groups(elb, names)
     missing = [n for n in names if n not in arns]
     if missing and not module.check_mode:
@@ -431,10 +427,10 @@ def ensure_present(module, elb, ec2):
         """(target group name, why) of a route to create or point back; ECS is read once, at the first."""
         if not live:
             live.append(live_groups(services, find_ecs_services(
-                aws_client(module, "ecs"), p["cluster"], [ecs_service_name(s["name"]) for s in services]))
+                aws_client(module, "ecs"), p["cluster"], [_lab.ecs_service(s["name"]) for s in services]))
                 if p["cluster"] else {})
         name = route_target(want, live[0])
-        return name, (" (the group of %s's live task set)" % ecs_service_name(want["service"])
+        return name, (" (the group of %s's live task set)" % _lab.ecs_service(want["service"])
                       if want["service"] in live[0] else "")
 
     lb = find_load_balancer(elb, p["name"])
@@ -558,8 +554,8 @@ def ensure_present(module, elb, ec2):
         lb = find_load_balancer(elb, p["name"])
     target_groups = {}
     for svc in services:
-        for which in PAIR:
-            name = target_group_name(svc["name"], which)
+        for which in _lab.PAIR:
+            name = _lab.target_group(svc["name"], which)
             target_groups.setdefault(svc["name"], {})[which] = dict(name=name, arn=arns.get(name, ""))
     result = dict(changed=bool(actions), actions=actions, load_balancer=lb_view(lb), listeners=listeners_out,
                   target_groups=target_groups)

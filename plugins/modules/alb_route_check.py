@@ -107,8 +107,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import check_routes
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import deploying
-from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import target_group_names
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads import count_registered
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads import find_ecs_services
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads import find_listeners
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb_reads import find_load_balancer
@@ -118,7 +118,6 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import each
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
-from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import ecs_service_name
 
 
 def check(module):
@@ -137,11 +136,11 @@ def check(module):
     for label, port in (("production", p["production_port"]), ("test", p["test_port"])):
         listener = current.get(port)
         listeners[label] = (port, listener, find_rules(elb, listener["ListenerArn"]) if listener else [])
-    arns = find_target_groups(elb, target_group_names(services))
+    arns = find_target_groups(elb, _lab.target_groups(services))
     groups = sorted(arns.values())
     counts = each(lambda arn: count_registered(elb, arn), groups, lambda arn: arn, "describe the targets of")
     in_deployment = deploying(services, find_ecs_services(
-        aws_client(module, "ecs"), p["cluster"], [ecs_service_name(s["name"]) for s in services])) if p["cluster"] else ()
+        aws_client(module, "ecs"), p["cluster"], [_lab.ecs_service(s["name"]) for s in services])) if p["cluster"] else ()
     report, problems = check_routes(services, listeners, arns, dict(zip(groups, counts)), in_deployment)
     result = dict(changed=False, routes=report, problems=problems)
     if problems:

@@ -95,8 +95,6 @@ actions:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
-from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import PAIR
-from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import target_group_name
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import aws_call
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
@@ -122,8 +120,8 @@ def wanted(services, vpc_id):
     """name -> (service, which, desired settings)."""
     out = {}
     for svc in services:
-        for which in PAIR:
-            name = target_group_name(svc["name"], which)
+        for which in _lab.PAIR:
+            name = _lab.target_group(svc["name"], which)
             out[name] = (svc["name"], which, dict(Port=int(svc.get("port") or 8080), Protocol=PROTOCOL,
                                                   TargetType=TARGET_TYPE, VpcId=vpc_id,
                                                   HealthCheckPath=svc.get("health_check_path") or "/"))

@@ -21,6 +21,11 @@ description:
   - CodeDeploy cannot change an application's compute platform; a different O(compute_platform) for an
     existing application is an error that names it, nothing is deleted behind the user's back.
   - Deleting an application deletes its deployment groups (CodeDeploy does so).
+  - A deployment in progress in one of its groups uses the ECS service, target groups and listeners it
+    deploys to. O(state=absent) refuses to delete the application under it, naming each deployment and its
+    status, unless O(stop_deployments) is set; then each is stopped with a rollback and awaited before the
+    delete. An option here, not a module of its own, because the deletion is what needs the deployments
+    ended, and the module already reads the application the deployments belong to.
   - C(changed) comes from comparing existence and tags with what CodeDeploy returns.
 author:
   - cloudlab.microservices maintainers (@cloudlab)
@@ -47,6 +52,17 @@ options:
     description: Remove tags not listed in O(tags).
     type: bool
     default: true
+  stop_deployments:
+    description:
+      - With O(state=absent), stop the deployments in progress of the application's groups, with a
+        rollback (traffic goes back to the original task set), and wait until they have ended, then delete.
+      - When false, deployments in progress make the module fail, naming them, before anything changes.
+    type: bool
+    default: false
+  wait_timeout:
+    description: Seconds to wait for the stopped deployments to end (O(stop_deployments)).
+    type: int
+    default: 900
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -100,7 +116,15 @@ tags:
   description: Tags after the run (empty when O(tags) is omitted, since they are then neither managed nor read).
   returned: when state is present
   type: dict
+stopped_deployments:
+  description: The deployments stopped before the delete (predicted in check mode), with their group and status.
+  returned: when state is absent
+  type: list
+  elements: dict
+  sample: [{"id": "d-1A2B3C4D5", "deployment_group": "microservices-customer", "status": "InProgress"}]
 """
+
+import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
@@ -113,6 +137,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
 from ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy import application_arn
+from ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy import IN_PROGRESS
 
 
 @aws_call("read the CodeDeploy application")
@@ -121,6 +146,47 @@ def read_application(codedeploy, name):
         return codedeploy.get_application(applicationName=name)["application"]
     except missing_code("ApplicationDoesNotExistException"):
         return None
+
+
+@aws_call("read the deployments in progress of the CodeDeploy application")
+def deployments_in_progress(codedeploy, name):
+    """[{id, deployment_group, status}] of the application's deployments that have not ended."""
+    groups = []
+    for page in codedeploy.get_paginator("list_deployment_groups").paginate(applicationName=name):
+        groups.extend(page.get("deploymentGroups") or [])
+    out = []
+    for group in sorted(groups):
+        ids = []
+        for page in codedeploy.get_paginator("list_deployments").paginate(
+                applicationName=name, deploymentGroupName=group, includeOnlyStatuses=IN_PROGRESS):
+            ids.extend(page.get("deployments") or [])
+        for deployment_id in ids:
+            info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+            out.append(dict(id=deployment_id, deployment_group=group, status=info.get("status", "")))
+    return out
+
+
+def stop_all(module, codedeploy, name, running):
+    """Stop each deployment with a rollback, then wait (polled) until every one has ended."""
+    def stop(deployment_id):
+        try:
+            codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
+        except missing_code("DeploymentAlreadyCompletedException"):
+            pass  # it ended meanwhile
+
+    for d in running:
+        aws_call("stop deployment %s of deployment group %s" % (d["id"], d["deployment_group"]))(stop)(d["id"])
+    deadline = time.time() + module.params["wait_timeout"]
+    waiting = [d["id"] for d in running]
+    while waiting:
+        waiting = [i for i in waiting if aws_call("read deployment %s" % i)(codedeploy.get_deployment)(
+            deploymentId=i)["deploymentInfo"].get("status") in IN_PROGRESS]
+        if waiting and time.time() > deadline:
+            raise CloudlabError(message="Failed to delete CodeDeploy application %s: deployments %s were told to stop "
+                                        "but had not ended after %ss (wait_timeout); run again once they have"
+                                % (name, ", ".join(waiting), module.params["wait_timeout"]))
+        if waiting:
+            time.sleep(2)
 
 
 def arn_of(module, name):
@@ -136,10 +202,20 @@ def ensure(module):
     codedeploy = aws_client(module, "codedeploy")
     current = read_application(codedeploy, name)
     if p["state"] == "absent":
+        running = deployments_in_progress(codedeploy, name) if current is not None else []
+        if running and not p["stop_deployments"]:
+            raise CloudlabError(message="Refused to delete CodeDeploy application %s: %s in progress (%s); they use "
+                                        "the ECS services and target groups they deploy to. Let them end and run "
+                                        "again, or set stop_deployments to stop them with a rollback first "
+                                        "(playbooks/destroy.yml: -e destroy_stop_deployments=true)"
+                                % (name, "deployment" if len(running) == 1 else "deployments", ", ".join(
+                                    "%s of deployment group %s, %s" % (d["id"], d["deployment_group"], d["status"])
+                                    for d in running)))
         if current is not None and not module.check_mode:
+            stop_all(module, codedeploy, name, running)
             aws_call("delete CodeDeploy application %s" % name)(codedeploy.delete_application)(
                 applicationName=name)
-        result = dict(changed=current is not None, application={})
+        result = dict(changed=current is not None, application={}, stopped_deployments=running)
         if module._diff:
             result["diff"] = dict(before={"computePlatform": current["computePlatform"]} if current else {}, after={})
         return result
@@ -189,6 +265,8 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
+        stop_deployments=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=900),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     run(module, ensure)

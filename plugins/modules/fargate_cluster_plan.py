@@ -235,9 +235,9 @@ def plan(module):
         problem = rules.requested_name_problem(p["requested_name"], p["stack_name"])
         if problem:
             raise CloudlabError(message="Failed to choose a cluster name: " + problem)
-    names = [p["cluster_name"]] if p["cluster_name"] else rules.candidates(p["requested_name"])
+    names = [p["cluster_name"]] if p["cluster_name"] else _lab.clusters(p["requested_name"])
     clusters = cluster_statuses(ecs, names)
-    stacks = read_stacks(cfn, [rules.stack_name_for(n, p["stack_name"]) for n in names],
+    stacks = read_stacks(cfn, [_lab.stack(n, p["stack_name"]) for n in names],
                          owners=not p["cluster_name"])
     note = ""
     if p["cluster_name"]:
@@ -248,7 +248,7 @@ def plan(module):
             raise CloudlabError(message=note)
         if note:
             warn(module, note[0].upper() + note[1:])
-    stack_name = rules.stack_name_for(name, p["stack_name"])
+    stack_name = _lab.stack(name, p["stack_name"])
     found = stacks.get(stack_name)
     stack = found["stack"] if found else {}
     status = stack.get("StackStatus", "")

@@ -305,7 +305,10 @@ ownership:
       carries the collection's ownership tags for this lab (C(cloudlab:managed-by), and C(cloudlab:lab) equal to
       O(application_name)).
     - C(unlisted_services), the services that owned resources name in their C(cloudlab:service) tag but that are
-      not in O(services); every target group of the account is read for it.
+      not in O(services); every target group of the account is read for it, and so are the ECS services on the
+      lab's cluster, the pipelines of the account and the deployment groups of O(application_name) that are named
+      as the lab names a service's but are not the listed services' (one list call per kind; tags read only for
+      those), so that a service whose target groups were deleted by hand is still named.
     - C(unlisted), for each of those services, what a prune may remove, read for it by the lab's names and kept
       only when it carries this lab's ownership tags with that service's C(cloudlab:service) - C(pipeline),
       C(event_rules), C(deployment_group), C(ecs_service) (on C(cluster)), C(target_groups), C(ecr_repository)

@@ -8,6 +8,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
 alb = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._alb")
+_lab = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._lab")
 
 SERVICES = [{"name": "customer"}, {"name": "employee", "path_pattern": "/admin/*"}]
 PORTS = {"production": 80, "test": 8080}
@@ -17,7 +18,7 @@ def arn(name):
     return "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/%s/0123456789abcdef" % name
 
 
-ARNS = dict((name, arn(name)) for name in alb.target_group_names(SERVICES))
+ARNS = dict((name, arn(name)) for name in _lab.target_groups(SERVICES))
 
 
 def service(name, group, status="ACTIVE", task_sets=True):

@@ -9,6 +9,7 @@ sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
 rules = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._cluster")
 checks = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._checks.fargate_cluster")
+_lab = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._lab")
 
 R = "microservices-serverlesscluster"
 C = R + "-c"
@@ -65,13 +66,13 @@ def test_both_names_taken_is_refused_with_the_variable_to_set():
 
 
 def test_a_fixed_stack_name_owns_either_name():
-    assert rules.stack_name_for(R, "my-stack") == "my-stack"
+    assert _lab.stack(R, "my-stack") == "my-stack"
     name, _note = rules.choose_name(R, "my-stack", {R: "ACTIVE"}, {"my-stack": owned(R)})
     assert name == R
 
 
 def test_stack_names_follow_the_console_with_hyphens():
-    assert rules.stack_name_for("a_b") == "Infra-ECS-Cluster-a-b"
+    assert _lab.stack("a_b") == "Infra-ECS-Cluster-a-b"
     assert rules.cluster_short_name("arn:aws:ecs:us-east-1:123456789012:cluster/x") == "x"
     assert rules.cluster_short_name("x") == "x"
 

@@ -85,6 +85,7 @@ def fresh_answers():
         ("ecs", "DescribeServices"): error("ClusterNotFoundException"),
         ("codedeploy", "GetApplication"): error("ApplicationDoesNotExistException"),
         ("codepipeline", "GetPipeline"): error("PipelineNotFoundException"),
+        ("codepipeline", "ListPipelines"): {"pipelines": []},
         ("s3", "HeadBucket"): error("404", "Not Found"),
     })
     return answers
@@ -193,6 +194,13 @@ def converged_answers():
         ("codedeploy", "GetDeployment"): {"deploymentInfo": {"deploymentId": "d-RUNNING", "status": "InProgress",
                                                              "creator": "CodeDeploy"}},
         ("codepipeline", "GetPipeline"): pipeline,
+        # What may belong to services not listed: one list per kind.
+        ("ecs", "ListServices"): {"serviceArns": ["arn:aws:ecs:us-east-1:%s:service/%s/%s-microservice"
+                                                  % (ACCOUNT, CLUSTER, svc) for svc in ("customer", "employee")]},
+        ("codepipeline", "ListPipelines"): {"pipelines": [{"name": "update-%s-microservice" % svc}
+                                                          for svc in ("customer", "employee")]},
+        ("codedeploy", "ListDeploymentGroups"): {"deploymentGroups": ["microservices-customer",
+                                                                      "microservices-employee"]},
         ("events", "ListRules"): events,
         ("codepipeline", "ListPipelineExecutions"): {"pipelineExecutionSummaries": [
             {"pipelineExecutionId": "e-1", "status": "Succeeded"}]},
@@ -354,6 +362,70 @@ def test_an_owned_repository_of_a_service_that_left_the_list_is_found(aws, capsy
     assert result["ownership"]["unlisted_repositories"] == ["employee"]
     result = run(aws, answers, capsys, services=[{"name": "customer"}], application_name="another")
     assert result["ownership"]["unlisted_repositories"] == []
+
+
+def _service_tags_on(answers, kind):
+    """The converged lab with employee's target groups deleted by hand and its `kind` (ECS service, pipeline or
+    deployment group) carrying the lab's and employee's tags; the tag reads are recorded in answers["read"]."""
+    answers["read"] = []
+    groups = answers[("elbv2", "DescribeTargetGroups")]["TargetGroups"]
+    answers[("elbv2", "DescribeTargetGroups")] = {"TargetGroups": [g for g in groups
+                                                                   if g["TargetGroupName"].startswith("customer")]}
+    mine = _lab.owner_tags("microservices", "employee")
+    if kind == "ecs":
+        services = answers[("ecs", "DescribeServices")]
+
+        def tagged(p):
+            found = services(p)
+            answers["read"].append(",".join(p["services"]))
+            for svc in found["services"]:
+                if svc["serviceName"] == "employee-microservice":
+                    svc["tags"] = [{"key": k, "value": v} for k, v in mine.items()]
+            return found
+        answers[("ecs", "DescribeServices")] = tagged
+        answers[("ecs", "ListServices")]["serviceArns"].append("arn:aws:ecs:::service/%s/not-the-labs" % CLUSTER)
+    elif kind == "pipeline":
+        answers[("codepipeline", "ListPipelines")]["pipelines"].append({"name": "someone-elses"})
+        answers[("codepipeline", "ListTagsForResource")] = lambda p: (
+            answers["read"].append(p["resourceArn"].rsplit(":", 1)[1]) or {"tags": [
+                {"key": k, "value": v} for k, v in (mine if p["resourceArn"].endswith("employee-microservice")
+                                                    else _lab.owner_tags("microservices")).items()]})
+    else:
+        answers[("codedeploy", "ListDeploymentGroups")]["deploymentGroups"].append("another-app-group")
+        answers[("codedeploy", "ListTagsForResource")] = lambda p: (
+            answers["read"].append(p["ResourceArn"].rsplit(":", 1)[1]) or {"Tags": _tag_list(
+                mine if p["ResourceArn"].endswith("/microservices-employee") else _lab.owner_tags("microservices"))})
+    return answers
+
+
+@pytest.mark.parametrize("kind, what, key, name", [
+    ("ecs", "ECS service", "ecs_service", "employee-microservice"),
+    ("pipeline", "pipeline", "pipeline", "update-employee-microservice"),
+    ("codedeploy", "deployment group", "deployment_group", "microservices-employee")])
+def test_an_owned_service_whose_target_groups_are_gone_is_named_by_its_other_resources(aws, capsys, kind, what,
+                                                                                       key, name):
+    answers = _service_tags_on(converged_answers(), kind)
+    result = run(aws, answers, capsys, services=[{"name": "customer"}])
+    assert not result.get("failed"), result
+    assert result["ownership"]["unlisted_services"] == ["employee"]
+    assert result["ownership"]["unlisted"]["employee"][key] == name
+    assert result["ownership"]["unlisted"]["employee"]["target_groups"] == []
+    # One list call per kind; tags read only for what is named as the lab names a service's (never the listed
+    # customer's, nor a name of another shape).
+    lists = [c for c in aws["calls"] if c[1] in ("ListServices", "ListPipelines", "ListDeploymentGroups")]
+    assert sorted(lists) == [("codedeploy", "ListDeploymentGroups"), ("codepipeline", "ListPipelines"),
+                             ("ecs", "ListServices")]
+    assert not [r for r in answers["read"] if "someone" in r or "another" in r or "not-the-labs" in r]
+    if kind == "ecs":  # the listed services' read, then the candidates' (tags come with DescribeServices)
+        assert answers["read"][:2] == ["customer-microservice", "employee-microservice"]
+    else:
+        # customer's once (the read of what is listed), never as a candidate
+        assert [r for r in answers["read"] if "employee" in r] and len([r for r in answers["read"] if "customer" in r]) == 1
+    # Without the service's tag (another lab's, or none) nothing is named.
+    answers = converged_answers()
+    answers[("elbv2", "DescribeTargetGroups")] = _service_tags_on(converged_answers(), kind)[
+        ("elbv2", "DescribeTargetGroups")]
+    assert run(aws, answers, capsys, services=[{"name": "customer"}])["ownership"]["unlisted_services"] == []
 
 
 def test_what_a_prune_may_remove_is_what_carries_the_labs_and_the_services_tags():

@@ -3,8 +3,9 @@
 One lab for the module, in this order: site.yml with a third service, supplier (an archive, path /supplier/*);
 site.yml again without it: refused by the plan, naming it and both ways on, nothing changed; with
 -e cloudlab_prune=true in check mode: predicted, nothing changed; then for real: what the lab made for supplier is
-gone but its ECR repository; destroy.yml with the list of two: nothing the lab owns is left, supplier's
-repository included.
+gone but its ECR repository; destroy.yml with customer's deployment held in progress: refused, naming it, nothing
+deleted, predicted in check mode with -e destroy_stop_deployments=true; for real with it and the list of two: the deployment stopped, nothing the lab owns is
+left, supplier's repository included.
 """
 import importlib.util
 import os
@@ -78,6 +79,24 @@ def test_a_service_that_left_the_list_is_refused_by_name_with_both_ways_on_and_n
     assert sorted(g["TargetGroupName"] for g in lab.client("elbv2").describe_target_groups()["TargetGroups"]) == groups
 
 
+def test_a_service_whose_target_groups_say_nothing_is_named_by_its_ecs_service_pipeline_and_group(
+        lab, three, archives, workdir):
+    """Its target groups' service tag removed by hand: the lab still names supplier, from what else it owns."""
+    elb = lab.client("elbv2")
+    arns = [g["TargetGroupArn"] for g in elb.describe_target_groups()["TargetGroups"]
+            if g["TargetGroupName"].startswith("supplier-")]
+    elb.remove_tags(ResourceArns=arns, TagKeys=["cloudlab:service"])
+    try:
+        before = snapshot(lab)
+        result = run_playbook(lab, SITE, extra_vars=phase5_vars(workdir, archives, microservices=LISTED))
+        assert result.rc != 0
+        message = failure_messages(result)
+        assert "supplier" in message and "no longer in microservices" in message, message
+        assert snapshot(lab) == before
+    finally:
+        elb.add_tags(ResourceArns=arns, Tags=[{"Key": "cloudlab:service", "Value": "supplier"}])
+
+
 def supplier_left(cloud, workdir):
     """What the lab made for supplier that is still there, by kind (empty lists when gone)."""
     elb, ecs = cloud.client("elbv2"), cloud.client("ecs")
@@ -131,10 +150,54 @@ def test_prune_removes_what_the_lab_made_for_the_service_but_its_ecr_repository(
     assert rerun.stats()["localhost"]["changed"] == 0
 
 
-def test_destroy_after_a_removal_leaves_nothing_the_lab_owns(lab, three, archives, workdir):
+HELD = []  # the deployment the refusal test holds in progress, for the destroy test to find stopped
+
+
+def test_destroy_refuses_a_deployment_in_progress_by_name_and_deletes_nothing(lab, three, archives, workdir):
+    """customer's deployment held in progress (a canary of two AWS days): destroy.yml names it and stops."""
+    ecs, codedeploy = lab.client("ecs"), lab.client("codedeploy")
+    clusters = ecs.describe_clusters(clusters=ecs.list_clusters()["clusterArns"])["clusters"]
+    current = [s for c in clusters if c["status"] == "ACTIVE"
+               for s in ecs.describe_services(cluster=c["clusterArn"], services=["customer-microservice"])["services"]
+               if s.get("status") == "ACTIVE"][0]
+    taskdef = [t for t in current["taskSets"] if t["status"] == "PRIMARY"][0]["taskDefinition"]
+    codedeploy.create_deployment_config(deploymentConfigName="HoldCanary", computePlatform="ECS", trafficRoutingConfig={
+        "type": "TimeBasedCanary", "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 2880}})
+    appspec = ("version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n"
+               "        TaskDefinition: %s\n        LoadBalancerInfo:\n          ContainerName: customer\n"
+               "          ContainerPort: 8080\n" % taskdef)
+    HELD.append(codedeploy.create_deployment(
+        applicationName="microservices", deploymentGroupName="microservices-customer", deploymentConfigName="HoldCanary",
+        revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec}})["deploymentId"])
+    before = snapshot(lab)
     result = run_playbook(lab, "playbooks/destroy.yml",
                           extra_vars=phase5_vars(workdir, archives, microservices=LISTED, confirm=True))
+    assert result.rc != 0
+    message = failure_messages(result)
+    assert HELD[0] in message and "microservices-customer" in message, message
+    assert "-e destroy_stop_deployments=true" in message, message
+    assert result.stats()["localhost"]["changed"] == 0
+    assert snapshot(lab) == before
+    # Check mode with the flag predicts the stop, and stops nothing.
+    check = run_playbook(lab, "playbooks/destroy.yml", tags=["phase8"], check=True, extra_vars=phase5_vars(
+        workdir, archives, microservices=LISTED, confirm=True, destroy_stop_deployments=True))
+    assert check.rc == 0, failure_messages(check)
+    first = [t["hosts"]["localhost"] for p in check.data()["plays"] for t in p["tasks"]
+             if "refuse or stop the deployments" in t["task"]["name"]][0]
+    assert first["changed"] and [d["id"] for d in first["stopped_deployments"]] == HELD, first
+    assert snapshot(lab) == before
+    assert codedeploy.get_deployment(deploymentId=HELD[0])["deploymentInfo"]["status"] not in (
+        "Succeeded", "Failed", "Stopped")
+
+
+def test_destroy_after_a_removal_leaves_nothing_the_lab_owns(lab, three, archives, workdir):
+    result = run_playbook(lab, "playbooks/destroy.yml",
+                          extra_vars=phase5_vars(workdir, archives, microservices=LISTED, confirm=True,
+                                                 destroy_stop_deployments=True))
     assert result.rc == 0, failure_messages(result)
+    for deployment_id in HELD:  # stopped with a rollback before the application went
+        assert lab.client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] \
+            == "Stopped"
     left = snapshot(lab)
     assert left["ecr"] == [] and left["stacks"] == [] and left["codecommit"] == [], left
     elb = lab.client("elbv2")
