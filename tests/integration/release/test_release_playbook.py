@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import BIN, ROOT, failure_messages, require_binary, run_playbook
+from conftest import BIN, ROOT, failure_messages, free_port, require_binary, run_playbook
 
 from .conftest import APP, LAB, phases5to8, push_image, wait_execution
 
@@ -51,14 +51,15 @@ def latest_digest(cloud):
 
 
 def slow_shift(cloud):
-    """Employee's group shifts half the traffic, then waits 20 AWS minutes (6 s here) for the rest."""
+    """Employee's group shifts 10% of the traffic, then waits 1000 AWS minutes (5 minutes here) for the next 10%:
+    a deployment that is still in progress when the test acts (the test stops it at its end)."""
     codedeploy = cloud.client("codedeploy")
     codedeploy.create_deployment_config(
-        deploymentConfigName="HalfThenWait", computePlatform="ECS",
-        trafficRoutingConfig={"type": "TimeBasedLinear", "timeBasedLinear": {"linearPercentage": 50,
-                                                                             "linearInterval": 20}})
+        deploymentConfigName="TenThenWait", computePlatform="ECS",
+        trafficRoutingConfig={"type": "TimeBasedLinear", "timeBasedLinear": {"linearPercentage": 10,
+                                                                             "linearInterval": 1000}})
     codedeploy.update_deployment_group(applicationName=APP, currentDeploymentGroupName=GROUP,
-                                       deploymentConfigName="HalfThenWait")
+                                       deploymentConfigName="TenThenWait")
 
 
 class Running:
@@ -69,7 +70,10 @@ class Running:
         for key, value in extra.items():
             cmd += ["-e", "%s=%s" % (key, value)]
         self.lines = []
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(cloud.env(), **(env or {})), stdout=subprocess.PIPE,
+        # Unbuffered, and each task's start said when it starts (the default output prints a task's banner with
+        # its first result otherwise).
+        env = dict(cloud.env(), PYTHONUNBUFFERED="1", ANSIBLE_SHOW_PER_HOST_START="true", **(env or {}))
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, start_new_session=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -119,7 +123,7 @@ def one_line_no_trace(output):
     assert "An exception occurred" not in output, output
 
 
-def test_check_mode_predicts_and_changes_nothing(lab, tmp_path):
+def test_check_mode_and_wrong_inputs_change_nothing_and_a_pipeline_that_never_starts_names_its_rule(lab, tmp_path):
     cloud = lab["cloud"]
     archive = sample_archive(tmp_path, "2")
     before = (latest_digest(cloud), len(executions(cloud)))
@@ -131,15 +135,26 @@ def test_check_mode_predicts_and_changes_nothing(lab, tmp_path):
     assert any(isinstance(msg, str) and msg.startswith("would follow the execution of %s" % PIPELINE)
                for msg in shown), shown
 
-
-def test_wrong_inputs_refused_before_anything_is_pushed(lab, tmp_path):
-    cloud = lab["cloud"]
-    result = run_playbook(cloud, RELEASE, extra_vars={"release_service": "supplier", "release_commit": "head"})
+    result = run_playbook(cloud, RELEASE, extra_vars={"release_service": "supplier", "release_archive": archive})
     assert result.rc != 0
     assert "release_service is supplier: not a service of the list (customer, employee)" in failure_messages(result)
+    assert (latest_digest(cloud), len(executions(cloud))) == before
+
+    # The Phase 8 rule that starts the pipeline on a new latest image, gone: the push starts nothing.
+    events = cloud.client("events")
+    rule = LAB.event_rule(PIPELINE, "Image")
+    events.remove_targets(Rule=rule, Ids=[t["Id"] for t in events.list_targets_by_rule(Rule=rule)["Targets"]])
+    events.delete_rule(Name=rule)
+    rc, output = Running(cloud, {"release_service": "employee", "release_archive": archive,
+                                 "release_start_timeout": 2, "release_poll": 0.2}).end()
+    assert rc != 0
+    one_line_no_trace(output)
+    assert ("its change detection rule %s (EventBridge) is missing, so nothing starts it; rerun Phase 8" % rule
+            in output), output
+    assert len(executions(cloud)) == 1  # the first one only
 
 
-def test_a_commit_on_dev_released_and_followed(lab, tmp_path):
+def test_a_commit_on_dev_released_and_followed(lab):
     """A commit already pushed to dev: nothing to push, the execution that took it is followed to its end."""
     cloud = lab["cloud"]
     commit = lab["deployment"].push({"README.md": "a change\n"}, "a change on dev")
@@ -153,105 +168,69 @@ def test_a_commit_on_dev_released_and_followed(lab, tmp_path):
     assert dict((r["name"], r["revisionId"]) for r in execution["artifactRevisions"])["SourceArtifact"] == commit
     # Version 1 was on tg-one: the release moved both listeners to tg-two.
     assert followed["traffic"] == {"80": {"employee-tg-two": 100}, "8080": {"employee-tg-two": 100}}
-    assert any(line.endswith("Deploy.Deploy: Succeeded") or "Deploy.Deploy: Succeeded (" in line
-               for line in followed["progress"]), followed["progress"]
-    assert any(" lifecycle: " in line and "AllowTraffic:Succeeded" in line for line in followed["progress"]), followed["progress"]
+    assert any("Deploy.Deploy: Succeeded" in line for line in followed["progress"]), followed["progress"]
+    assert any(" lifecycle: " in line and "AllowTraffic:Succeeded" in line for line in followed["progress"]), \
+        followed["progress"]
     assert followed["msg"].startswith("release of employee Succeeded (deployment ")
 
 
-def test_pipeline_that_never_starts_names_its_missing_rule(lab, tmp_path):
+def test_a_slow_release_timed_out_interrupted_stopped_and_followed_again(lab, tmp_path):
+    """One release that stays in progress: the time limit, Ctrl-C, a stop with rollback, then following it again."""
     cloud = lab["cloud"]
-    events = cloud.client("events")
-    rule = LAB.event_rule(PIPELINE, "Image")
-    events.remove_targets(Rule=rule, Ids=[t["Id"] for t in events.list_targets_by_rule(Rule=rule)["Targets"]])
-    events.delete_rule(Name=rule)
-    archive = sample_archive(tmp_path, "2")
-    running = Running(cloud, {"release_service": "employee", "release_archive": archive,
-                              "release_start_timeout": 2, "release_poll": 0.2})
-    rc, output = running.end()
-    assert rc != 0
-    one_line_no_trace(output)
-    assert ("its change detection rule %s (EventBridge) is missing, so nothing starts it; rerun Phase 8" % rule
-            in output), output
-    assert len(executions(cloud)) == 1  # the first one only
-
-
-def test_time_limit_says_where_the_release_is_and_how_to_follow_it(lab, tmp_path):
-    cloud = lab["cloud"]
+    codedeploy = cloud.client("codedeploy")
     slow_shift(cloud)
     try:
-        running = Running(cloud, {"release_service": "employee", "release_archive": sample_archive(tmp_path, "2"),
-                                  "release_timeout": 1, "release_poll": 0.2})
-        rc, output = running.end()
-    finally:
-        stopped(cloud)
-    assert rc != 0
-    one_line_no_trace(output)
-    assert "release of employee still in progress after 1s (" in output, output
-    assert "it goes on in AWS: follow it with ansible-playbook -i " in output
-    assert "-e release_execution_id=" in output
+        # The time limit: where the release is and how to follow it; it goes on.
+        rc, output = Running(cloud, {"release_service": "employee", "release_archive": sample_archive(tmp_path, "2"),
+                                     "release_timeout": 1, "release_poll": 0.2}).end()
+        assert rc != 0, output
+        one_line_no_trace(output)
+        assert "release of employee still in progress after 1s (" in output, output
+        assert "it goes on in AWS: follow it with ansible-playbook -i " in output
+        execution_id = executions(cloud)[0]["pipelineExecutionId"]
+        assert "-e release_execution_id=%s" % execution_id in output
 
-
-def test_ctrl_c_says_the_deployment_goes_on_and_how_to_follow_it(lab, tmp_path):
-    cloud = lab["cloud"]
-    slow_shift(cloud)
-    try:
-        running = Running(cloud, {"release_service": "employee", "release_archive": sample_archive(tmp_path, "2"),
+        # Followed again, then Ctrl-C: the playbook said before how to follow it; the release goes on.
+        running = Running(cloud, {"release_service": "employee", "release_execution_id": execution_id,
                                   "release_poll": 0.2})
-        running.wait_for("Ctrl-C stops this run only")
-        running.wait_for("TASK [cloudlab.microservices.release : Follow the execution")
+        running.wait_for("[started TASK: cloudlab.microservices.release : Follow the execution")
         os.killpg(running.proc.pid, signal.SIGINT)
         rc, output = running.end()
-        # The release went on without the playbook.
-        assert cloud.client("codedeploy").list_deployments(
-            applicationName=APP, deploymentGroupName=GROUP, includeOnlyStatuses=["InProgress"])["deployments"]
-    finally:
-        stopped(cloud)
-    assert rc != 0
-    one_line_no_trace(output)
-    assert "the release goes on in AWS. Follow it again with ansible-playbook -i " in output, output
-    assert "-e release_execution_id=" in output
+        assert rc != 0
+        one_line_no_trace(output)
+        assert "Ctrl-C stops this run only: the release goes on in AWS." in output, output
+        assert "-e release_execution_id=%s" % execution_id in output.replace("\n", " ")
+        assert codedeploy.list_deployments(applicationName=APP, deploymentGroupName=GROUP,
+                                           includeOnlyStatuses=["InProgress"])["deployments"]
 
-
-def test_stop_rolls_back_the_deployment_in_progress(lab, tmp_path):
-    cloud = lab["cloud"]
-    slow_shift(cloud)
-    try:
-        running = Running(cloud, {"release_service": "employee", "release_archive": sample_archive(tmp_path, "2"),
-                                  "release_poll": 0.2})
-        running.wait_for("Ctrl-C stops this run only")
-        deadline = time.time() + 60
-        codedeploy = cloud.client("codedeploy")
-        while time.time() < deadline and not codedeploy.list_deployments(
-                applicationName=APP, deploymentGroupName=GROUP, includeOnlyStatuses=["InProgress"])["deployments"]:
-            time.sleep(0.1)
+        # Stopped with a rollback: version 1's group has all the traffic again.
         result = run_playbook(cloud, RELEASE, extra_vars={"release_service": "employee", "release_stop": True,
                                                           "release_poll": 0.2})
-        rc, output = running.end()
+        assert result.rc == 0, failure_messages(result)
+        stop = followed_result(result)
+        assert stop["changed"] is True
+        assert stop["msg"].startswith("deployment ") and " Stopped " in stop["msg"], stop["msg"]
+        assert stop["traffic"] == {"80": {"employee-tg-one": 100}, "8080": {"employee-tg-one": 100}}
+
+        # The release followed again ends failed, with CodeDeploy's words and where traffic stayed.
+        result = run_playbook(cloud, RELEASE, extra_vars={"release_service": "employee", "release_poll": 0.2,
+                                                          "release_execution_id": execution_id})
+        assert result.rc != 0
+        line = failure_messages(result)
+        assert "release of employee Failed (deployment " in line or "release of employee Stopped (deployment " \
+            in line, line
+        assert "The deployment was stopped by the user." in line or "stopped" in line.lower(), line
+        assert line.endswith("traffic stayed where it is: listener :80 -> employee-tg-one, listener :8080 -> "
+                             "employee-tg-one"), line
     finally:
         stopped(cloud)
-    assert result.rc == 0, failure_messages(result)
-    stop = followed_result(result)
-    assert stop["changed"] is True
-    assert stop["msg"].startswith("deployment d-") and " Stopped " in stop["msg"], stop["msg"]
-    # Rolled back: version 1's group has all the traffic again.
-    assert stop["traffic"] == {"80": {"employee-tg-one": 100}, "8080": {"employee-tg-one": 100}}
-    # The release that was followed ends failed, with CodeDeploy's words and where traffic stayed.
-    assert rc != 0
-    one_line_no_trace(output)
-    assert "release of employee Stopped (deployment d-" in output or "release of employee Failed (deployment d-" \
-        in output, output
-    assert "traffic stayed where it is: listener :80 -> employee-tg-one, listener :8080 -> employee-tg-one" in output
 
 
-def test_endpoint_gone_is_one_line(lab, tmp_path):
+def test_endpoint_gone_is_one_line(release_cloud):
     """Nothing answers where the inventory points (a stopped cloud): one line, no trace."""
-    from conftest import free_port
-    cloud = lab["cloud"]
     gone = "http://127.0.0.1:%d" % free_port()
-    running = Running(cloud, {"release_service": "employee", "release_commit": "head"},
-                      env={"LOCALCLOUD_ENDPOINT": gone, "AWS_MAX_ATTEMPTS": "1"})
-    rc, output = running.end()
+    rc, output = Running(release_cloud, {"release_service": "employee", "release_commit": "head"},
+                         env={"LOCALCLOUD_ENDPOINT": gone, "AWS_MAX_ATTEMPTS": "1"}).end()
     assert rc != 0
     one_line_no_trace(output)
     assert "release of employee: cannot reach %s (EndpointConnectionError)" % gone in output, output
@@ -273,7 +252,7 @@ def test_lab_destroyed_mid_release_is_one_line(own_lab, tmp_path):
     slow_shift(cloud)
     running = Running(cloud, {"release_service": "employee", "release_archive": sample_archive(tmp_path, "2"),
                           "release_poll": 0.2})
-    running.wait_for("TASK [cloudlab.microservices.release : Follow the execution")
+    running.wait_for("[started TASK: cloudlab.microservices.release : Follow the execution")
     cloud.client("codepipeline").delete_pipeline(name=PIPELINE)
     rc, output = running.end()
     assert rc != 0
