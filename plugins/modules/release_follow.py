@@ -439,7 +439,8 @@ class Release:
                 return self.result
             return self.end(*self.wait_stopped(deployment_id))
         try:
-            self.c["codepipeline"].get_pipeline(name=self.pipeline)
+            if not self.p["execution_id"]:  # following a release: its pipeline gone is the lab destroyed meanwhile
+                self.c["codepipeline"].get_pipeline(name=self.pipeline)
         except botocore.exceptions.ClientError as e:
             if error_code(e) == "PipelineNotFoundException":
                 raise CloudlabError(message="no pipeline %s: run Phases 5 to 8 first (playbooks/site.yml)"
