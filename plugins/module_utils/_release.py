@@ -186,10 +186,10 @@ def gone(service, what, hint=""):
 
 def rule_missing(pipeline, rule, action, revision, seconds):
     """The line of a pipeline that never started because its change detection rule is missing."""
+    what = "commit" if action == "Source" else "image"
     return ("no execution of pipeline %s started for %s %s within %ss: its change detection rule %s (EventBridge) "
             "is missing, so nothing starts it; rerun Phase 8 (playbooks/phase8.yml, task8_2) to make it, "
-            "or set release_start=true to start the pipeline" % (pipeline, "commit" if action == "Source" else "image",
-                                                                   revision, seconds, rule))
+            "or set release_start=true to start the pipeline" % (pipeline, what, revision, seconds, rule))
 
 
 def report_lines(progress, where, answers):

@@ -352,9 +352,9 @@ class Release:
         if state is None:
             raise CloudlabError(message=_release.rule_missing(self.pipeline, rule, action, revision,
                                                               self.p["start_timeout"]), **self.fail_fields())
-        raise CloudlabError(message="no execution of pipeline %s started for %s within %ss (its rule %s is %s); "
-                            "set release_start=true to start one" % (self.pipeline, revision, self.p["start_timeout"],
-                                                                      rule, state), **self.fail_fields())
+        line = ("no execution of pipeline %s started for %s within %ss (its rule %s is %s); set release_start=true "
+                "to start one" % (self.pipeline, revision, self.p["start_timeout"], rule, state))
+        raise CloudlabError(message=line, **self.fail_fields())
 
     def follow(self, execution_id):
         cp = self.c["codepipeline"]
@@ -421,9 +421,9 @@ class Release:
             raise CloudlabError(message=_release.still_running(self.service, self.p["timeout"], self.where_now,
                                                                self.result["follow"]), **self.fail_fields())
         if self.p["stop"]:
-            self.result["msg"] = "deployment %s %s%s: %s" % (self.result["deployment_id"], status,
-                                                            " (%s)" % error if error else "",
-                                                            _release.traffic_line(where))
+            said = " (%s)" % error if error else ""
+            self.result["msg"] = "deployment %s %s%s: %s" % (self.result["deployment_id"], status, said,
+                                                             _release.traffic_line(where))
             return self.result
         line = _release.outcome(self.service, status, error, where, self.result["deployment_id"])
         if status != "Succeeded":

@@ -70,9 +70,9 @@ def test_actions_deployment_and_lifecycle():
 
 
 def test_execution_found_by_the_revision_it_took():
+    old = [{"actionName": "Image", "revisionId": "sha256:a"}, {"actionName": "Source", "revisionId": "c1"}]
     summaries = [{"pipelineExecutionId": "new", "sourceRevisions": [{"actionName": "Image", "revisionId": "sha256:b"}]},
-                 {"pipelineExecutionId": "old", "sourceRevisions": [{"actionName": "Image", "revisionId": "sha256:a"},
-                                                                     {"actionName": "Source", "revisionId": "c1"}]}]
+                 {"pipelineExecutionId": "old", "sourceRevisions": old}]
     assert _release.find_execution(summaries, "Image", "sha256:a")["pipelineExecutionId"] == "old"
     assert _release.find_execution(summaries, "Source", "c1")["pipelineExecutionId"] == "old"
     assert _release.find_execution(summaries, "Image", "sha256:c") is None

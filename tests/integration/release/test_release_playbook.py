@@ -251,7 +251,7 @@ def test_lab_destroyed_mid_release_is_one_line(own_lab, tmp_path):
     cloud = own_lab["cloud"]
     slow_shift(cloud)
     running = Running(cloud, {"release_service": "employee", "release_archive": sample_archive(tmp_path, "2"),
-                          "release_poll": 0.2})
+                              "release_poll": 0.2})
     running.wait_for("[started TASK: cloudlab.microservices.release : Follow the execution")
     cloud.client("codepipeline").delete_pipeline(name=PIPELINE)
     rc, output = running.end()
