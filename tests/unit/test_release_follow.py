@@ -115,3 +115,48 @@ def test_role_inputs_refused_before_anything_is_pushed(tmp_path):
     assert len(problems) == 1 and problems[0].startswith("release_archive is %s: " % (tmp_path / "none.tar"))
     assert checks.check({"release_service": "employee", "release_commit": "head", "release_timeout": 0},
                         services) == ["release_timeout is 0: it must be 1 second or more"]
+
+
+def test_an_interrupted_follow_fails_with_one_line_saying_the_deployment_goes_on(monkeypatch):
+    """Ctrl-C (KeyboardInterrupt) or SIGTERM inside the module: one failure line, not a trace."""
+    import signal
+    from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
+    from ansible_collections.cloudlab.microservices.plugins.modules import release_follow as module
+
+    class Following:
+        service = "employee"
+        where_now = "deployment d-1 InProgress, AllowTraffic:InProgress"
+
+        def __init__(self, _module):
+            self.result = {"execution_id": "e-1", "deployment_id": "d-1", "msg": "x"}
+
+        def hint(self):
+            return "ansible-playbook playbooks/release.yml -e release_execution_id=e-1"
+
+        def fail_fields(self):
+            return dict((k, v) for k, v in self.result.items() if k != "msg")
+
+        def run(self):
+            signal.raise_signal(signal.SIGTERM)
+
+    monkeypatch.setattr(module, "Release", Following)
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        module.release_follow(object())
+        raise AssertionError("no failure")
+    except CloudlabError as e:
+        line = e.message
+    assert line == ("following the release of employee was interrupted (SIGTERM) at deployment d-1 InProgress, "
+                    "AllowTraffic:InProgress; the deployment goes on in AWS: follow it with ansible-playbook "
+                    "playbooks/release.yml -e release_execution_id=e-1")
+    assert signal.getsignal(signal.SIGTERM) == before
+
+    def ctrl_c(_self):
+        raise KeyboardInterrupt()
+
+    monkeypatch.setattr(Following, "run", ctrl_c)
+    try:
+        module.release_follow(object())
+        raise AssertionError("no failure")
+    except CloudlabError as e:
+        assert "interrupted (Ctrl-C)" in e.message and "goes on in AWS" in e.message
