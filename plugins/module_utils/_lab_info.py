@@ -392,7 +392,7 @@ def _group_view(group):
                 health_check_path=group.get("HealthCheckPath"))
 
 
-def _route(actions, names):
+def route(actions, names):
     """{target group name: weight} of an action list that forwards; None when it does not forward."""
     forwards = [a for a in actions or [] if a.get("Type") == "forward"]
     if len(forwards) != 1:
@@ -424,7 +424,7 @@ def live(services, listeners, ports, names):
                 for rule in listener.get("Rules") or []:
                     if _alb.path_patterns(rule.get("Conditions")) == [svc["path_pattern"]]:
                         actions = rule.get("Actions")
-            out[svc["name"]][role] = _route(actions, names) if actions else None
+            out[svc["name"]][role] = route(actions, names) if actions else None
     return out
 
 

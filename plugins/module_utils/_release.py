@@ -17,6 +17,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab_info
+
 ENDED = ("Succeeded", "Failed", "Stopped", "Superseded", "Cancelled")
 DEPLOYMENT_ENDED = ("Succeeded", "Failed", "Stopped")
 # Codes that mean the lab's resources are gone (destroyed while a release was followed).
@@ -87,28 +89,20 @@ def shift_state(percent, config):
     return "%d%% of traffic on the replacement task set%s" % (percent, " (%s)" % config if config else "")
 
 
-def forwarded(action):
-    """{target group ARN: weight} a forward action sends traffic to (weight 0 sends none)."""
-    groups = (action.get("ForwardConfig") or {}).get("TargetGroups")
-    if groups:
-        return dict((g["TargetGroupArn"], g.get("Weight", 1)) for g in groups)
-    return {action["TargetGroupArn"]: 1} if action.get("TargetGroupArn") else {}
-
-
 def traffic(listeners, rules, groups):
     """{listener port: {target group name: percent}}: where each listener sends the service's traffic.
 
     ``listeners`` as DescribeListeners gives them, ``rules`` {listener ARN: its rules}, ``groups``
     {target group ARN: name} of the service's pair. A listener that sends the service nothing is left out.
     """
+    pair = set(groups.values())
     out = {}
     for listener in listeners:
         weights = {}
         for rule in rules.get(listener["ListenerArn"], []):
-            for action in rule.get("Actions") or []:
-                for arn, weight in forwarded(action).items():
-                    if arn in groups:
-                        weights[groups[arn]] = weights.get(groups[arn], 0) + weight
+            for name, weight in (_lab_info.route(rule.get("Actions"), groups) or {}).items():
+                if name in pair:
+                    weights[name] = weights.get(name, 0) + weight
         total = sum(weights.values())
         if total:
             out[listener["Port"]] = dict((name, int(round(100.0 * w / total))) for name, w in sorted(weights.items())
