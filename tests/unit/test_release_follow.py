@@ -2,6 +2,8 @@
 import os
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
@@ -141,12 +143,9 @@ def test_an_interrupted_follow_fails_with_one_line_saying_the_deployment_goes_on
 
     monkeypatch.setattr(module, "Release", Following)
     before = signal.getsignal(signal.SIGTERM)
-    try:
+    with pytest.raises(CloudlabError) as failed:
         module.release_follow(object())
-        raise AssertionError("no failure")
-    except CloudlabError as e:
-        line = e.message
-    assert line == ("following the release of employee was interrupted (SIGTERM) at deployment d-1 InProgress, "
+    assert failed.value.message == ("following the release of employee was interrupted (SIGTERM) at deployment d-1 InProgress, "
                     "AllowTraffic:InProgress; the deployment goes on in AWS: follow it with ansible-playbook "
                     "playbooks/release.yml -e release_execution_id=e-1")
     assert signal.getsignal(signal.SIGTERM) == before
@@ -155,8 +154,6 @@ def test_an_interrupted_follow_fails_with_one_line_saying_the_deployment_goes_on
         raise KeyboardInterrupt()
 
     monkeypatch.setattr(Following, "run", ctrl_c)
-    try:
+    with pytest.raises(CloudlabError) as failed:
         module.release_follow(object())
-        raise AssertionError("no failure")
-    except CloudlabError as e:
-        assert "interrupted (Ctrl-C)" in e.message and "goes on in AWS" in e.message
+    assert "interrupted (Ctrl-C)" in failed.value.message and "goes on in AWS" in failed.value.message

@@ -62,6 +62,19 @@ def slow_shift(cloud):
                                        deploymentConfigName="TenThenWait")
 
 
+def green_weight(cloud):
+    """The traffic weight of the replacement task set of employee's deployment in progress, or None."""
+    codedeploy = cloud.client("codedeploy")
+    for deployment_id in codedeploy.list_deployments(applicationName=APP, deploymentGroupName=GROUP,
+                                                     includeOnlyStatuses=["InProgress"])["deployments"]:
+        for target_id in codedeploy.list_deployment_targets(deploymentId=deployment_id)["targetIds"]:
+            target = codedeploy.get_deployment_target(deploymentId=deployment_id, targetId=target_id)
+            for info in target["deploymentTarget"]["ecsTarget"].get("taskSetsInfo") or []:
+                if info["taskSetLabel"] == "Green":
+                    return info["trafficWeight"]
+    return None
+
+
 class Running:
     """ansible-playbook in the background, default output read line by line (what a user sees)."""
 
@@ -189,6 +202,21 @@ def test_a_slow_release_timed_out_interrupted_stopped_and_followed_again(lab, tm
         assert "it goes on in AWS: follow it with ansible-playbook -i " in output
         execution_id = executions(cloud)[0]["pipelineExecutionId"]
         assert "-e release_execution_id=%s" % execution_id in output
+
+        # Once the first step of the shift is done, followed again with a time limit: the shift in percent.
+        deadline = time.time() + 60
+        while time.time() < deadline and green_weight(cloud) != 10:
+            time.sleep(0.2)
+        assert green_weight(cloud) == 10, "the deployment did not reach its 10% step"
+        rc, output = Running(cloud, {"release_service": "employee", "release_execution_id": execution_id,
+                                     "release_timeout": 1, "release_poll": 0.2}).end()
+        assert rc != 0, output
+        one_line_no_trace(output)
+        flat = " ".join(output.split())  # the YAML output folds long lines
+        assert "traffic shift: 10% of traffic on the replacement task set (TenThenWait)" in flat, output
+        assert "traffic: listener :80 -> employee-tg-one 90% / employee-tg-two 10%, listener :8080 -> " \
+            "employee-tg-two" in flat, output
+        assert ", 10% of traffic on the replacement); it goes on in AWS" in flat, output
 
         # Followed again, then Ctrl-C: the playbook said before how to follow it; the release goes on.
         running = Running(cloud, {"release_service": "employee", "release_execution_id": execution_id,
