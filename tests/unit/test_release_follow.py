@@ -145,9 +145,10 @@ def test_an_interrupted_follow_fails_with_one_line_saying_the_deployment_goes_on
     before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(CloudlabError) as failed:
         module.release_follow(object())
-    assert failed.value.message == ("following the release of employee was interrupted (SIGTERM) at deployment d-1 InProgress, "
-                    "AllowTraffic:InProgress; the deployment goes on in AWS: follow it with ansible-playbook "
-                    "playbooks/release.yml -e release_execution_id=e-1")
+    assert failed.value.message == (
+        "following the release of employee was interrupted (SIGTERM) at deployment d-1 InProgress, "
+        "AllowTraffic:InProgress; the deployment goes on in AWS: follow it with ansible-playbook "
+        "playbooks/release.yml -e release_execution_id=e-1")
     assert signal.getsignal(signal.SIGTERM) == before
 
     def ctrl_c(_self):
