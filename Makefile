@@ -88,12 +88,15 @@ demo: setup system-deps cloud lab images
 	$(MAKE) --no-print-directory release SERVICE=employee CLOUD_PORT=$(CLOUD_PORT)
 	$(PLAYBOOK) playbooks/status.yml
 
-## One release on the local cloud (Phases 5 to 8 done): a new image of a sample
-## service as latest, the pipeline it starts followed, traffic before and after.
+## One release on the local cloud (Phases 5 to 8 done): the next version of a
+## sample service built as an archive (localcloud/release_cli.py), then
+## playbooks/release.yml pushes it as latest and follows what it starts.
 SERVICE ?= employee
 release: setup
 	$(SHOW_ENDPOINT)
-	$(LOCAL_AWS_ENV) $(BIN)/python -m localcloud.release_cli --service $(SERVICE) --endpoint $(LOCALCLOUD_ENDPOINT)
+	@archive="$$($(LOCAL_AWS_ENV) $(BIN)/python -m localcloud.release_cli --service $(SERVICE) \
+	  --endpoint $(LOCALCLOUD_ENDPOINT))" && \
+	$(PLAYBOOK) playbooks/release.yml -e release_service=$(SERVICE) -e release_archive="$$archive" $(RELEASE_ARGS)
 
 test: setup system-deps
 	bash tests/run-all.sh

@@ -1,17 +1,19 @@
-"""`make release SERVICE=employee`: one release of a sample service on the local cloud, followed to the end.
+"""`make release SERVICE=employee`'s local helper: the next version of a sample service, as an image archive.
 
-Builds a new version of examples/<service> (its pages say the version), pushes it as
-``latest`` through the ECR API (as image_push's ``archive`` method does), and follows what that push
-starts: the service's pipeline (the Phase 8 rule on the ECR tag), its actions, and the CodeDeploy
-deployment's lifecycle events; prints where the production and test listeners sent the service's
-traffic before and after. Needs Phases 5 to 8 done on the cloud at LOCALCLOUD_ENDPOINT.
+Builds a new version of examples/<service> (its pages say the version) and writes it as an OCI archive;
+prints the archive's path on stdout, for `make release` to hand to playbooks/release.yml
+(-e release_archive=...), which pushes it as ``latest`` and follows what that push starts. Needs Phases 5 to
+8 done on the cloud at LOCALCLOUD_ENDPOINT (the version is numbered from what it runs).
 
-As on AWS, creating the pipeline (Phase 8) ran it once: that first execution deployed version 1. A
-release waits for executions still in progress (the first one, right after site.yml) to end, then
-numbers its version after the one live: the version the pages of the image that the service's ECS
-service runs say, plus one (the first release is version 2). A destroy and a rebuild start the
-pipeline's executions again from one, not the live version: the count of executions only stands in
-where no live image says its version.
+As on AWS, creating the pipeline (Phase 8) ran it once: that first execution deployed version 1. The helper
+waits for executions still in progress (the first one, right after site.yml) to end, then numbers its version
+after the one live: the version the pages of the image that the service's ECS service runs say, plus one (the
+first release is version 2). A destroy and a rebuild start the pipeline's executions again from one, not the
+live version: the count of executions only stands in where no live image says its version.
+
+The archive is the service's archive of Phase 5 (<archive-dir>/<service>.oci.tar) when that folder exists, so
+that a rerun of Phase 5 pushes the released version rather than version 1 again; else
+<release-dir>/<service>.oci.tar (.cache/release).
 
     python -m localcloud.release_cli --service employee [--endpoint http://127.0.0.1:4566]
 """
@@ -25,10 +27,10 @@ import re
 import sys
 import tarfile
 import time
-import urllib.error
 import urllib.request
 
 import boto3
+import botocore.exceptions
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PART = 4 * 1024 * 1024
@@ -174,70 +176,6 @@ def push(cloud, repository, manifest, blobs, tag="latest"):
     return image["imageId"]["imageDigest"]
 
 
-def traffic(cloud, service):
-    """{listener port: [target group names of the service's pair it forwards to]} on microservicesLB."""
-    elbv2 = cloud.elbv2
-    groups = dict((g["TargetGroupArn"], g["TargetGroupName"]) for g in elbv2.describe_target_groups()["TargetGroups"]
-                  if g["TargetGroupName"] in _lab.target_groups([{"name": service}]))
-    balancers = elbv2.describe_load_balancers(Names=[_lab.LOAD_BALANCER])["LoadBalancers"]
-    out = {}
-    for listener in elbv2.describe_listeners(LoadBalancerArn=balancers[0]["LoadBalancerArn"])["Listeners"]:
-        names = set()
-        for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
-            for action in rule["Actions"]:
-                weighted = (action.get("ForwardConfig") or {}).get("TargetGroups") or [
-                    {"TargetGroupArn": action.get("TargetGroupArn")}]
-                names.update(groups[g["TargetGroupArn"]] for g in weighted
-                             if g.get("TargetGroupArn") in groups and g.get("Weight", 1))
-        out[listener["Port"]] = sorted(names)
-    return out
-
-
-def answers(cloud, service):
-    """{listener port: (url, what it answers)} on microservicesLB for the service's page; None when no task runs.
-
-    The page is the path of the service's target group health check (``/admin/suppliers`` for
-    employee); what it answers is the ``<service> version N`` line of the sample's page, or the status.
-    """
-    try:
-        with urllib.request.urlopen(cloud.endpoint + "/_localcloud/listeners", timeout=10) as resp:
-            doc = json.loads(resp.read())
-    except (OSError, ValueError):
-        return None
-    if not doc.get("tasks", {}).get("running"):
-        return None
-    path = cloud.elbv2.describe_target_groups(Names=[_lab.target_group(service, "one")])["TargetGroups"][0].get(
-        "HealthCheckPath") or "/"
-    out = {}
-    for listener in doc.get("listeners", []):
-        if listener["loadBalancerName"] != _lab.LOAD_BALANCER:
-            continue
-        url = listener["url"] + path
-        try:
-            with urllib.request.urlopen(url, timeout=10) as resp:
-                body = resp.read().decode("utf-8", "replace")
-            found = re.search(r"%s version [^<\s]+" % re.escape(service), body)
-            said = found.group(0) if found else "HTTP %d" % resp.status
-        except urllib.error.HTTPError as exc:
-            said = "HTTP %d" % exc.code
-        except OSError as exc:
-            said = "no answer (%s)" % exc
-        out[listener["port"]] = (url, said)
-    return out
-
-
-def _show_answers(title, where):
-    if where is None:
-        return
-    for port, (url, said) in sorted(where.items()):
-        print("%s: listener :%d answers on %s: %s" % (title, port, url, said))
-
-
-def _show_traffic(title, where):
-    print("%s: %s" % (title, ", ".join("listener :%d -> %s" % (port, "/".join(names) or "-")
-                                        for port, names in sorted(where.items()))))
-
-
 def settled(cloud, pipeline, out=sys.stdout, timeout=300):
     """The pipeline's execution summaries once none is InProgress (the first execution may still run)."""
     deadline = time.time() + timeout
@@ -255,57 +193,6 @@ def settled(cloud, pipeline, out=sys.stdout, timeout=300):
         time.sleep(0.2)
 
 
-def follow(cloud, pipeline, known, out=sys.stdout, timeout=300):
-    """Print the new execution's progress until it ends; returns (status, message)."""
-    deadline = time.time() + timeout
-    execution_id = None
-    while execution_id is None:
-        summaries = cloud.codepipeline.list_pipeline_executions(pipelineName=pipeline)["pipelineExecutionSummaries"]
-        fresh = [s for s in summaries if s["pipelineExecutionId"] not in known]
-        if fresh:
-            execution_id = fresh[-1]["pipelineExecutionId"]
-            print("execution %s started (%s)" % (execution_id, fresh[-1]["trigger"]["triggerType"]), file=out)
-        elif time.time() > deadline:
-            return "Unknown", "no execution of %s started" % pipeline
-        else:
-            time.sleep(0.2)
-    seen = {}
-    while True:
-        execution = cloud.codepipeline.get_pipeline_execution(
-            pipelineName=pipeline, pipelineExecutionId=execution_id)["pipelineExecution"]
-        actions = cloud.codepipeline.list_action_executions(
-            pipelineName=pipeline, filter={"pipelineExecutionId": execution_id})["actionExecutionDetails"]
-        for action in reversed(actions):
-            key = "%s.%s" % (action["stageName"], action["actionName"])
-            result = (action.get("output") or {}).get("executionResult") or {}
-            line = "  %-15s %-10s %s" % (key, action["status"], result.get("externalExecutionSummary", ""))
-            if seen.get(key) != line:
-                seen[key] = line
-                print(line.rstrip(), file=out)
-            deployment = result.get("externalExecutionId", "")
-            if action["actionName"] == "Deploy" and deployment:
-                _show_lifecycle(cloud, deployment, seen, out)
-        if execution["status"] != "InProgress":
-            return execution["status"], execution.get("statusSummary", "")
-        if time.time() > deadline:
-            return "InProgress", "still running after %ss" % timeout
-        time.sleep(0.2)
-
-
-def _show_lifecycle(cloud, deployment_id, seen, out):
-    """The deployment's lifecycle events, printed when they changed since the last time."""
-    targets = cloud.codedeploy.list_deployment_targets(deploymentId=deployment_id)["targetIds"]
-    if not targets:
-        return
-    target = cloud.codedeploy.batch_get_deployment_targets(deploymentId=deployment_id, targetIds=targets)[
-        "deploymentTargets"][0]["ecsTarget"]
-    events = " ".join("%s:%s" % (e["lifecycleEventName"], e["status"]) for e in target["lifecycleEvents"])
-    line = "    deployment %s (%s): %s" % (deployment_id, target["targetId"], events)
-    if seen.get(deployment_id) != line:
-        seen[deployment_id] = line
-        print(line, file=out)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--service", required=True, help="a sample service: customer or employee")
@@ -317,36 +204,33 @@ def main(argv=None):
     parser.add_argument("--archive-dir", default=os.path.join(ROOT, ".cache", "images"),
                         help="folder of the sample images' archives that Phase 5 pushes (make images writes them); "
                         "the released version replaces the service's archive there when the folder exists")
+    parser.add_argument("--release-dir", default=os.path.join(ROOT, ".cache", "release"),
+                        help="where the archive goes when --archive-dir does not exist")
     args = parser.parse_args(argv)
     if not os.path.isdir(os.path.join(ROOT, "examples", args.service)):
         parser.error("--service %s: no sample service examples/%s (customer or employee)" % (args.service, args.service))
     cloud = Cloud(args.endpoint)
     pipeline = _lab.pipeline(args.service)
     try:
-        known = set(s["pipelineExecutionId"] for s in settled(cloud, pipeline))
+        known = settled(cloud, pipeline, out=sys.stderr)
     except cloud.codepipeline.exceptions.PipelineNotFoundException:
         print("no pipeline %s on %s: run Phases 5 to 8 first (playbooks/site.yml)" % (pipeline, args.endpoint),
               file=sys.stderr)
         return 2
-    _show_traffic("before", traffic(cloud, args.service))
-    _show_answers("before", answers(cloud, args.service))
+    except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError) as exc:
+        print("no local cloud answers at %s (%s): start it with `make cloud`" % (args.endpoint, exc), file=sys.stderr)
+        return 2
     version, manifest, blobs = next_version(cloud, args.service, args.version, len(known) + 1, args.busybox)
-    digest = push(cloud, args.service, manifest, blobs)
-    print("pushed %s:latest = %s (version %s)" % (args.service, digest, version))
-    archive = os.path.join(args.archive_dir, "%s.oci.tar" % args.service)
-    if os.path.isdir(args.archive_dir):
-        # The released image is now the service's local image, as a rebuilt Phase 4 image would be: a rerun of
-        # Phase 5 pushes it again (no change) instead of putting the previous version back as latest.
-        _build_module().write_oci_archive(manifest, blobs, archive)
-        print("archive %s is version %s now (what Phase 5 pushes)" % (os.path.relpath(archive), version))
-    status, message = follow(cloud, pipeline, known)
-    print("execution %s%s" % (status, (": " + message) if message else ""))
-    _show_traffic("after", traffic(cloud, args.service))
-    after = answers(cloud, args.service)
-    if after is None:
-        print("(no task runs on this local cloud: traffic is state only; see localcloud/README.md, Tasks)")
-    _show_answers("after", after)
-    return 0 if status == "Succeeded" else 1
+    # The released image is the service's local image, as a rebuilt Phase 4 image would be: a rerun of Phase 5
+    # pushes it again (no change) instead of putting the previous version back as latest.
+    folder = args.archive_dir if os.path.isdir(args.archive_dir) else args.release_dir
+    os.makedirs(folder, exist_ok=True)
+    archive = os.path.join(folder, "%s.oci.tar" % args.service)
+    _build_module().write_oci_archive(manifest, blobs, archive)
+    print("%s version %s built: %s (%s)" % (args.service, version, os.path.relpath(archive), _digest(manifest)),
+          file=sys.stderr)
+    print(archive)
+    return 0
 
 
 if __name__ == "__main__":

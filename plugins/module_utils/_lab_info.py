@@ -463,7 +463,7 @@ def _group_view(group):
                 health_check_path=group.get("HealthCheckPath"))
 
 
-def _route(actions, names):
+def route(actions, names):
     """{target group name: weight} of an action list that forwards; None when it does not forward."""
     forwards = [a for a in actions or [] if a.get("Type") == "forward"]
     if len(forwards) != 1:
@@ -487,7 +487,7 @@ def live(services, listeners, ports, names):
         out[svc["name"]] = {}
         for role, port in ports.items():
             actions = (_service_route(listeners, port, index, svc) or {}).get("Actions")
-            out[svc["name"]][role] = _route(actions, names) if actions else None
+            out[svc["name"]][role] = route(actions, names) if actions else None
     return out
 
 

@@ -64,8 +64,11 @@ def test_lab_uses_the_cloud_port_given_not_the_exported_endpoint(venv):
 
 def test_release_uses_the_cloud_port_given(venv):
     out, calls = make(venv, "release", "CLOUD_PORT=4592", exported="http://127.0.0.1:4566")
-    assert [(c[0], c[1]) for c in calls] == [("python", "http://127.0.0.1:4592")]
+    # The helper that builds the next version, then the playbook that pushes and follows it, on the same cloud.
+    assert [(c[0], c[1]) for c in calls] == [("python", "http://127.0.0.1:4592"),
+                                             ("ansible-playbook", "http://127.0.0.1:4592")]
     assert calls[0][2].endswith("--endpoint http://127.0.0.1:4592")
+    assert "playbooks/release.yml -e release_service=employee -e release_archive=" in calls[1][2]
     assert "local cloud endpoint: http://127.0.0.1:4592 (CLOUD_PORT=4592)" in out
 
 

@@ -316,18 +316,43 @@ def test_desired_count_is_converged_and_an_unset_one_left_alone(live_lab, docker
     assert len(settle(dockerd, cloud, 3)) == 3
 
 
-def test_image_that_exits_fails_and_traffic_stays(live_lab, dockerd):
+def _release(cloud, archive):
+    """playbooks/release.yml with the archive: (its result, the result of the task that followed the release)."""
+    result = run_playbook(cloud, os.path.join("playbooks", "release.yml"), extra_vars={
+        "release_service": "employee", "release_archive": archive, "release_poll": 0.3})
+    followed = [task["hosts"]["localhost"] for play in result.data()["plays"] for task in play["tasks"]
+                if "Follow the execution" in task["task"]["name"]][0]
+    return result, followed
+
+
+def test_image_that_exits_fails_and_traffic_stays(live_lab, dockerd, tmp_path):
+    """The release playbook with a broken image: it fails with CodeDeploy's words, traffic where it was."""
     cloud = live_lab["cloud"]
     urls = listeners(cloud)
     before = count(cloud, EMPLOYEE)
-    push_sample(cloud, "employee", "3", entrypoint=["/bin/busybox", "false"])
+    manifest, blobs = BUILD.sample_image("employee", busybox=shutil.which("busybox"), version="3")
+    layers = [blobs[layer["digest"]] for layer in json.loads(manifest)["layers"]]
+    manifest, blobs = BUILD.oci_image(layers, "employee", ["/bin/busybox", "false"])
+    archive = str(tmp_path / "broken.oci.tar")
+    BUILD.write_oci_archive(manifest, blobs, archive)
+    result, followed = _release(cloud, archive)
+    assert result.rc != 0
+    assert "Traceback" not in result.output
     execution = ended(cloud, EMPLOYEE, before + 1)
     assert execution["status"] == "Failed"
+    assert followed["execution_id"] == execution["pipelineExecutionId"]
     actions = cloud.client("codepipeline").list_action_executions(
         pipelineName=EMPLOYEE, filter={"pipelineExecutionId": execution["pipelineExecutionId"]})["actionExecutionDetails"]
     deploy = [a for a in actions if a["actionName"] == "Deploy"][0]
     assert "Essential container in task exited (exit code 1)" in deploy["output"]["executionResult"][
         "errorDetails"]["message"]
+    # The playbook's one line: CodeDeploy's own error text, and where traffic stayed.
+    line = followed["msg"]
+    assert line.startswith("release of employee Failed (deployment "), line
+    assert "Essential container in task exited (exit code 1)" in line, line
+    assert line.endswith("traffic stayed where it is: listener :80 -> employee-tg-one, listener :8080 -> "
+                         "employee-tg-one"), line
+    assert followed["answers"]["80"]["answer"] == "employee version 1"
     status, body = get(urls[80] + "/admin/suppliers")
     assert status == 200 and "employee version 1" in body, body
     assert len(settle(dockerd, cloud, 2)) == 2
@@ -401,19 +426,25 @@ def test_own_engine_starts_and_stops_with_the_cloud(tmp_path):
         assert [line for line in handle if " %s/" % state in line] == []
 
 
-def test_make_release_prints_what_the_listeners_answer(live_lab, tmp_path):
+def test_make_release_puts_the_new_version_live(live_lab, tmp_path):
+    """`make release`: the helper builds version 2, the playbook pushes it, follows it, reads what listeners answer."""
     cloud = live_lab["cloud"]
-    proc = subprocess.run([sys.executable, "-m", "localcloud.release_cli", "--service", "employee",
-                           "--endpoint", cloud.endpoint, "--busybox", shutil.which("busybox"),
-                           "--archive-dir", str(tmp_path / "no-archives")], cwd=ROOT,
-                          env=cloud.env(), capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    lines = proc.stdout.splitlines()
-    pushed = [line for line in lines if line.startswith("pushed employee:latest")]
-    version = pushed[0].rsplit("(version ", 1)[1].rstrip(")")
+    built = subprocess.run([sys.executable, "-m", "localcloud.release_cli", "--service", "employee",
+                            "--endpoint", cloud.endpoint, "--busybox", shutil.which("busybox"),
+                            "--archive-dir", str(tmp_path / "no-archives"), "--release-dir", str(tmp_path)],
+                           cwd=ROOT, env=cloud.env(), capture_output=True, text=True, timeout=300, check=False)
+    assert built.returncode == 0, built.stdout + built.stderr
+    result, followed = _release(cloud, built.stdout.strip())
+    assert result.rc == 0, failure_messages(result)
+    version = built.stderr.split("employee version ", 1)[1].split(" ", 1)[0]
     assert version != "1"
+    assert followed["status"] == "Succeeded"
+    # The listeners moved to the other group of the pair, and they answer with the new version.
+    assert followed["traffic"] == {"80": {"employee-tg-two": 100}, "8080": {"employee-tg-two": 100}}
     urls = listeners(cloud)
-    for when, said in (("before", "employee version 1"), ("after", "employee version %s" % version)):
-        for port in (80, 8080):
-            assert "%s: listener :%d answers on %s/admin/suppliers: %s" % (when, port, urls[port], said) in lines, \
-                proc.stdout
+    for port in (80, 8080):
+        assert followed["answers"][str(port)] == {"url": urls[port] + "/admin/suppliers",
+                                                  "answer": "employee version %s" % version}, followed["answers"]
+    assert "employee version %s" % version in get(urls[80] + "/admin/suppliers")[1]
+    assert "listener :80 answers on %s/admin/suppliers: employee version %s" % (urls[80], version) in followed[
+        "report"]
