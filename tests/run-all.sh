@@ -7,7 +7,7 @@ set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="${VENV:-$ROOT/.venv}/bin"
-cd "$ROOT"
+cd "$ROOT" || exit 1
 export PATH="$BIN:$PATH"
 export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
 
