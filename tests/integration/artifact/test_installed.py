@@ -14,7 +14,6 @@ file list must hold the content and none of that, nor the development tests."""
 import fnmatch
 import json
 import os
-import shutil
 import subprocess
 import sysconfig
 import tarfile
@@ -358,4 +357,3 @@ def test_fqcn_playbook_runs_with_the_sample_inventory(installed, cloud, archives
     assert shown["stack_status"] == "CREATE_COMPLETE"
     assert len(shown["deployment_dev_files"]) == 4
     assert ROOT not in result.stdout
-
