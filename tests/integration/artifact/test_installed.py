@@ -193,6 +193,28 @@ def test_install_resolves_dependencies_from_the_clean_path(installed):
         assert dep in found[str(collections / "ansible_collections")], "%s is not installed" % dep
 
 
+def test_galaxy_verify_matches_the_tarball_and_sees_a_change(installed, built):
+    """First, on the tree as installed: ansible-test and ansible-lint leave their output in it."""
+    home, collections, target, env = installed
+    # ansible-galaxy 2.19 verifies an installed collection against its MANIFEST.json and FILES.json
+    # (a tarball is not a source it takes): the installed manifest is the tarball's, byte for byte.
+    with tarfile.open(str(built[0])) as tar:
+        for name in ("MANIFEST.json", "FILES.json"):
+            assert (target / name).read_bytes() == tar.extractfile(name).read(), name
+    verify = [os.path.join(BIN, "ansible-galaxy"), "collection", "verify", "--offline", "-p", str(collections),
+              "cloudlab.microservices"]
+    out = run(verify, cwd=str(home), env=env)
+    assert "Successfully verified that checksums for 'cloudlab.microservices" in out
+    readme = target / "README.md"
+    original = readme.read_bytes()
+    try:
+        readme.write_bytes(original + b"\nedited\n")
+        proc = subprocess.run(verify, cwd=str(home), env=env, capture_output=True, text=True, check=False)
+        assert proc.returncode != 0 and "README.md" in proc.stdout + proc.stderr
+    finally:
+        readme.write_bytes(original)
+
+
 def test_ansible_doc_documents_every_plugin_and_role_from_the_installed_tree(installed):
     home, _collections, target, env = installed
     wanted = {
@@ -234,27 +256,6 @@ def test_ansible_lint_production_is_clean_on_the_installed_tree(installed):
                           capture_output=True, text=True, check=False, timeout=900)
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
     assert "Passed" in proc.stderr + proc.stdout
-
-
-def test_galaxy_verify_matches_the_tarball_and_sees_a_change(installed, built):
-    home, collections, target, env = installed
-    # ansible-galaxy 2.19 verifies an installed collection against its MANIFEST.json and FILES.json
-    # (a tarball is not a source it takes): the installed manifest is the tarball's, byte for byte.
-    with tarfile.open(str(built[0])) as tar:
-        for name in ("MANIFEST.json", "FILES.json"):
-            assert (target / name).read_bytes() == tar.extractfile(name).read(), name
-    verify = [os.path.join(BIN, "ansible-galaxy"), "collection", "verify", "--offline", "-p", str(collections),
-              "cloudlab.microservices"]
-    out = run(verify, cwd=str(home), env=env)
-    assert "Successfully verified that checksums for 'cloudlab.microservices" in out
-    readme = target / "README.md"
-    original = readme.read_bytes()
-    try:
-        readme.write_bytes(original + b"\nedited\n")
-        proc = subprocess.run(verify, cwd=str(home), env=env, capture_output=True, text=True, check=False)
-        assert proc.returncode != 0 and "README.md" in proc.stdout + proc.stderr
-    finally:
-        readme.write_bytes(original)
 
 
 # Modules without amazon.aws's connection options (they make no AWS call).
