@@ -6,7 +6,8 @@
 # package manager's locks: wait for them up to SYSTEM_DEPS_LOCK_WAIT seconds
 # (default 300), saying once who holds them, then fail naming the holder.
 set -uo pipefail
-want=(git jq docker.io docker-registry busybox-static skopeo chromium make)
+# shellcheck: ansible-test sanity skips its shellcheck test without it.
+want=(git jq docker.io docker-registry busybox-static skopeo chromium make shellcheck)
 # For tests: the package list, the lock files and apt-get itself can be replaced.
 [ -n "${SYSTEM_DEPS_PACKAGES:-}" ] && read -r -a want <<<"$SYSTEM_DEPS_PACKAGES"
 read -r -a lock_files <<<"${SYSTEM_DEPS_LOCK_FILES:-/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock}"
@@ -49,7 +50,8 @@ wait_for_locks() {
   while :; do
     holder=$(lock_holder)
     [ -z "$holder" ] && return 0
-    set -- $holder
+    read -r -a holder_fields <<<"$holder"
+    set -- "${holder_fields[@]}"
     if [ -z "$said" ]; then
       echo "system-deps: waiting up to ${lock_wait}s for the package manager's lock $2, held by $(describe "$1")" >&2
       said=1

@@ -34,7 +34,8 @@ PYEOF
 # copies a collection that sits in a git checkout by its tracked files only:
 # for a venv inside a clone that is none, hence the ceiling that keeps git
 # from finding the clone above the venv.
-export GIT_CEILING_DIRECTORIES="$(dirname "$(realpath "$SITE")")"
+GIT_CEILING_DIRECTORIES="$(dirname "$(realpath "$SITE")")"
+export GIT_CEILING_DIRECTORIES
 "$BIN/python" - "$SITE" "$stage" "$tree" <<'PYEOF'
 import json, os, sys
 import yaml

@@ -9,6 +9,7 @@ Called by docs/docs.sh on a staged copy of the collection, before
   docsite.py landing TREE DIR the collection's README.md as the landing page:
                               DIR/readme.html and DIR/index.rst
 """
+import importlib.util
 import json
 import os
 import re
@@ -61,14 +62,57 @@ def tags_of(tasks):
     return found
 
 
-def playbook_page(name, text):
+def inputs_module(tree):
+    """The collection's plugins/module_utils/_inputs.py: what playbooks take from the inventory."""
+    spec = importlib.util.spec_from_file_location(
+        "cloudlab_inputs", os.path.join(tree, "plugins", "module_utils", "_inputs.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def playbook_text(src, name, seen=None):
+    """A playbook's text with the text of the files it pulls in from playbooks/ (imported
+    playbooks, vars_files, task files), so that an input read in any of them is found."""
+    seen = seen if seen is not None else set()
+    if name in seen or not os.path.isfile(os.path.join(src, name)):
+        return ""
+    seen.add(name)
+    with open(os.path.join(src, name), encoding="utf-8") as handle:
+        text = handle.read()
+    for ref in sorted(set(re.findall(r"[\w/]+\.yml", text))):
+        text += playbook_text(src, ref, seen)
+    return text
+
+
+def inputs_section(inputs, text):
+    """The inventory inputs a playbook reads, as a table (empty when it reads none)."""
+    used = [(n, required, what) for n, required, what in inputs.PLAYBOOK_INPUTS
+            if re.search(r"\b%s\b" % n, text)]
+    if not used:
+        return []
+    out = ["Inputs", "------", "",
+           "From the inventory (group_vars), or ``-e``. The sample inventories of the collection, "
+           "%s, set every one." % " and ".join("``%s`` (%s)" % s for s in inputs.SAMPLE_INVENTORIES), "",
+           ".. list-table::", "   :header-rows: 1", "", "   * - variable", "     - required", "     - what"]
+    for name, required, what in used:
+        out += ["   * - ``%s``" % name, "     - %s" % ("yes" if required else "no"), "     - %s" % what]
+    return out + [""]
+
+
+def playbook_page(name, text, inputs=None, full_text=None):
     plays = yaml.safe_load(text) or []
     fqcn = "cloudlab.microservices.%s" % name
     title = "%s playbook" % fqcn
     out = [".. _%s:" % (LABEL % ("playbook_" + name)), "", title, "=" * len(title), ""]
     out += comment_to_rst(header_comment(text))
-    out += ["", "Run it", "------", "", ".. code-block:: console", "",
-            "  ansible-playbook -i inventories/local %s" % fqcn, ""]
+    out += ["", "Run it", "------", "",
+            "With a sample inventory of the collection (``inventories/`` in its folder: ``ansible-galaxy "
+            "collection list cloudlab.microservices`` shows where it is installed), or your own:", "",
+            ".. code-block:: console", "",
+            "  ansible-playbook -i <collection folder>/inventories/aws %s" % fqcn, ""]
+    if inputs is not None:
+        out += inputs_section(inputs, full_text or text)
     for play in plays:
         if "import_playbook" in play:
             out += ["Imports ``%s``." % play["import_playbook"], ""]
@@ -98,9 +142,10 @@ def playbooks(tree):
     rst = os.path.join(tree, "docs", "docsite", "rst")
     os.makedirs(rst, exist_ok=True)
     names = sorted(f[:-4] for f in os.listdir(src) if f.endswith(".yml"))
+    inputs = inputs_module(tree)
     for name in names:
         with open(os.path.join(src, name + ".yml"), encoding="utf-8") as handle:
-            page = playbook_page(name, handle.read())
+            page = playbook_page(name, handle.read(), inputs, playbook_text(src, name + ".yml"))
         with open(os.path.join(rst, "playbook_%s.rst" % name), "w", encoding="utf-8") as handle:
             handle.write(page)
     extra = {"sections": [{"title": "Playbooks", "toctree": ["playbook_%s" % n for n in names]}]}

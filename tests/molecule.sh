@@ -47,7 +47,8 @@ trap 'stop_cloud; stop_localstack' EXIT
 export MOLECULE_CLOUD_STATE="$ls_state"
 if [[ -z "${LOCALSTACK_AUTH_TOKEN:-}" ]]; then
     export MOLECULE_LOCALSTACK_MODE=community
-    export LOCALSTACK_ENDPOINT="http://127.0.0.1:$(free_port)"
+    LOCALSTACK_ENDPOINT="http://127.0.0.1:$(free_port)"
+    export LOCALSTACK_ENDPOINT
     echo "molecule.sh: scenario localstack, community runtime on ${LOCALSTACK_ENDPOINT} (LOCALSTACK_AUTH_TOKEN is not set: Phase 5 must be refused there)"
 else
     export MOLECULE_LOCALSTACK_MODE=full

@@ -9,6 +9,10 @@
 # are not checked.
 #
 #   tests/sanity.sh [extra ansible-test sanity arguments, e.g. --test pep8]
+#
+# SANITY_COLLECTION_DIR=<.../ansible_collections/cloudlab/microservices> runs
+# it on that tree instead (an installed collection, its dependencies beside
+# it): tests/integration/artifact/test_installed.py does so in `make test`.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,6 +48,13 @@ args = [a for a in sys.argv[1:] if a not in DROPPED]
 sys.exit(subprocess.call([sys.executable, "-m", "pip", "install"] + args))
 PYEOF
     mv "$GET_PIP.tmp" "$GET_PIP"
+fi
+
+if [[ -n "${SANITY_COLLECTION_DIR:-}" ]]; then
+    cd "$SANITY_COLLECTION_DIR"
+    echo "sanity.sh: ansible-test sanity --python $PYVER --local $* in $SANITY_COLLECTION_DIR"
+    PATH="$VENV/bin:$PATH" "$VENV/bin/ansible-test" sanity --python "$PYVER" --local --color no "$@"
+    exit
 fi
 
 # Read the collection's name from galaxy.yml rather than repeat it here.

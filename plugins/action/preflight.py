@@ -16,9 +16,13 @@ from ansible.errors import AnsibleUndefinedVariable
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.cloudlab.microservices.plugins.module_utils._inputs import missing_inputs_message
+from ansible_collections.cloudlab.microservices.plugins.module_utils._inputs import required_inputs
 from ansible_collections.cloudlab.microservices.plugins.module_utils._services import ServiceError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._services import check_services
 
+# The collection's root (plugins/action/preflight.py is three levels down): where its sample inventories are.
+COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SPEC_KEYS = ("type", "elements", "choices", "required", "default", "options", "no_log", "aliases")
 
 
@@ -59,6 +63,9 @@ class ActionModule(ActionBase):
     _VALID_ARGS = frozenset(("services", "service_defaults", "role"))
 
     def _value(self, task_vars, name, problems):
+        if name not in task_vars:
+            problems.append("%s is not set" % name)
+            return None
         try:
             return self._templar.template(task_vars[name])
         except AnsibleUndefinedVariable as e:
@@ -74,6 +81,15 @@ class ActionModule(ActionBase):
         role = args.get("role") or (task_vars.get("ansible_role_name") or "").split(".")[-1]
         role_path = task_vars.get("role_path") if args.get("role") is None else None
         problems = []
+
+        # A playbook's own check (no role): the inputs every playbook takes from the inventory, named
+        # with the sample inventories before anything else runs.
+        if not role:
+            unset = [name for name in required_inputs() + ([services_var] if services_var else [])
+                     if name not in task_vars]
+            if unset:
+                result.update(failed=True, msg=missing_inputs_message(list(dict.fromkeys(unset)), COLLECTION_ROOT))
+                return result
 
         values = {}
         if role and role_path:

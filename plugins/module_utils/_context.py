@@ -20,8 +20,10 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
 from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import PROBES
-from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import missing_message
+from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import check_answers
+from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import down_message
 from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import probe
+from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import unreachable
 
 # The options of the read (documented in plugins/doc_fragments/lab_context.py).
 CONTEXT_OPTIONS = dict(
@@ -125,8 +127,13 @@ def lab_context(module):
     if p["required_services"] and p.get("endpoint_url"):
         missing = dict((s, r) for s, r in ((s, probe(module, s)) for s in p["required_services"]) if r is not None)
         if missing:
-            raise CloudlabError(message=missing_message(missing, p["endpoint_url"]))
-    account, partition = caller(client(module, "sts"))
+            raise CloudlabError(message=check_answers(missing, p["endpoint_url"], region))
+    try:
+        account, partition = caller(client(module, "sts"))
+    except CloudlabError as e:
+        if not unreachable(e):
+            raise
+        raise CloudlabError(message=down_message(p.get("endpoint_url"), e.exception, region)) from e
     ec2 = client(module, "ec2")
     vpc_id = find_vpc(ec2, p["vpc_name"], region)
     subnet_ids = find_subnets(ec2, vpc_id, p["vpc_name"], p["subnet_names"], region)

@@ -53,6 +53,16 @@ def classify_client_error(error):
     return None
 
 
+# What probe() says of a service whose endpoint did not answer at all (refused, unresolved, timed out).
+NO_ANSWER = "no answer: "
+
+
+def unreachable(error):
+    """Whether an error (botocore's, or a CloudlabError wrapping one) says the endpoint did not answer at all."""
+    inner = getattr(error, "exception", None) or error
+    return isinstance(inner, botocore.exceptions.ConnectionError)
+
+
 def probe(module, service):
     client_name, operation, params = PROBES[service]
     try:
@@ -62,14 +72,47 @@ def probe(module, service):
     except botocore.exceptions.ClientError as error:
         return classify_client_error(error)
     except (botocore.exceptions.BotoCoreError, ValueError) as error:
-        return ("no answer: %s" % error)[:300]
+        return (NO_ANSWER + str(error))[:300]
+
+
+def down_message(endpoint, reason, region=None):
+    """An endpoint that does not answer at all: down or not at that address, not a lack of services."""
+    reason = str(reason)
+    reason = reason[len(NO_ANSWER):] if reason.startswith(NO_ANSWER) else reason
+    if not endpoint or endpoint == "AWS":
+        return ("AWS does not answer from this machine%s: %s. Nothing was changed. Check the network "
+                "access to AWS (DNS, proxy, firewall) and the region, cloudlab_aws_connection.region "
+                "(AWS_REGION with the sample inventory inventories/aws)"
+                % (" in %s" % region if region else "", reason))
+    return ("The endpoint %s (cloudlab_aws_connection.endpoint_url) does not answer: %s. It is down or not "
+            "at that address; nothing was changed. Start the service that serves it, or set "
+            "cloudlab_aws_connection.endpoint_url to where it answers (leave endpoint_url out to use AWS)"
+            % (endpoint, reason))
+
+
+def check_answers(missing, endpoint, region=None):
+    """The message that stops a run for the services in ``missing`` (service -> probe's reason), or None.
+
+    An endpoint that answered none of them at all is down: that, not a lack of services, is what it says.
+    """
+    if not missing:
+        return None
+    silent = [s for s in sorted(missing) if missing[s].startswith(NO_ANSWER)]
+    if silent:
+        return down_message(endpoint, missing[silent[0]], region)
+    return missing_message(missing, endpoint)
 
 
 def missing_message(missing, endpoint):
     names = ", ".join(NAMES[s] for s in sorted(missing))
+    found = "; ".join("%s: %s" % (NAMES[s], missing[s]) for s in sorted(missing))
+    if not endpoint or endpoint == "AWS":
+        return ("Failed to find %s on AWS: %s. Nothing was changed. Check the region, "
+                "cloudlab_aws_connection.region (AWS_REGION with the sample inventory inventories/aws)"
+                % (names, found))
     return (
         "Failed to find %s at the endpoint %s (cloudlab_aws_connection.endpoint_url): %s. "
-        "This endpoint cannot run these steps; nothing was changed. Two ways on: the local cloud "
-        "(make demo, or -i inventories/local after make cloud lab), or LocalStack with an auth token "
-        "(LOCALSTACK_AUTH_TOKEN set: its paid tiers have these services)"
-        % (names, endpoint, "; ".join("%s: %s" % (NAMES[s], missing[s]) for s in sorted(missing))))
+        "This endpoint cannot run these steps; nothing was changed. Two ways on: a local cloud that has them "
+        "(the collection's source repository runs one on 127.0.0.1), or LocalStack with an auth token "
+        "(LOCALSTACK_AUTH_TOKEN set: its paid tiers have these services), or AWS (leave endpoint_url out)"
+        % (names, endpoint, found))

@@ -19,7 +19,9 @@ description:
     as LocalStack's community runtime answers for ECR, ECS, CodeCommit, RDS, ELBv2, CodeDeploy and
     CodePipeline), fails with a server error, or does not answer at all.
   - With O(required), fails before anything changes when one of those services is missing, with a message
-    that names them and the two ways on, the local cloud or LocalStack with an auth token.
+    that names them and the ways on (a local cloud, LocalStack with an auth token, AWS). An endpoint that
+    does not answer at all (refused, unresolved, timed out) is reported as down, with what to check, not as
+    missing services.
   - No module of amazon.aws or community.aws tells which services an endpoint implements; LocalStack's
     C(/_localstack/health) does, but only on LocalStack.
 author:
@@ -94,7 +96,7 @@ missing:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import PROBES
-from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import missing_message
+from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import check_answers
 from ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint import probe
 
 
@@ -117,7 +119,7 @@ def main():
     answered = [s for s in asked if s not in missing]
     lacking = {s: missing[s] for s in module.params["required"] if s in missing}
     if lacking:
-        module.fail_json(msg=missing_message(lacking, endpoint), endpoint=endpoint, answered=answered,
+        module.fail_json(msg=check_answers(lacking, endpoint, module.region), endpoint=endpoint, answered=answered,
                          missing=missing)
     module.exit_json(changed=False, endpoint=endpoint, answered=answered, missing=missing)
 

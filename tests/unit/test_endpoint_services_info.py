@@ -49,3 +49,41 @@ def test_message_names_the_services_the_endpoint_and_both_ways_on():
     assert "nothing was changed" in msg
     assert "local cloud" in msg and "LOCALSTACK_AUTH_TOKEN" in msg
     assert "\n" not in msg
+
+
+def test_message_of_a_custom_endpoint_gives_no_make_advice():
+    msg = mod.missing_message({"ecr": "HTTP 501 InternalFailure: x"}, "http://127.0.0.1:4566")
+    assert "make " not in msg and "inventories/local" not in msg
+    assert "leave endpoint_url out" in msg
+
+
+def test_message_on_aws_names_the_region_setting_not_localstack():
+    msg = mod.missing_message({"ecr": "HTTP 500 InternalError: x"}, "AWS")
+    assert msg.startswith("Failed to find ECR on AWS")
+    assert "cloudlab_aws_connection.region" in msg
+    assert "LocalStack" not in msg and "make " not in msg
+
+
+def test_an_endpoint_that_does_not_answer_is_down_not_missing_services():
+    silent = {s: mod.NO_ANSWER + "Could not connect to the endpoint URL" for s in ("ecs", "sts", "ecr")}
+    msg = mod.check_answers(silent, "http://127.0.0.1:9")
+    assert msg.startswith("The endpoint http://127.0.0.1:9 (cloudlab_aws_connection.endpoint_url) does not answer: "
+                          "Could not connect to the endpoint URL")
+    assert "down" in msg and "nothing was changed" in msg
+    assert "Failed to find" not in msg and "make " not in msg and "LOCALSTACK" not in msg
+
+
+def test_aws_that_does_not_answer_points_at_the_network_and_region():
+    msg = mod.check_answers({"sts": mod.NO_ANSWER + "Connect timeout"}, "AWS", "us-east-1")
+    assert msg.startswith("AWS does not answer from this machine in us-east-1: Connect timeout.")
+    assert "cloudlab_aws_connection.region" in msg and "endpoint_url" not in msg
+
+
+def test_unreachable_sees_connection_errors_also_wrapped():
+    from botocore.exceptions import EndpointConnectionError
+    from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
+    refused = EndpointConnectionError(endpoint_url="http://127.0.0.1:9/")
+    assert mod.unreachable(refused)
+    assert mod.unreachable(CloudlabError(message="Failed to read", exception=refused))
+    assert not mod.unreachable(error(403, "AccessDenied"))
+    assert mod.check_answers({}, "AWS") is None

@@ -70,3 +70,10 @@ def test_nothing_missing_means_no_apt_at_all(tmp_path):
     env = dict(os.environ, SYSTEM_DEPS_PACKAGES="bash", SYSTEM_DEPS_APT_GET="false")
     result = subprocess.run(["bash", SCRIPT], env=env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0 and result.stdout == "" and result.stderr == ""
+
+
+def test_shellcheck_is_installed_for_ansible_test_sanity():
+    """ansible-test sanity skips its shellcheck test when the binary is missing: make test installs it."""
+    with open(SCRIPT) as handle:
+        wanted = next(line for line in handle if line.startswith("want=("))
+    assert "shellcheck" in wanted[len("want=("):].rstrip(")\n").split()

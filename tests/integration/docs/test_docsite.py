@@ -20,7 +20,15 @@ def site(tmp_path_factory):
                           env=dict(os.environ, DOCSITE_DIR=str(out)), capture_output=True, text=True,
                           timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    (out / "build.log").write_text(proc.stdout + proc.stderr)
     return out / "html"
+
+
+def test_examples_are_read_by_the_lexer(site):
+    """Sphinx retries a code block its lexer cannot read in relaxed mode, with a warning: none may."""
+    log = (site.parent / "build.log").read_text()
+    lexing = [line for line in log.splitlines() if "Lexing literal_block" in line]
+    assert not lexing, "\n".join(lexing)
 
 
 def names(pattern):
