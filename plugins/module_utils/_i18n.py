@@ -66,6 +66,10 @@ MESSAGES = {
         "route.deploying": "deploying",
         "route.missing": "missing",
         "route.elsewhere": "elsewhere",
+        # prune.yml.
+        "prune.services": "Pruned, what the lab made for: {services}",
+        "prune.services.check": "To be pruned, what the lab made for: {services}",
+        "prune.kept": "ECR repositories kept (the images are yours; -e cloudlab_prune_images=true removes them): {repositories}",
         # status.yml: the checklist (titles as lab_info's own report words them), addresses, deployments.
         "state.done": "done",
         "state.missing": "missing",
@@ -127,6 +131,9 @@ MESSAGES = {
         "route.deploying": "en déploiement",
         "route.missing": "absente",
         "route.elsewhere": "ailleurs",
+        "prune.services": "Supprimé, ce que le lab avait créé pour : {services}",
+        "prune.services.check": "À supprimer, ce que le lab avait créé pour : {services}",
+        "prune.kept": "Dépôts ECR conservés (les images sont à vous ; -e cloudlab_prune_images=true les supprime) : {repositories}",
         "state.done": "fait",
         "state.missing": "manquant",
         "state.drifted": "modifié",

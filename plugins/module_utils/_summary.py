@@ -6,7 +6,7 @@
 
 ``summary(facts, phase, lang, check_mode)``: ``phase`` is ``phase5`` to ``phase8`` (the facts the phase's
 playbook gathers in ``playbooks/tasks/<phase>_summary.yml``, a fact of None when its lab task was not in the
-run) or ``status`` (lab_info's result: its checklist, addresses, live target groups and deployments in
+run) ``prune`` (the services prune.yml pruned and the ECR repositories it kept) or ``status`` (lab_info's result: its checklist, addresses, live target groups and deployments in
 progress; in English the same lines as lab_info's own ``report``). The same facts in both languages: only
 words change.
 
@@ -20,7 +20,7 @@ __metaclass__ = type
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _i18n
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 
-PHASES = ("phase5", "phase6", "phase7", "phase8", "status")
+PHASES = ("phase5", "phase6", "phase7", "phase8", "prune", "status")
 
 
 class SummaryError(Exception):
@@ -170,6 +170,15 @@ def _phase8(facts, w):
     return lines
 
 
+def _prune(facts, w):
+    """What prune.yml removed (or would), and the ECR repositories it kept."""
+    lines = [w("prune.services.check" if w.check_mode else "prune.services",
+               services=w.listing(facts.get("services") or []))]
+    if facts.get("kept"):
+        lines.append(w("prune.kept", repositories=", ".join(facts["kept"])))
+    return lines
+
+
 def _title(w, item, lab):
     """A checklist item's title from lab_info's read (the names the English title holds)."""
     task = item["task"]
@@ -216,7 +225,7 @@ def _status(lab, w):
     return lines
 
 
-RENDER = {"phase5": _phase5, "phase6": _phase6, "phase7": _phase7, "phase8": _phase8, "status": _status}
+RENDER = {"phase5": _phase5, "phase6": _phase6, "phase7": _phase7, "phase8": _phase8, "prune": _prune, "status": _status}
 
 
 def summary(facts, phase, lang=_i18n.DEFAULT_LANG, check_mode=False):

@@ -175,3 +175,13 @@ def test_status_in_french(aws, capsys):  # noqa: F811
     # The same addresses and target groups as the English report.
     address = [line for line in english if line.startswith("employee: ")][0]
     assert "employee : " + address[len("employee: "):] in converged
+
+
+def test_prune_says_what_went_and_what_stays():
+    facts = {"services": ["employee"], "kept": ["employee"]}
+    assert summary(facts, "prune", "en") == [
+        "Pruned, what the lab made for: employee",
+        "ECR repositories kept (the images are yours; -e cloudlab_prune_images=true removes them): employee"]
+    assert summary(facts, "prune", "fr", True)[0] == "À supprimer, ce que le lab avait créé pour : employee"
+    assert summary({"services": ["employee"], "kept": []}, "prune", "fr") == [
+        "Supprimé, ce que le lab avait créé pour : employee"]
