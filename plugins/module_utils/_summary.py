@@ -6,9 +6,9 @@
 
 ``summary(facts, phase, lang, check_mode)``: ``phase`` is ``phase5`` to ``phase8`` (the facts the phase's
 playbook gathers in ``playbooks/tasks/<phase>_summary.yml``, a fact of None when its lab task was not in the
-run) ``prune`` (the services prune.yml pruned and the ECR repositories it kept) or ``status`` (lab_info's result: its checklist, addresses, live target groups and deployments in
-progress; in English the same lines as lab_info's own ``report``). The same facts in both languages: only
-words change.
+run), ``prune`` (the services prune.yml pruned and the ECR repositories it kept) or ``status`` (lab_info's
+result: its checklist, addresses, live target groups and deployments in progress; in English the same lines
+as lab_info's own ``report``). The same facts in both languages: only words change.
 
 No AWS call and no Ansible import. Private to this collection.
 """
