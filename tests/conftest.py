@@ -202,13 +202,26 @@ def failure_messages(result):
 
 
 def shown_summary(result, key):
-    """The `<key>` dict a playbook's summary task shows last (phase5_summary, phase6_summary...)."""
+    """The `<key>` dict of a playbook's summary: the facts its summary keeps (phase5_summary, phase6_summary...,
+    set by playbooks/tasks/phaseN_summary.yml) or a dict a debug task shows under that key."""
     for play in result.data()["plays"]:
         for task in play["tasks"]:
-            msg = task["hosts"].get("localhost", {}).get("msg")
+            host = task["hosts"].get("localhost", {})
+            facts, msg = host.get("ansible_facts") or {}, host.get("msg")
+            if key in facts:
+                return facts[key]
             if isinstance(msg, dict) and key in msg:
                 return msg[key]
     raise AssertionError("the playbook showed no %s:\n%s" % (key, result.output[-3000:]))
+
+
+def shown_lines(result, phase):
+    """The lines the summary of Phase `phase` (5 to 8) printed, in the run's cloudlab_lang."""
+    for play in result.data()["plays"]:
+        for task in play["tasks"]:
+            if task["task"]["name"] == "Show the summary of Phase %s" % phase:
+                return task["hosts"]["localhost"]["msg"]
+    raise AssertionError("the playbook showed no summary of Phase %s:\n%s" % (phase, result.output[-3000:]))
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from ansible.errors import AnsibleUndefinedVariable
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.cloudlab.microservices.plugins.module_utils._i18n import LANG_VARIABLE
+from ansible_collections.cloudlab.microservices.plugins.module_utils._i18n import lang_problem
 from ansible_collections.cloudlab.microservices.plugins.module_utils._inputs import missing_inputs_message
 from ansible_collections.cloudlab.microservices.plugins.module_utils._inputs import required_inputs
 from ansible_collections.cloudlab.microservices.plugins.module_utils._services import ServiceError
@@ -117,6 +119,12 @@ class ActionModule(ActionBase):
         check = role_checks(role) if role else None
         if check is not None and not problems:
             problems.extend(check(values, services))
+
+        # The language of the end-of-run summaries, refused here rather than after the run's changes.
+        if LANG_VARIABLE in task_vars:
+            lang = self._value(task_vars, LANG_VARIABLE, problems)
+            if lang is not None and lang_problem(lang):
+                problems.append(lang_problem(lang))
 
         if problems:
             where = ("the %s role's inputs" % role) if role else "the inputs"

@@ -144,6 +144,10 @@ def test_prune_removes_what_the_lab_made_for_the_service_but_its_ecr_repository(
     assert result.rc == 0, failure_messages(result)
     assert supplier_left(lab, workdir) == dict(pipelines=[], event_rules=[], deployment_groups=[], ecs_services=[],
                                                listener_rules=[], target_groups=[], files=[], ecr=["supplier"])
+    (said,) = [t["hosts"]["localhost"]["msg"] for p in result.data()["plays"] for t in p["tasks"]
+               if t["task"]["name"] == "Say what was pruned and what stays"]
+    assert said[0] == "Pruned, what the lab made for: supplier", said
+    assert said[1].endswith("-e cloudlab_prune_images=true removes them): supplier"), said
     # The listed services are untouched and a rerun without the flag is no longer refused.
     rerun = run_playbook(lab, SITE, extra_vars=phase5_vars(workdir, archives, microservices=LISTED))
     assert rerun.rc == 0, failure_messages(rerun)

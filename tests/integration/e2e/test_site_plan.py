@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from conftest import changed_tasks, failure_messages, run_playbook, shown_summary
+from conftest import changed_tasks, failure_messages, run_playbook, shown_lines, shown_summary
 
 from .conftest import FAMILIES, clone_url, dev_commits, phase5_vars, snapshot
 
@@ -76,9 +76,22 @@ def test_site_converges_with_the_cluster_phase5_chose(lab, site):
 
 
 def test_check_on_the_converged_lab_changes_nothing(lab, site, archives, workdir):
-    check = run_playbook(lab, SITE, extra_vars=phase5_vars(workdir, archives), check=True, diff=True)
+    # In French (cloudlab_lang=fr): the same facts, the summaries' words in the lab's language.
+    check = run_playbook(lab, SITE, extra_vars=phase5_vars(workdir, archives, cloudlab_lang="fr"),
+                         check=True, diff=True)
     assert check.rc == 0, failure_messages(check)
     assert check.stats()["localhost"]["changed"] == 0, changed_tasks(check)
+    english = dict((n, shown_lines(site["result"], n)) for n in (5, 6, 7, 8))
+    french = dict((n, shown_lines(check, n)) for n in (5, 6, 7, 8))
+    for number in (5, 6, 7, 8):
+        assert french[number][0] == "Résumé de la phase %d (mode vérification : prévu, rien n'a changé)" % number
+        assert english[number][0] == "Phase %d summary" % number
+        assert len(french[number]) <= len(english[number]) + 1, (english[number], french[number])
+    assert french[5][2].startswith("Tâche 5.2 cluster Fargate %s (arn:" % CHOSEN), french[5]
+    assert french[7][1].startswith("Tâche 7.1 service ECS customer-microservice sur %s : inchangé, " % CHOSEN)
+    for service in ("customer", "employee"):
+        arn = shown_summary(check, "phase7_summary")["services"][service]["arn"]
+        assert any(arn in line for line in french[7]) and any(arn in line for line in english[7]), arn
 
 
 def test_a_port_change_is_refused_before_any_write(lab, site, archives, workdir):

@@ -7,7 +7,7 @@ these tests depend on neither role.
 
 import pytest
 
-from conftest import run_playbook
+from conftest import run_playbook, shown_summary
 
 LAB = "playbooks/lab_environment.yml"
 PHASE7 = "playbooks/phase7.yml"
@@ -103,5 +103,5 @@ def task_results(result, name_part):
 
 
 def summary(result):
-    (shown,) = task_results(result, "Show the summary of Phase 7")
-    return shown["msg"]["phase7_summary"]
+    """The facts of the summary of Phase 7 (playbooks/tasks/phase7_summary.yml)."""
+    return shown_summary(result, "phase7_summary")

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from conftest import run_playbook
+from conftest import failure_messages, run_playbook
 
 from e2e.conftest import LAB, PHASE5, archives, phase5_vars  # noqa: F401  # pylint: disable=unused-import
 from release.conftest import release_cloud, wait_execution  # noqa: F401  # pylint: disable=unused-import
@@ -35,6 +35,14 @@ def test_unknown_format_is_refused(release_cloud):  # noqa: F811
     result = run_playbook(release_cloud, STATUS, extra_vars={"status_format": "yaml"})
     assert result.rc != 0
     assert "status_format is yaml: use text (the default) or json" in result.stdout
+
+
+def test_unknown_language_is_refused(release_cloud):  # noqa: F811
+    result = run_playbook(release_cloud, STATUS, extra_vars={"cloudlab_lang": "de"})
+    assert result.rc != 0
+    assert "cloudlab_lang is 'de': use en (the default) or fr" in failure_messages(result)
+    assert not [task for play in result.data()["plays"] for task in play["tasks"]
+                if task["task"]["name"] == "Read the whole lab, read only"]
 
 
 def writes_seen(cloud):
@@ -80,6 +88,11 @@ def test_status_fresh_half_made_converged_drifted(release_cloud, archives, tmp_p
     text = status(cloud, fmt="text")
     assert "[missing] 5.1 ECR repositories and their latest image" in text
     assert "customer: no load balancer yet" in text
+    # In French: the report's words; the JSON (for machines) is the same.
+    text = status(cloud, fmt="text", cloudlab_lang="fr")
+    assert "[manquant] 5.1 dépôts ECR et leur image latest" in text
+    assert "customer : pas encore d'équilibreur de charge" in text
+    assert status(cloud, cloudlab_lang="fr") == (doc, items)
 
     # Half made: Phase 5 done, nothing of Phases 6 to 8.
     result = run_playbook(cloud, PHASE5, extra_vars=phase5_vars(tmp_path, archives), json_output=False)
