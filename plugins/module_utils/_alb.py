@@ -293,6 +293,20 @@ def check_routes(services, listeners, arns, registered, in_deployment=()):
     return report, problems
 
 
+# The scheme the alb module makes unless told otherwise (the lab's load balancer is public).
+SCHEME = "internet-facing"
+
+
+def lb_view(lb):
+    """A load balancer as the alb module shows and compares it (subnets and security groups sorted)."""
+    if not lb:
+        return {}
+    return dict(arn=lb.get("LoadBalancerArn", ""), name=lb.get("LoadBalancerName"), dns_name=lb.get("DNSName", ""),
+                scheme=lb.get("Scheme"), vpc_id=lb.get("VpcId"),
+                subnets=sorted(z["SubnetId"] for z in lb.get("AvailabilityZones", [])),
+                security_groups=sorted(lb.get("SecurityGroups", [])))
+
+
 def listener_view(listener, rules):
     """A listener as people read it: where its default and each rule forward, by target group name."""
     if listener is None:

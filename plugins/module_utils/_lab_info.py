@@ -94,7 +94,7 @@ def read_repository(codecommit, name, branch, services):
     repo = _absent(lambda: codecommit.get_repository(repositoryName=name)["repositoryMetadata"],
                    "RepositoryDoesNotExistException")
     out = dict(name=name, exists=repo is not None, clone_url=(repo or {}).get("cloneUrlHttp", ""), branch=branch,
-               commit="", files={})
+               commit="", files={}, description=(repo or {}).get("repositoryDescription", ""))
     if repo is None:
         return out
     found = _absent(lambda: codecommit.get_branch(repositoryName=name, branchName=branch)["branch"],
@@ -244,12 +244,16 @@ def read_lab(module, services):
                    app, dgroups, pipelines, dict(name=bucket, exists=bucket_found), served)
     found = dict(repos=repos, cluster=cluster, ecs=ecs_found, groups=groups, sg=sg, lb=lb, app=app, dgroups=dgroups,
                  pipelines=pipelines, bucket=bucket if bucket_found else "",
-                 lb_name=p["load_balancer_name"], sg_name=p["security_group_name"])
-    out["ownership"] = ownership(p["application_name"], services, read_tags(c, context, p["application_name"], found))
+                 lb_name=p["load_balancer_name"], sg_name=p["security_group_name"],
+                 listeners=listeners, codecommit=codecommit)
+    tagged = read_tags(c, context, p["application_name"], found)
+    found["tags"] = dict(tagged)
+    out["ownership"] = ownership(p["application_name"], services, tagged)
     out["ownership"]["unlisted"] = read_unlisted(c, context, p, found, out["ownership"]["unlisted_services"])
     out["ownership"]["unlisted_repositories"] = read_unlisted_repositories(c["ecr"], context, p["application_name"],
                                                                            services)
     out["plan"] = _plan.plan(services, p, out, found)
+    out["plan_refusals"] = _plan.refusals(services, out, found)
     return out
 
 

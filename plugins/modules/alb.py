@@ -179,8 +179,10 @@ actions:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import PAIR
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import SCHEME
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import converged
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import forward
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import lb_view
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import listener_view
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import live_groups
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import path_patterns
@@ -338,15 +340,6 @@ def delete_load_balancer(elb, arn, wait):
 
 
 # ---- the two states --------------------------------------------------------------------------------
-
-def lb_view(lb):
-    if not lb:
-        return {}
-    return dict(arn=lb.get("LoadBalancerArn", ""), name=lb.get("LoadBalancerName"), dns_name=lb.get("DNSName", ""),
-                scheme=lb.get("Scheme"), vpc_id=lb.get("VpcId"),
-                subnets=sorted(z["SubnetId"] for z in lb.get("AvailabilityZones", [])),
-                security_groups=sorted(lb.get("SecurityGroups", [])))
-
 
 def ensure_absent(module, elb):
     lb = find_load_balancer(elb, module.params["name"])
@@ -526,7 +519,7 @@ def main():
         services=dict(type="list", elements="dict"),
         subnets=dict(type="list", elements="str"),
         security_groups=dict(type="list", elements="str"),
-        scheme=dict(type="str", choices=["internet-facing", "internal"], default="internet-facing"),
+        scheme=dict(type="str", choices=["internet-facing", "internal"], default=SCHEME),
         production_port=dict(type="int", default=80),
         test_port=dict(type="int", default=8080),
         cluster=dict(type="str", default=""),

@@ -86,6 +86,14 @@ options:
     description: The pipelines' artifact bucket (C(pipelines_artifact_bucket)); empty is C(codepipeline-<region>-<account>-microservices).
     type: str
     default: ""
+  plan_inputs:
+    description:
+      - The roles' inputs the plan (RV(plan)) compares beside what it read, keyed by role; a role whose inputs
+        are not given here is planned null (its module decides).
+      - C(codecommit_repo) takes C(remote_url) and C(description); C(load_balancer) takes C(lab) (the ownership
+        tags' lab), C(subnet_ids) and C(ingress_cidrs).
+    type: dict
+    default: {}
 extends_documentation_fragment:
   - cloudlab.microservices.lab_context
   - cloudlab.microservices.attributes
@@ -281,6 +289,14 @@ plan:
   returned: always
   type: dict
   sample: {"load_balancer": [], "ecs_services": ["create ECS service customer-microservice"], "image_push": null}
+plan_refusals:
+  description:
+    - What a phase would refuse, found by the read before any phase writes (a target group whose port,
+      protocol, type or VPC cannot change to what the service asks), each the message of the module that
+      would refuse it; empty when nothing.
+  returned: always
+  type: list
+  elements: str
 checklist:
   description:
     - The lab's tasks in order (5.1 to 5.6, 6.1 to 6.3, one 7.x per service, 8.1, 8.2), each C(task), C(title),
@@ -336,6 +352,7 @@ def main():
         test_port=dict(type="int", default=8080),
         application_name=dict(type="str", default="microservices"),
         artifact_bucket=dict(type="str", default=""),
+        plan_inputs=dict(type="dict", default={}),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     run(module, lab_info)
