@@ -87,11 +87,12 @@ def taskdef_appspec(services, p, lab, raw):
 
 
 # --- Phase 6 --------------------------------------------------------------------------------------------
-LOAD_BALANCER_INPUTS = ("lab", "subnet_ids", "ingress_cidrs")
+LOAD_BALANCER_INPUTS = ("lab", "ingress_cidrs")
 
 
 def load_balancer(services, p, lab, raw):
-    """Given ``plan_inputs.load_balancer`` (``lab``, ``subnet_ids``, ``ingress_cidrs``): what
+    """Given ``plan_inputs.load_balancer`` (``lab``, ``ingress_cidrs``, and ``subnet_ids`` unless they are the
+    lab's public subnets the read found, as the playbooks wire them): what
     alb_target_groups, ec2_security_group and alb would change, each by its own rules (_target_groups,
     _security_group, _alb). A load balancer of another scheme is planned too: alb refuses it, saying why."""
     given = _inputs(p, "load_balancer")
@@ -111,8 +112,9 @@ def load_balancer(services, p, lab, raw):
     view = _alb.lb_view(lb)
     if view["scheme"] != _alb.SCHEME:
         lines.append("load balancer %s is %s, not %s" % (p["load_balancer_name"], view["scheme"], _alb.SCHEME))
-    if view["subnets"] != sorted(given["subnet_ids"]):
-        lines.append("set subnets of %s to %s" % (p["load_balancer_name"], ", ".join(given["subnet_ids"])))
+    subnets = given["subnet_ids"] if "subnet_ids" in given else lab["subnet_ids"]
+    if view["subnets"] != sorted(subnets):
+        lines.append("set subnets of %s to %s" % (p["load_balancer_name"], ", ".join(subnets)))
     if raw["sg"] is not None and view["security_groups"] != [raw["sg"]["GroupId"]]:
         lines.append("set security groups of %s to %s" % (p["load_balancer_name"], raw["sg"]["GroupId"]))
     lacking = _lab.missing_tags(tags.get("load balancer " + p["load_balancer_name"], {}), _lab.owner_tags(given["lab"]))

@@ -91,7 +91,8 @@ options:
       - The roles' inputs the plan (RV(plan)) compares beside what it read, keyed by role; a role whose inputs
         are not given here is planned null (its module decides).
       - C(codecommit_repo) takes C(remote_url) and C(description); C(load_balancer) takes C(lab) (the ownership
-        tags' lab), C(subnet_ids) and C(ingress_cidrs).
+        tags' lab), C(ingress_cidrs) and C(subnet_ids) (when not given, the lab's public subnets the read found,
+        as the playbooks wire them).
     type: dict
     default: {}
 extends_documentation_fragment:

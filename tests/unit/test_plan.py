@@ -74,7 +74,7 @@ def converged():
                 codecommit=codecommit)
 
 
-LAB = {"vpc_id": VPC}
+LAB = {"vpc_id": VPC, "subnet_ids": SUBNETS}
 
 
 def plan_of(role, raw, **inputs):
@@ -88,6 +88,10 @@ def test_load_balancer_converged_plans_nothing():
 
 def test_load_balancer_without_its_inputs_cannot_tell():
     assert plan_of("load_balancer", converged()) is None
+    # The subnets, when not given, are the lab's public subnets the read found (the playbooks' wiring).
+    wired = dict(LB_INPUTS)
+    del wired["subnet_ids"]
+    assert plan_of("load_balancer", converged(), load_balancer=wired) == []
     partial = dict(LB_INPUTS)
     del partial["ingress_cidrs"]
     assert plan_of("load_balancer", converged(), load_balancer=partial) is None
