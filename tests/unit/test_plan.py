@@ -186,3 +186,52 @@ def test_phase5_roles_plan_what_is_missing_and_cannot_tell_the_rest():
     assert plan_of("taskdef_appspec", raw) == ["push the deployment files to dev of deployment"]
     raw["repos"][0]["image_digest"] = ""
     assert plan_of("image_push", raw) == ["push customer:latest", "push employee:latest"]
+
+
+# --- the filters the playbooks call -----------------------------------------------------------------------
+def _filters():
+    # Imported in the test, as test_lab_model does (ansible's plugin side at collection time changes what
+    # other unit tests see of ansible's warnings).
+    from ansible_collections.cloudlab.microservices.plugins.filter import plan as plan_filters
+    return plan_filters
+
+
+def test_plan_runs_a_role_that_changes_or_cannot_tell():
+    f = _filters()
+    read = {"plan": {"load_balancer": [], "ecr_repos": ["create ECR repository customer"], "image_push": None}}
+    assert f.plan_runs(read, "load_balancer") is False
+    assert f.plan_runs(read, "ecr_repos") is True
+    assert f.plan_runs(read, "image_push") is True
+    with pytest.raises(Exception, match="not one of the planned roles"):
+        f.plan_runs(read, "nope")
+    with pytest.raises(Exception, match="lab_info's result"):
+        f.plan_runs({"skipped": True}, "load_balancer")
+
+
+def test_lab_facts_are_the_roles_facts_from_the_read():
+    read = {"plan": {}, "account_id": ACCOUNT, "partition": "aws", "region": "us-east-1", "vpc_id": VPC,
+            "subnet_ids": SUBNETS, "pipeline_role_arn": "arn:p", "deploy_role_arn": "arn:d", "db_host": "db",
+            "registry": "r.example", "cluster": {"name": "microservices-serverlesscluster-c"},
+            "repositories": {"customer": {"exists": True, "uri": "r.example/customer"},
+                             "employee": {"exists": False, "uri": ""}},
+            "codecommit": {"clone_url": "https://git/deployment"}, "security_group": {"id": SG},
+            "target_groups": {"customer": {"one": {"arn": tg_arn("customer-tg-one")}, "two": None}},
+            "load_balancer": {"arn": "arn:lb", "dns_name": "lb.example"}, "listener_arns": {"production": "arn:l80"}}
+    facts = _filters().lab_facts(read)
+    assert facts["aws_context_subnet_ids"] == SUBNETS and facts["aws_context_registry"] == "r.example"
+    assert facts["fargate_cluster_name"] == "microservices-serverlesscluster-c"
+    assert facts["ecr_repos_uris"] == {"customer": "r.example/customer"}
+    assert facts["codecommit_repo_clone_url"] == "https://git/deployment"
+    assert facts["load_balancer_security_group_id"] == SG
+    assert facts["load_balancer_target_groups"] == {"customer": {
+        "one": {"name": "customer-tg-one", "arn": tg_arn("customer-tg-one")}, "two": {"name": "customer-tg-two", "arn": ""}}}
+    assert facts["load_balancer_listener_arns"] == {"production": "arn:l80", "test": ""}
+
+
+def test_the_roles_security_group_rules_are_the_ones_the_plan_compares():
+    rules = _filters().security_group_rules(SERVICES, 80, 8080, ["0.0.0.0/0"], "microservices-sg", "microservicesLB")
+    assert rules[0]["ports"] == ["80", "8080"] and rules[0]["cidr_ip"] == ["0.0.0.0/0"]
+    assert rules[1]["ports"] == ["8080"] and rules[1]["group_name"] == "microservices-sg"
+    assert plan_of("load_balancer", converged(), load_balancer=dict(LB_INPUTS, ingress_cidrs=["10.0.0.0/8"])) == [
+        "open tcp 80-80 from cidr 10.0.0.0/8 on microservices-sg", "open tcp 8080-8080 from cidr 10.0.0.0/8 on microservices-sg",
+        "close tcp 80-80 from cidr 0.0.0.0/0 on microservices-sg", "close tcp 8080-8080 from cidr 0.0.0.0/0 on microservices-sg"]
