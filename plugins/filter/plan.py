@@ -53,6 +53,7 @@ def lab_facts(lab):
         load_balancer_target_groups=groups,
         load_balancer_arn=lb.get("arn", ""),
         load_balancer_dns_name=lb.get("dns_name", ""),
+        load_balancer_routes=lb.get("routes") or {},
         load_balancer_listener_arns=dict((role, (lab.get("listener_arns") or {}).get(role, ""))
                                          for role in ("production", "test")),
     )

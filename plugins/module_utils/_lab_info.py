@@ -528,6 +528,8 @@ def assemble(services, p, context, repos, cluster, ecs_found, codecommit, famili
                                    view=_alb.listener_view(by_port[port], by_port[port].get("Rules") or [])))
                        for role, port in ports.items() if port in by_port))
     out["listener_arns"] = dict((role, v["arn"]) for role, v in out["load_balancer"]["listeners"].items())
+    out["load_balancer"]["routes"] = dict((r["listener"], _alb.route_view(r, by_port[r["port"]], by_port[r["port"]].get("Rules") or []))
+                                          for r in _alb.routes(services, ports) if r["port"] in by_port)
     out["live"] = live(services, listeners, ports, names)
     out["addresses"] = addresses(services, lb, listeners, ports, served)
     out["ecs_services"] = dict((s["name"], _service_view(ecs_found.get(_lab.ecs_service(s["name"])), names))

@@ -92,11 +92,13 @@ LOAD_BALANCER_INPUTS = ("lab", "ingress_cidrs")
 
 def load_balancer(services, p, lab, raw):
     """Given ``plan_inputs.load_balancer`` (``lab``, ``ingress_cidrs``, and ``subnet_ids`` unless they are the
-    lab's public subnets the read found, as the playbooks wire them): what
+    lab's public subnets the read found, as the playbooks wire them; ``state`` other than present: None): what
     alb_target_groups, ec2_security_group and alb would change, each by its own rules (_target_groups,
     _security_group, _alb). A load balancer of another scheme is planned too: alb refuses it, saying why."""
     given = _inputs(p, "load_balancer")
     if given is None or any(k not in given for k in LOAD_BALANCER_INPUTS):
+        return None
+    if given.get("state", "present") != "present":  # a removal: the role's modules decide
         return None
     tags = raw.get("tags") or {}
     groups = raw["groups"]

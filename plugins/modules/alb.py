@@ -188,6 +188,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import path_patterns
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import plan_rules
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import route_target
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import route_view
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import routes
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import shown_target
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import target_group_name
@@ -478,14 +479,7 @@ def ensure_present(module, elb, ec2):
 
         final_rules = sorted(kept.values(), key=lambda r: int(r.get("Priority", 0)))
         after_listeners["HTTP:%d" % port] = listener_view(listener, final_rules)
-        by_pattern = dict((w["path_pattern"], w["service"]) for w in route["rules"])
-        listeners_out[route["listener"]] = dict(
-            arn=listener.get("ListenerArn", ""), port=port, service=route["service"],
-            target_group=shown_target(listener.get("DefaultActions")),
-            rules=[dict(arn=r["RuleArn"] if not r["RuleArn"].startswith(PLANNED) else "",
-                        priority=int(r["Priority"]), path_pattern=",".join(_patterns(r)),
-                        service=by_pattern.get(",".join(_patterns(r)), ""),
-                        target_group=shown_target(r.get("Actions"))) for r in final_rules])
+        listeners_out[route["listener"]] = route_view(route, listener, final_rules, PLANNED)
 
     if actions and not module.check_mode:
         lb = find_load_balancer(elb, p["name"])
@@ -500,10 +494,6 @@ def ensure_present(module, elb, ec2):
         lb_after = dict(lb_view(lb), **(dict(tags=dict(owner, **tags_before)) if owner else {}))
         result["diff"] = dict(before=before, after=dict(load_balancer=lb_after, listeners=after_listeners))
     return result
-
-
-def _patterns(rule):
-    return path_patterns(rule.get("Conditions"))
 
 
 def ensure(module):

@@ -92,7 +92,7 @@ options:
         are not given here is planned null (its module decides).
       - C(codecommit_repo) takes C(remote_url) and C(description); C(load_balancer) takes C(lab) (the ownership
         tags' lab), C(ingress_cidrs) and C(subnet_ids) (when not given, the lab's public subnets the read found,
-        as the playbooks wire them).
+        as the playbooks wire them) and C(state) (other than C(present): planned null).
     type: dict
     default: {}
 extends_documentation_fragment:
@@ -213,7 +213,8 @@ security_group:
 load_balancer:
   description:
     - C(name), C(exists), C(arn), C(dns_name), C(state), and C(listeners) by role (C(production), C(test)),
-      each with C(arn), C(port) and C(view) (where the default action and each rule forward, by target group name).
+      each with C(arn), C(port) and C(view) (where the default action and each rule forward, by target group name);
+      C(routes), the listeners found as the C(listeners) that M(cloudlab.microservices.alb) returns.
   returned: always
   type: dict
 listener_arns:

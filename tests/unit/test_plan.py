@@ -92,6 +92,9 @@ def test_load_balancer_without_its_inputs_cannot_tell():
     wired = dict(LB_INPUTS)
     del wired["subnet_ids"]
     assert plan_of("load_balancer", converged(), load_balancer=wired) == []
+    # A removal (load_balancer_state=absent) is the role's to do, whatever the read found.
+    assert plan_of("load_balancer", converged(), load_balancer=dict(LB_INPUTS, state="absent")) is None
+    assert plan_of("load_balancer", converged(), load_balancer=dict(LB_INPUTS, state="present")) == []
     partial = dict(LB_INPUTS)
     del partial["ingress_cidrs"]
     assert plan_of("load_balancer", converged(), load_balancer=partial) is None
