@@ -27,8 +27,8 @@ def _read(lab, name):
 def plan_runs(lab, role):
     """Whether the role's write modules run: its plan is null (cannot tell) or lists a change."""
     if role not in _plan.ROLES:
-        raise AnsibleFilterError("plan_runs: %s is not one of the planned roles %s" % (_lab.quote(role),
-                                                                                        ", ".join(_plan.ROLES)))
+        raise AnsibleFilterError("plan_runs: %s is not one of the planned roles %s"
+                                 % (_lab.quote(role), ", ".join(_plan.ROLES)))
     planned = _read(lab, "plan_runs")["plan"].get(role)
     return planned is None or bool(planned)
 

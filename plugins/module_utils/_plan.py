@@ -136,8 +136,8 @@ def load_balancer(services, p, lab, raw):
         planned = _alb.plan_rules(listener.get("Rules") or [], route["rules"], arns, True)
         lines.extend("delete rule %s of %s" % (r.get("Priority"), label) for r in planned["delete"])
         lines.extend("point rule %s of %s at its pair" % (w["path_pattern"], label) for _r, w in planned["modify"])
-        lines.extend("move rule %s of %s to priority %d" % (",".join(_alb.path_patterns(r.get("Conditions"))), label,
-                                                             prio) for r, prio in planned["priorities"])
+        lines.extend("move rule %s of %s to priority %d" % (",".join(_alb.path_patterns(r.get("Conditions"))), label, prio)
+                     for r, prio in planned["priorities"])
         lines.extend("create rule %s of %s" % (w["path_pattern"], label) for w in planned["create"])
     return lines
 

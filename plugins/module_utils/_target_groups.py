@@ -76,8 +76,8 @@ def change_lines(desired, current, tags, lab):
             lines.append("create %s" % name)
             continue
         if health:
-            lines.append("update %s health check path %s -> %s" % (name, group.get("HealthCheckPath"),
-                                                                  want["HealthCheckPath"]))
+            lines.append("update %s health check path %s -> %s"
+                         % (name, group.get("HealthCheckPath"), want["HealthCheckPath"]))
         if lacking:
             lines.append("tag %s with %s" % (name, ", ".join(sorted(lacking))))
     return lines

@@ -92,7 +92,7 @@ options:
         are not given here is planned null (its module decides).
       - C(codecommit_repo) takes C(remote_url) and C(description); C(load_balancer) takes C(lab) (the ownership
         tags' lab), C(ingress_cidrs) and C(subnet_ids) (when not given, the lab's public subnets the read found,
-        as the playbooks wire them) and C(state) (other than C(present): planned null).
+        as the playbooks wire them) and C(state) (any other than C(present) is planned null).
     type: dict
     default: {}
 extends_documentation_fragment:
