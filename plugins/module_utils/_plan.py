@@ -139,6 +139,8 @@ def load_balancer(services, p, lab, raw):
         lines.extend("move rule %s of %s to priority %d" % (",".join(_alb.path_patterns(r.get("Conditions"))), label, prio)
                      for r, prio in planned["priorities"])
         lines.extend("create rule %s of %s" % (w["path_pattern"], label) for w in planned["create"])
+        lines.extend("set the source-ip condition of rule %s of %s" % (w["path_pattern"], label)
+                     for _r, w, _s in planned.get("sources") or [])
     return lines
 
 

@@ -15,8 +15,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
-from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import PAIR
-from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import target_group_name
 
 PROTOCOL = "HTTP"
 TARGET_TYPE = "ip"
@@ -28,8 +26,8 @@ def wanted(services, vpc_id):
     """name -> (service, which, desired settings)."""
     out = {}
     for svc in services:
-        for which in PAIR:
-            name = target_group_name(svc["name"], which)
+        for which in _lab.PAIR:
+            name = _lab.target_group(svc["name"], which)
             out[name] = (svc["name"], which, dict(Port=int(svc.get("port") or 8080), Protocol=PROTOCOL,
                                                   TargetType=TARGET_TYPE, VpcId=vpc_id,
                                                   HealthCheckPath=svc.get("health_check_path") or "/"))
