@@ -91,14 +91,15 @@ def read_cluster(ecs, cfn, requested, stack_name):
 
 
 def read_repository(codecommit, name, branch, services):
+    # A name CodeCommit refuses names nothing that exists: the role's own check says what to fix.
     repo = _absent(lambda: codecommit.get_repository(repositoryName=name)["repositoryMetadata"],
-                   "RepositoryDoesNotExistException")
+                   "RepositoryDoesNotExistException", "InvalidRepositoryNameException")
     out = dict(name=name, exists=repo is not None, clone_url=(repo or {}).get("cloneUrlHttp", ""), branch=branch,
                commit="", files={}, description=(repo or {}).get("repositoryDescription", ""))
     if repo is None:
         return out
     found = _absent(lambda: codecommit.get_branch(repositoryName=name, branchName=branch)["branch"],
-                    "BranchDoesNotExistException")
+                    "BranchDoesNotExistException", "InvalidBranchNameException")
     if not found:
         return out
     out["commit"] = found.get("commitId", "")
