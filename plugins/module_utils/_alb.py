@@ -357,6 +357,36 @@ def check_routes(services, listeners, arns, registered, in_deployment=()):
     return report, problems
 
 
+# The scheme the alb module makes unless told otherwise (the lab's load balancer is public).
+SCHEME = "internet-facing"
+
+
+def lb_view(lb):
+    """A load balancer as the alb module shows and compares it (subnets and security groups sorted)."""
+    if not lb:
+        return {}
+    return dict(arn=lb.get("LoadBalancerArn", ""), name=lb.get("LoadBalancerName"), dns_name=lb.get("DNSName", ""),
+                scheme=lb.get("Scheme"), vpc_id=lb.get("VpcId"),
+                subnets=sorted(z["SubnetId"] for z in lb.get("AvailabilityZones", [])),
+                security_groups=sorted(lb.get("SecurityGroups", [])))
+
+
+def route_view(route, listener, rules, planned=None):
+    """One listener as the alb module returns it (``listeners.<production|test>``): its ARN, port, service,
+    where it forwards and its rules, for ``route`` (an entry of ``routes()``). ``rules``: its non-default
+    rules; a rule whose ARN starts with ``planned`` (check mode) shows no ARN."""
+    by_pattern = dict((w["path_pattern"], w["service"]) for w in route["rules"])
+
+    def patterns(rule):
+        return ",".join(path_patterns(rule.get("Conditions")))
+    return dict(arn=listener.get("ListenerArn", ""), port=route["port"], service=route["service"],
+                target_group=shown_target(listener.get("DefaultActions")),
+                rules=[dict(arn=r["RuleArn"] if not (planned and r["RuleArn"].startswith(planned)) else "",
+                            priority=int(r["Priority"]), path_pattern=patterns(r),
+                            service=by_pattern.get(patterns(r), ""), target_group=shown_target(r.get("Actions")))
+                       for r in sorted(rules, key=lambda r: int(r.get("Priority", 0)))])
+
+
 def listener_view(listener, rules):
     """A listener as people read it: where its default and each rule forward, by target group name."""
     if listener is None:

@@ -90,14 +90,15 @@ def read_cluster(ecs, cfn, requested, stack_name):
 
 
 def read_repository(codecommit, name, branch, services):
+    # A name CodeCommit refuses names nothing that exists: the role's own check says what to fix.
     repo = _absent(lambda: codecommit.get_repository(repositoryName=name)["repositoryMetadata"],
-                   "RepositoryDoesNotExistException")
+                   "RepositoryDoesNotExistException", "InvalidRepositoryNameException")
     out = dict(name=name, exists=repo is not None, clone_url=(repo or {}).get("cloneUrlHttp", ""), branch=branch,
-               commit="", files={})
+               commit="", files={}, description=(repo or {}).get("repositoryDescription", ""))
     if repo is None:
         return out
     found = _absent(lambda: codecommit.get_branch(repositoryName=name, branchName=branch)["branch"],
-                    "BranchDoesNotExistException")
+                    "BranchDoesNotExistException", "InvalidBranchNameException")
     if not found:
         return out
     out["commit"] = found.get("commitId", "")
@@ -267,7 +268,8 @@ def read_lab(module, services):
                    app, dgroups, pipelines, dict(name=bucket, exists=bucket_found), served)
     found = dict(repos=repos, cluster=cluster, ecs=ecs_found, groups=groups, sg=sg, lb=lb, app=app, dgroups=dgroups,
                  pipelines=pipelines, bucket=bucket if bucket_found else "",
-                 lb_name=p["load_balancer_name"], sg_name=p["security_group_name"])
+                 lb_name=p["load_balancer_name"], sg_name=p["security_group_name"],
+                 listeners=listeners, codecommit=codecommit)
     tagged = read_tags(c, context, p["application_name"], found)
     found["tags"] = dict(tagged)
     out["ownership"] = ownership(p["application_name"], services, tagged,
@@ -276,6 +278,7 @@ def read_lab(module, services):
     out["ownership"]["unlisted_repositories"] = read_unlisted_repositories(c["ecr"], context, p["application_name"],
                                                                            services)
     out["plan"] = _plan.plan(services, p, out, found)
+    out["plan_refusals"] = _plan.refusals(services, out, found)
     return out
 
 
@@ -611,6 +614,8 @@ def assemble(services, p, context, repos, cluster, ecs_found, codecommit, famili
                                    view=_alb.listener_view(by_port[port], by_port[port].get("Rules") or [])))
                        for role, port in ports.items() if port in by_port))
     out["listener_arns"] = dict((role, v["arn"]) for role, v in out["load_balancer"]["listeners"].items())
+    out["load_balancer"]["routes"] = dict((r["listener"], _alb.route_view(r, by_port[r["port"]], by_port[r["port"]].get("Rules") or []))
+                                          for r in _alb.routes(services, ports) if r["port"] in by_port)
     out["live"] = live(services, listeners, ports, names)
     out["sources"] = sources(services, listeners, ports)
     out["addresses"] = addresses(services, lb, listeners, ports, served)

@@ -22,10 +22,13 @@ __metaclass__ = type
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _alb
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _codedeploy
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _ecs_services
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _pipeline
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _security_group
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _target_groups
 
 # The roles of Phases 5 to 8, in the order the phases run them.
 ROLES = ("ecr_repos", "image_push", "fargate_cluster", "codecommit_repo", "taskdef_appspec",
@@ -33,29 +36,128 @@ ROLES = ("ecr_repos", "image_push", "fargate_cluster", "codecommit_repo", "taskd
 
 
 # --- Phase 5 --------------------------------------------------------------------------------------------
+def _inputs(p, role):
+    """The role's inputs lab_info was given for the plan (``plan_inputs.<role>``), or None."""
+    found = (p.get("plan_inputs") or {}).get(role)
+    return found if isinstance(found, dict) else None
+
+
 def ecr_repos(services, p, lab, raw):
-    return None
+    """A repository to create is planned; the settings of existing ones (policy, lifecycle, scanning, tags)
+    are compared by ecr_repository only: None then."""
+    missing = ["create ECR repository %s" % r["name"] for r in raw["repos"] if not r["exists"]]
+    return missing or None
 
 
 def image_push(services, p, lab, raw):
-    return None
+    """An image still to push (no repository, or none tagged) is planned; whether an existing image is the
+    archive's or the engine's needs the image itself: None then."""
+    missing = ["push %s:%s" % (r["name"], r["image_tag"]) for r in raw["repos"]
+               if not r["exists"] or not r["image_digest"]]
+    return missing or None
 
 
 def fargate_cluster(services, p, lab, raw):
+    """A stack to create is planned; an existing one is compared with the template by fargate_cluster_plan
+    (the role's own read): None then."""
+    cluster = raw["cluster"]
+    if not cluster["stack_status"]:
+        return ["create stack %s with cluster %s" % (cluster["stack_name"], cluster["name"])]
     return None
 
 
 def codecommit_repo(services, p, lab, raw):
-    return None
+    """Given ``plan_inputs.codecommit_repo`` (``remote_url``, ``description``): nothing with another remote,
+    else the repository to create or its description to update, as codecommit_repository compares them."""
+    given = _inputs(p, "codecommit_repo")
+    if given is None or "remote_url" not in given or "description" not in given:
+        return None
+    if given["remote_url"]:
+        return []
+    found = raw.get("codecommit") or {}
+    if not found.get("exists"):
+        return ["create CodeCommit repository %s" % p["repository"]]
+    if (found.get("description") or "") != (given["description"] or ""):
+        return ["update the description of CodeCommit repository %s" % p["repository"]]
+    return []
 
 
 def taskdef_appspec(services, p, lab, raw):
+    """The files on the branch are planned when missing; what they hold against the local folder, its
+    unpushed commits and the registered revisions are the role's to compare: None then."""
+    cc = raw.get("codecommit") or {}
+    if not cc.get("commit"):
+        return ["push the deployment files to %s of %s" % (p["branch"], p["repository"])]
     return None
 
 
 # --- Phase 6 --------------------------------------------------------------------------------------------
+LOAD_BALANCER_INPUTS = ("lab", "ingress_cidrs")
+
+
 def load_balancer(services, p, lab, raw):
-    return None
+    """Given ``plan_inputs.load_balancer`` (``lab``, ``ingress_cidrs``, and ``subnet_ids`` unless they are the
+    lab's public subnets the read found, as the playbooks wire them; ``state`` other than present: None): what
+    alb_target_groups, ec2_security_group and alb would change, each by its own rules (_target_groups,
+    _security_group, _alb). A load balancer of another scheme is planned too: alb refuses it, saying why."""
+    given = _inputs(p, "load_balancer")
+    if given is None or any(k not in given for k in LOAD_BALANCER_INPUTS):
+        return None
+    if given.get("state", "present") != "present":  # a removal: the role's modules decide
+        return None
+    tags = raw.get("tags") or {}
+    groups = raw["groups"]
+    arn_tags = dict((g["TargetGroupArn"], tags.get("target group " + n, {})) for n, g in groups.items())
+    desired = _target_groups.wanted(services, lab["vpc_id"])
+    lines = _target_groups.change_lines(desired, groups, arn_tags, given["lab"])
+    lines.extend(_security_group.differences(raw["sg"], _security_group.rules(
+        services, p["production_port"], p["test_port"], given["ingress_cidrs"], p["security_group_name"],
+        p["load_balancer_name"]), given["lab"]))
+    lb = raw["lb"]
+    if lb is None:
+        return lines + ["create load balancer %s" % p["load_balancer_name"]]
+    view = _alb.lb_view(lb)
+    if view["scheme"] != _alb.SCHEME:
+        lines.append("load balancer %s is %s, not %s" % (p["load_balancer_name"], view["scheme"], _alb.SCHEME))
+    subnets = given["subnet_ids"] if "subnet_ids" in given else lab["subnet_ids"]
+    if view["subnets"] != sorted(subnets):
+        lines.append("set subnets of %s to %s" % (p["load_balancer_name"], ", ".join(subnets)))
+    if raw["sg"] is not None and view["security_groups"] != [raw["sg"]["GroupId"]]:
+        lines.append("set security groups of %s to %s" % (p["load_balancer_name"], raw["sg"]["GroupId"]))
+    lacking = _lab.missing_tags(tags.get("load balancer " + p["load_balancer_name"], {}), _lab.owner_tags(given["lab"]))
+    if lacking:
+        lines.append("tag %s with %s" % (p["load_balancer_name"], ", ".join(sorted(lacking))))
+    arns = dict((n, g["TargetGroupArn"]) for n, g in groups.items())
+    by_port = dict((ls.get("Port"), ls) for ls in raw.get("listeners") or [])
+    for route in _alb.routes(services, dict(production=p["production_port"], test=p["test_port"])):
+        label = "%s listener HTTP:%d" % (route["listener"], route["port"])
+        listener = by_port.get(route["port"])
+        if listener is None:
+            lines.append("create %s" % label)
+            continue
+        pair = [arns.get(route["target_group"]), arns.get(route["alternate"])]
+        if listener.get("Protocol") != "HTTP" or not _alb.converged(listener.get("DefaultActions"), pair):
+            lines.append("point %s at %s" % (label, route["target_group"] + "/" + route["alternate"]))
+        current = listener.get("Rules") or []
+        if any(_alb.source_ips(r.get("Conditions")) for r in current) or any(w["source_cidrs"] for w in route["rules"]):
+            # A source-ip condition follows the rule's cloudlab:source-ip tag, which the read does not hold.
+            return None
+        planned = _alb.plan_rules(current, route["rules"], arns, True)
+        lines.extend("delete rule %s of %s" % (r.get("Priority"), label) for r in planned["delete"])
+        lines.extend("point rule %s of %s at its pair" % (w["path_pattern"], label) for _r, w in planned["modify"])
+        lines.extend("move rule %s of %s to priority %d" % (",".join(_alb.path_patterns(r.get("Conditions"))), label, prio)
+                     for r, prio in planned["priorities"])
+        lines.extend("create rule %s of %s" % (w["path_pattern"], label) for w in planned["create"])
+        lines.extend("set the source-ip condition of rule %s of %s" % (w["path_pattern"], label)
+                     for _r, w, _s in planned.get("sources") or [])
+    return lines
+
+
+def refusals(services, lab, raw):
+    """What a phase would refuse, from the read, before any phase writes: a target group whose port,
+    protocol, type or VPC differs (alb_target_groups's message)."""
+    refused = _target_groups.refusal(_target_groups.wanted(services, lab["vpc_id"]), raw["groups"])
+    return [refused] if refused else []
 
 
 # --- Phase 7 --------------------------------------------------------------------------------------------

@@ -187,13 +187,16 @@ actions:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import SCHEME
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import converged
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import forward
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import lb_view
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import listener_view
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import live_groups
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import path_patterns
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import plan_rules
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import route_target
+from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import route_view
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import routes
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import rule_conditions
 from ansible_collections.cloudlab.microservices.plugins.module_utils._alb import source_ips
@@ -373,15 +376,6 @@ def delete_load_balancer(elb, arn, wait):
 
 # ---- the two states --------------------------------------------------------------------------------
 
-def lb_view(lb):
-    if not lb:
-        return {}
-    return dict(arn=lb.get("LoadBalancerArn", ""), name=lb.get("LoadBalancerName"), dns_name=lb.get("DNSName", ""),
-                scheme=lb.get("Scheme"), vpc_id=lb.get("VpcId"),
-                subnets=sorted(z["SubnetId"] for z in lb.get("AvailabilityZones", [])),
-                security_groups=sorted(lb.get("SecurityGroups", [])))
-
-
 def ensure_absent(module, elb):
     lb = find_load_balancer(elb, module.params["name"])
     actions, before = [], {}
@@ -541,14 +535,7 @@ def ensure_present(module, elb, ec2):
 
         final_rules = sorted(kept.values(), key=lambda r: int(r.get("Priority", 0)))
         after_listeners["HTTP:%d" % port] = listener_view(listener, final_rules)
-        by_pattern = dict((w["path_pattern"], w["service"]) for w in route["rules"])
-        listeners_out[route["listener"]] = dict(
-            arn=listener.get("ListenerArn", ""), port=port, service=route["service"],
-            target_group=shown_target(listener.get("DefaultActions")),
-            rules=[dict(arn=r["RuleArn"] if not r["RuleArn"].startswith(PLANNED) else "",
-                        priority=int(r["Priority"]), path_pattern=",".join(_patterns(r)),
-                        service=by_pattern.get(",".join(_patterns(r)), ""),
-                        target_group=shown_target(r.get("Actions"))) for r in final_rules])
+        listeners_out[route["listener"]] = route_view(route, listener, final_rules, PLANNED)
 
     if actions and not module.check_mode:
         lb = find_load_balancer(elb, p["name"])
@@ -565,10 +552,6 @@ def ensure_present(module, elb, ec2):
     return result
 
 
-def _patterns(rule):
-    return path_patterns(rule.get("Conditions"))
-
-
 def ensure(module):
     elb = aws_client(module, "elbv2")
     if module.params["state"] == "absent":
@@ -582,7 +565,7 @@ def main():
         services=dict(type="list", elements="dict"),
         subnets=dict(type="list", elements="str"),
         security_groups=dict(type="list", elements="str"),
-        scheme=dict(type="str", choices=["internet-facing", "internal"], default="internet-facing"),
+        scheme=dict(type="str", choices=["internet-facing", "internal"], default=SCHEME),
         production_port=dict(type="int", default=80),
         test_port=dict(type="int", default=8080),
         cluster=dict(type="str", default=""),

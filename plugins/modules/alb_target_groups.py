@@ -103,29 +103,17 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._elb_tags import add_tags
 from ansible_collections.cloudlab.microservices.plugins.module_utils._elb_tags import as_list
 from ansible_collections.cloudlab.microservices.plugins.module_utils._elb_tags import read_tags
+from ansible_collections.cloudlab.microservices.plugins.module_utils._target_groups import PROTOCOL
+from ansible_collections.cloudlab.microservices.plugins.module_utils._target_groups import change
+from ansible_collections.cloudlab.microservices.plugins.module_utils._target_groups import refusal
+from ansible_collections.cloudlab.microservices.plugins.module_utils._target_groups import wanted
 
-PROTOCOL = "HTTP"
-TARGET_TYPE = "ip"
 
-
-@aws_call("list the target groups")
 def list_target_groups(elb):
     groups = []
     for page in elb.get_paginator("describe_target_groups").paginate():
         groups.extend(page["TargetGroups"])
     return dict((g["TargetGroupName"], g) for g in groups)
-
-
-def wanted(services, vpc_id):
-    """name -> (service, which, desired settings)."""
-    out = {}
-    for svc in services:
-        for which in _lab.PAIR:
-            name = _lab.target_group(svc["name"], which)
-            out[name] = (svc["name"], which, dict(Port=int(svc.get("port") or 8080), Protocol=PROTOCOL,
-                                                  TargetType=TARGET_TYPE, VpcId=vpc_id,
-                                                  HealthCheckPath=svc.get("health_check_path") or "/"))
-    return out
 
 
 def _view(group):
@@ -155,16 +143,10 @@ def ensure(module):
         before[name] = _view(group)
         if group is not None and p["lab"] and p["state"] == "present":
             before[name]["tags"] = tags.get(group["TargetGroupArn"], {})
-        if p["state"] == "absent" or group is None:
-            continue
-        fixed = [k for k in ("Port", "Protocol", "TargetType", "VpcId") if str(group.get(k)) != str(want[k])]
-        if fixed:
-            raise CloudlabError(message=(
-                "Failed to update target group %s of service %s: its %s cannot change (%s, wanted %s); "
-                "remove it (load_balancer_state=absent removes the listeners, the load balancer and the target "
-                "groups) and converge again, or set the service's port back" % (
-                    name, service, ", ".join(fixed), ", ".join("%s=%s" % (k, group.get(k)) for k in fixed),
-                    ", ".join("%s=%s" % (k, want[k]) for k in fixed))))
+    if p["state"] == "present":
+        refused = refusal(desired, current)
+        if refused:
+            raise CloudlabError(message=refused)
 
     result_groups = {}
     for name, (service, which, want) in desired.items():
@@ -178,16 +160,16 @@ def ensure(module):
             continue
         owner = _lab.owner_tags(p["lab"], service) if p["lab"] else {}
         have = tags.get(group["TargetGroupArn"], {}) if group is not None else {}
-        if group is None:
+        created, health, lacking = change(name, group, want, have, owner)
+        if created:
             actions.append("create %s" % name)
             if not module.check_mode:
                 group = create(elb, name, want, owner)
-        elif group.get("HealthCheckPath") != want["HealthCheckPath"] or group.get("HealthCheckProtocol", PROTOCOL) != PROTOCOL:
+        elif health:
             actions.append("update %s health check path %s -> %s" % (
                 name, group.get("HealthCheckPath"), want["HealthCheckPath"]))
             if not module.check_mode:
                 group = modify(elb, group, want)
-        lacking = _lab.missing_tags(have, owner) if name in current else {}
         if lacking:
             actions.append("tag %s with %s" % (name, ", ".join(sorted(lacking))))
             if not module.check_mode:

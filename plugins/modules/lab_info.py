@@ -123,6 +123,15 @@ options:
   pipeline_tags:
     description: The user's tags of the pipelines (C(pipelines_tags)), for RV(plan)'s C(pipelines).
     type: dict
+  plan_inputs:
+    description:
+      - The roles' inputs the plan (RV(plan)) compares beside what it read, keyed by role; a role whose inputs
+        are not given here is planned null (its module decides).
+      - C(codecommit_repo) takes C(remote_url) and C(description); C(load_balancer) takes C(lab) (the ownership
+        tags' lab), C(ingress_cidrs) and C(subnet_ids) (when not given, the lab's public subnets the read found,
+        as the playbooks wire them) and C(state) (any other than C(present) is planned null).
+    type: dict
+    default: {}
 extends_documentation_fragment:
   - cloudlab.microservices.lab_context
   - cloudlab.microservices.attributes
@@ -241,7 +250,8 @@ security_group:
 load_balancer:
   description:
     - C(name), C(exists), C(arn), C(dns_name), C(state), and C(listeners) by role (C(production), C(test)),
-      each with C(arn), C(port) and C(view) (where the default action and each rule forward, by target group name).
+      each with C(arn), C(port) and C(view) (where the default action and each rule forward, by target group name);
+      C(routes), the listeners found as the C(listeners) that M(cloudlab.microservices.alb) returns.
   returned: always
   type: dict
 listener_arns:
@@ -329,6 +339,14 @@ plan:
   returned: always
   type: dict
   sample: {"load_balancer": [], "ecs_services": ["create ECS service customer-microservice"], "image_push": null}
+plan_refusals:
+  description:
+    - What a phase would refuse, found by the read before any phase writes (a target group whose port,
+      protocol, type or VPC cannot change to what the service asks), each the message of the module that
+      would refuse it; empty when nothing.
+  returned: always
+  type: list
+  elements: str
 checklist:
   description:
     - The lab's tasks in order (5.1 to 5.6, 6.1 to 6.3, one 7.x per service, 8.1, 8.2), each C(task), C(title),
@@ -394,6 +412,7 @@ def main():
         change_detection=dict(type="bool"),
         events_role_arn=dict(type="str"),
         pipeline_tags=dict(type="dict"),
+        plan_inputs=dict(type="dict", default={}),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     run(module, lab_info)

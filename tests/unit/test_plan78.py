@@ -108,7 +108,7 @@ def plan(raw, p=None, lab=None):
 
 def test_a_converged_lab_plans_nothing():
     assert plan(converged()) == dict(ecs_services=[], codedeploy=[], pipelines=[])
-    assert all(_plan.plan(SERVICES, P, LAB, converged())[role] == [] for role in ("ecs_services", "codedeploy", "pipelines"))
+    assert all(_plan.PLANNERS[role](SERVICES, P, LAB, converged()) == [] for role in ("ecs_services", "codedeploy", "pipelines"))
 
 
 def test_a_missing_input_plans_none():

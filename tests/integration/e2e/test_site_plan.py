@@ -208,3 +208,66 @@ def test_lab_info_plans_phases_7_and_8_from_one_read(lab, site):
         events.put_rule(Name=rule_name, Description=rule["Description"], EventPattern=rule["EventPattern"],
                         State=rule["State"], Tags=rule_tags)
         events.put_targets(Rule=rule_name, Targets=targets)
+
+
+# The write modules of each role whose plan can be [] (a role the plan skips runs none of them).
+WRITES = {
+    "codecommit_repo": {"community.aws.codecommit_repository"},
+    "load_balancer": {"cloudlab.microservices.alb_target_groups", "amazon.aws.ec2_security_group",
+                      "cloudlab.microservices.alb"},
+}
+READ_TASK = "Read the whole lab, read only"
+
+
+def modules_run(result):
+    """The actions of the tasks that ran (not skipped), in order, from the JSON callback's results."""
+    out = []
+    for play in result.data()["plays"]:
+        for task in play["tasks"]:
+            host = task["hosts"].get("localhost") or {}
+            if host and not host.get("skipped"):
+                out.append(host.get("action") or task["task"].get("action", ""))
+    return out
+
+
+def the_plan(result):
+    """lab_info's plan, as the plan play read it."""
+    (plan,) = [task["hosts"]["localhost"]["plan"] for task in result.data()["plays"][0]["tasks"]
+               if task["task"]["name"] == READ_TASK]
+    return plan
+
+
+def test_a_noop_rerun_plans_nothing_and_runs_no_write_module_of_a_converged_role(lab, site, archives, workdir):
+    result = run_playbook(lab, SITE, extra_vars=phase5_vars(workdir, archives))
+    assert result.rc == 0, failure_messages(result)
+    assert result.stats()["localhost"]["changed"] == 0, changed_tasks(result)
+    plan = the_plan(result)
+    ran = set(modules_run(result))
+    for role, writes in WRITES.items():
+        assert plan[role] == [], (role, plan[role])
+        assert not ran & writes, (role, ran & writes)
+    # One read for the run: the plan's lab_info, no lab_context_info, no target groups read in check mode.
+    assert modules_run(result).count("cloudlab.microservices.lab_info") == 1
+    assert "cloudlab.microservices.lab_context_info" not in ran
+
+
+def test_a_drift_made_by_hand_is_planned_and_fixed(lab, site, archives, workdir):
+    elbv2 = lab.client("elbv2")
+    (group,) = elbv2.describe_target_groups(Names=["customer-tg-one"])["TargetGroups"]
+    elbv2.modify_target_group(TargetGroupArn=group["TargetGroupArn"], HealthCheckPath="/drifted")
+    (lb,) = elbv2.describe_load_balancers(Names=["microservicesLB"])["LoadBalancers"]
+    listeners = elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+    (production,) = [ls for ls in listeners if ls["Port"] == 80]
+    (rule,) = [r for r in elbv2.describe_rules(ListenerArn=production["ListenerArn"])["Rules"] if not r["IsDefault"]]
+    elbv2.delete_rule(RuleArn=rule["RuleArn"])
+
+    result = run_playbook(lab, SITE, extra_vars=phase5_vars(workdir, archives))
+    assert result.rc == 0, failure_messages(result)
+    planned = the_plan(result)["load_balancer"]
+    assert "update customer-tg-one health check path /drifted -> /" in planned, planned
+    assert "create rule /admin/* of production listener HTTP:80" in planned, planned
+    assert "cloudlab.microservices.alb" in modules_run(result)
+    (group,) = elbv2.describe_target_groups(Names=["customer-tg-one"])["TargetGroups"]
+    assert group["HealthCheckPath"] == "/"
+    rules = [r for r in elbv2.describe_rules(ListenerArn=production["ListenerArn"])["Rules"] if not r["IsDefault"]]
+    assert [c.get("Values") or c["PathPatternConfig"]["Values"] for r in rules for c in r["Conditions"]] == [["/admin/*"]]
