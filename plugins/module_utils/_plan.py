@@ -166,9 +166,8 @@ def ecs_services(services, p, lab, raw):
     a desired count to set. What ECS refuses to update on a CODE_DEPLOY service (task definition, load
     balancer, network) is reported by the module, never changed: not a change here either, and neither is
     what a release moved (the live target group of the pair, the pipeline's task definition revision).
-    None without O(desired_count)."""
-    if p.get("desired_count") is None:
-        return None
+    O(desired_count) unset is the role's default: each service's own C(desired_count), else the count is left
+    to whoever set it, as the module does."""
     # Only compare()'s update (the desired count) is a change: the network and pair feed its refusals alone.
     wanted, _problems, _unknown = _ecs_services.desired_services(
         services, lab["target_groups"], lab["subnet_ids"], [lab["security_group"]["id"]], True, p["desired_count"])

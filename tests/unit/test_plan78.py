@@ -112,7 +112,7 @@ def test_a_converged_lab_plans_nothing():
 
 
 def test_a_missing_input_plans_none():
-    for key, role in (("desired_count", "ecs_services"), ("deployment_config", "codedeploy"),
+    for key, role in (("deployment_config", "codedeploy"),
                       ("termination_wait_minutes", "codedeploy"), ("reroute_wait_minutes", "codedeploy"),
                       ("auto_rollback_events", "codedeploy"), ("codedeploy_tags", "codedeploy"),
                       ("pipeline_type", "pipelines"), ("change_detection", "pipelines"),
@@ -250,3 +250,16 @@ def test_rule_changes_is_what_the_module_syncs():
     changes = _pipeline.rule_changes(current, desired[:1], {"cloudlab:lab": "microservices", "cloudlab:x": "y"})
     assert changes == {desired[0]["Name"]: {"rule": False, "targets": False, "tags": {"cloudlab:x": "y"}},
                        desired[1]["Name"]: {"delete": True}}
+
+
+def test_an_unset_count_is_left_alone_and_a_services_own_count_is_planned():
+    """desired_count unset (the role's default): a count changed by hand is no change, as in the module;
+    a service's own desired_count that differs is planned."""
+    raw = converged()
+    raw["ecs"]["customer-microservice"]["desiredCount"] = 3
+    p = dict(P, desired_count=None)
+    assert plan(raw, p)["ecs_services"] == []
+    services = check_services([{"name": "customer", "desired_count": 2},
+                               {"name": "employee", "health_check_path": "/admin/suppliers", "path_pattern": "/admin/*"}])
+    assert _plan.PLANNERS["ecs_services"](services, p, LAB, raw) == [
+        "set the desired count of ECS service customer-microservice from 3 to 2"]
