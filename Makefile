@@ -131,9 +131,15 @@ docs-lint: setup
 artifact: setup
 	$(BIN)/ansible-galaxy collection build --force --output-path build
 
-## The build context of the execution environment (no container engine needed).
+## The build context of the execution environment (no container engine needed): the collection's
+## tarball under the one name docs/execution-environment.yml installs, then ansible-builder create.
+EE_CONTEXT ?= build/ee
+EE_COLLECTION := build/ee-collection
 ee: setup
-	$(BIN)/ansible-builder create -f docs/execution-environment.yml -c build/ee --output-filename Containerfile
+	rm -rf $(EE_COLLECTION)
+	$(BIN)/ansible-galaxy collection build --output-path $(EE_COLLECTION)
+	mv $(EE_COLLECTION)/cloudlab-microservices-*.tar.gz $(EE_COLLECTION)/cloudlab-microservices.tar.gz
+	$(BIN)/ansible-builder create -f docs/execution-environment.yml -c $(EE_CONTEXT) --output-filename Containerfile
 
 ## Changelog: fragments linted; release notes for galaxy.yml's version.
 changelog-lint: setup

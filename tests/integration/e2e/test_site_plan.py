@@ -13,6 +13,7 @@ import pytest
 
 from conftest import changed_tasks, failure_messages, run_playbook, shown_lines, shown_summary
 
+from .awx import BIN, META, RESULT_EVENTS, awx_private_data_dir, inventory_secrets, secrets_in_artifacts
 from .conftest import FAMILIES, clone_url, dev_commits, phase5_vars, snapshot
 
 pytestmark = pytest.mark.slow
@@ -109,6 +110,45 @@ def test_a_port_change_is_refused_before_any_write(lab, site, archives, workdir)
     assert snapshot(lab) == before
     assert dev_commits(lab, workdir)[1] == commits
     assert clone_url(lab)
+
+
+def test_site_runs_as_awx_runs_it(site, lab, archives, workdir, tmp_path, monkeypatch):
+    """site.yml through ansible_runner, AWX's and Automation Platform's engine, on the converged lab: a result for
+    every task, none failed, nothing changed, status successful, no secret in artifacts/."""
+    try:
+        import ansible_runner  # pylint: disable=import-outside-toplevel
+    except ImportError as e:
+        pytest.fail("ansible-runner cannot be imported in %s (%s): it is a development requirement "
+                    "(requirements.txt, installed by make setup)" % (BIN, e))
+    # The execution node's own environment: the venv's tools, no Ansible or AWS setting of this shell.
+    for name in list(os.environ):
+        if name.startswith(("ANSIBLE_", "AWS_", "LOCALCLOUD_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PATH", BIN + os.pathsep + os.environ.get("PATH", ""))
+    pdd, env_secrets = awx_private_data_dir(tmp_path, lab, phase5_vars(workdir, archives))
+
+    run = ansible_runner.run(private_data_dir=str(pdd), playbook="playbooks/site.yml", ident="site", quiet=True)
+
+    events = list(run.events)
+    stdout = "".join(e.get("stdout", "") + "\n" for e in events)
+    assert (run.status, run.rc) == ("successful", 0), stdout[-6000:]
+    # A meta task that runs (prune.yml's end_play when nothing is to prune) has no result event.
+    started = dict((e["event_data"]["task_uuid"], e["event_data"]["task"]) for e in events
+                   if e["event"] == "playbook_on_task_start" and e["event_data"]["task_action"] not in META)
+    results = {}
+    for e in events:
+        if e["event"] in RESULT_EVENTS:
+            results.setdefault(e["event_data"]["task_uuid"], []).append(e["event"])
+    assert len(started) > 50, stdout[-6000:]
+    assert [started[uuid] for uuid in started if uuid not in results] == [], stdout[-6000:]
+    bad = dict((started.get(uuid, uuid), kinds) for uuid, kinds in results.items()
+               if set(kinds) - {"runner_on_ok", "runner_on_skipped"})
+    assert bad == {}, stdout[-6000:]
+    (stats,) = [e["event_data"] for e in events if e["event"] == "playbook_on_stats"]
+    assert stats["failures"] == {} and stats["dark"] == {} and stats["ok"], stats
+    assert stats["changed"] == {}, [e["event_data"]["task"] for e in events
+                                    if e["event"] == "runner_on_ok" and e["event_data"]["res"].get("changed")]
+    assert secrets_in_artifacts(str(pdd / "artifacts"), env_secrets + inventory_secrets()) == []
 
 
 def test_a_bad_phase8_input_is_refused_before_any_write(lab, site, archives, workdir):
