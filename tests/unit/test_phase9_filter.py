@@ -44,8 +44,8 @@ def test_the_names_are_the_model_s_unless_given():
         phase9.phase9_service("", "other")
     mine = [{"name": "web"}, {"name": "admin", "path_pattern": "/a/*"}, {"name": "other", "path_pattern": "/o/*"}]
     out = phase9.phase9_services(mine, ["2001:db8::/64"], "2", "admin", "web")
-    assert out == [{"name": "web", "desired_count": 2}, {"name": "admin", "path_pattern": "/a/*",
-                                                          "source_cidrs": ["2001:db8::/64"]}, mine[2]]
+    assert out == [{"name": "web", "desired_count": 2},
+                   {"name": "admin", "path_pattern": "/a/*", "source_cidrs": ["2001:db8::/64"]}, mine[2]]
 
 
 def test_a_rerun_value_replaces_the_entry_s_own():
