@@ -21,14 +21,15 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 LOCAL_AWS_ENV := AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_SESSION_TOKEN=test AWS_DEFAULT_REGION=us-east-1
 PLAYBOOK := $(LOCAL_AWS_ENV) LOCALCLOUD_ENDPOINT=$(LOCALCLOUD_ENDPOINT) $(BIN)/ansible-playbook -i inventories/local
 
-.PHONY: docs docsite docs-lint artifact ee changelog-lint release-notes python-check help setup system-deps cloud cloud-down lab images demo release show test pytest lint sanity molecule bench clean
+.PHONY: docs docsite docs-lint artifact ee changelog-lint release-notes python-check help setup system-deps cloud cloud-down lab images demo release phase9 show test pytest lint sanity molecule bench clean
 
 help:
-	@echo "make demo   run Phases 5 to 8 end to end on the local cloud (127.0.0.1:$(CLOUD_PORT))"
+	@echo "make demo   run Phases 5 to 9 end to end on the local cloud (127.0.0.1:$(CLOUD_PORT))"
 	@echo "make test   run every test suite (lint, sanity, pytest, molecule)"
 	@echo "make bench  benchmark Phase 5 and the whole lab (site.yml, status.yml) against the lab's AWS CLI steps"
 	@echo "make cloud / cloud-down   start / stop the local cloud"
 	@echo "make release SERVICE=employee   a new version as latest, its pipeline followed (after Phases 5 to 8)"
+	@echo "make phase9   Phase 9: admin pages limited to 127.0.0.1, a new employee released, customer at 3 tasks"
 	@echo "make docsite   HTML docs of every module, role and playbook in build/docsite/html"
 	@echo "make artifact  the collection tarball in build/ (ansible-galaxy collection build)"
 	@echo "make release-notes   CHANGELOG.rst and changelogs/changelog.yaml for galaxy.yml's version"
@@ -83,20 +84,31 @@ lab: cloud
 images: setup
 	$(BIN)/python examples/build.py
 
+# Phases 5 to 8, then Phase 9 (make phase9: a release you watch), then the checklist with Phase 9's tasks.
 demo: setup system-deps cloud lab images
 	$(PLAYBOOK) playbooks/site.yml $(DEMO_ARGS)
-	$(MAKE) --no-print-directory release SERVICE=employee CLOUD_PORT=$(CLOUD_PORT)
-	$(PLAYBOOK) playbooks/status.yml
+	$(MAKE) --no-print-directory phase9 CLOUD_PORT=$(CLOUD_PORT)
+	$(PLAYBOOK) playbooks/status.yml $(LOCAL_PHASE9)
 
 ## One release on the local cloud (Phases 5 to 8 done): the next version of a
 ## sample service built as an archive (localcloud/release_cli.py), then
 ## playbooks/release.yml pushes it as latest and follows what it starts.
 SERVICE ?= employee
+# The next version of a sample service, built as an archive; prints the archive's path.
+next_version = $(LOCAL_AWS_ENV) $(BIN)/python -m localcloud.release_cli --service $(1) --endpoint $(LOCALCLOUD_ENDPOINT)
 release: setup
 	$(SHOW_ENDPOINT)
-	@archive="$$($(LOCAL_AWS_ENV) $(BIN)/python -m localcloud.release_cli --service $(SERVICE) \
-	  --endpoint $(LOCALCLOUD_ENDPOINT))" && \
+	@archive="$$($(call next_version,$(SERVICE)))" && \
 	$(PLAYBOOK) playbooks/release.yml -e release_service=$(SERVICE) -e release_archive="$$archive" $(RELEASE_ARGS)
+
+## Phase 9 on the local cloud (Phases 5 to 8 done): the admin pages let in
+## 127.0.0.1 only (the local listeners still answer), the next employee
+## version released and followed (its timeline printed), customer at 3 tasks.
+LOCAL_PHASE9 := -e '{"phase9_admin_cidrs": ["127.0.0.1/32"]}'
+phase9: setup
+	$(SHOW_ENDPOINT)
+	@archive="$$($(call next_version,employee))" && \
+	$(PLAYBOOK) playbooks/phase9.yml $(LOCAL_PHASE9) -e phase9_release_archive="$$archive" $(PHASE9_ARGS)
 
 test: setup system-deps
 	bash tests/run-all.sh

@@ -290,6 +290,12 @@ HEALTH_PATH_RE = re.compile(r"^/[\x21-\x7e]{0,1023}$")
 RULE_CONDITION_VALUES_MAX = 5
 SOURCE_CIDRS_MAX = RULE_CONDITION_VALUES_MAX - 1
 
+# Phase 9 of the lab: 9.1 limits the admin pages, the path rule of PHASE9_ADMIN_SERVICE, to the learner's
+# address; 9.2 and 9.3 release a change of that service; 9.4 scales PHASE9_SCALED_SERVICE to PHASE9_COUNT tasks.
+PHASE9_ADMIN_SERVICE = "employee"
+PHASE9_SCALED_SERVICE = "customer"
+PHASE9_COUNT = 3
+
 # Name rules of the services the lab uses: kind -> (pattern, what is allowed).
 NAME_RULES = {
     "ecr_tag": (re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"),

@@ -784,6 +784,34 @@ def checklist(services, p, lab):
     if not lab["artifact_bucket"]["exists"]:
         missing.append("artifact bucket %s does not exist" % lab["artifact_bucket"]["name"])
     items.append(_item("8.2", "pipelines, artifact bucket and change detection", problems, missing))
+    items.extend(phase9_items(services, lab))
+    return items
+
+
+def phase9_items(services, lab):
+    """Tasks 9.1 and 9.4 where the services ask them (playbooks/phase9.yml's settings): the admin pages limited to
+    a service's source_cidrs on both listeners, a service's desired_count."""
+    items = []
+    limited = [svc for svc in services if svc.get("source_cidrs")]
+    if limited:
+        missing, problems = [], []
+        for svc in limited:
+            for role, have in sorted(lab["sources"][svc["name"]].items()):
+                if have is None:
+                    missing.append("the %s listener does not route %s" % (role, svc["name"]))
+                elif sorted(have) != sorted(svc["source_cidrs"]):
+                    problems.append("the %s listener's rule %s lets %s through, not only %s" % (
+                        role, svc["path_pattern"], ",".join(have) or "every address", ",".join(svc["source_cidrs"])))
+        items.append(_item("9.1", "%s limited to %s" % (", ".join(s["path_pattern"] for s in limited),
+                                                        ", ".join(limited[0]["source_cidrs"])), problems, missing))
+    for svc in services:
+        if svc.get("desired_count") is None:
+            continue
+        found, name = lab["ecs_services"][svc["name"]], _lab.ecs_service(svc["name"])
+        missing = [] if found["exists"] else ["ECS service %s is not on cluster %s" % (name, lab["cluster"]["name"])]
+        problems = [] if missing else _compare("%s desired count" % name, found.get("desired_count"),
+                                               svc["desired_count"])
+        items.append(_item("9.4", "ECS service %s scaled to %d" % (name, svc["desired_count"]), problems, missing))
     return items
 
 

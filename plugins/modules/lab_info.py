@@ -26,7 +26,9 @@ description:
     deployments in progress; the pipelines, their EventBridge change detection rules and the artifact bucket.
   - What does not exist is reported (C(exists=false), empty values), never an error.
   - RV(checklist) says, for the lab's tasks 5.1 to 8.2, what is done, missing or drifted (exists but differs
-    from what the inputs ask), with what differs; RV(report) is the same as lines a person reads.
+    from what the inputs ask), with what differs, then 9.1 when a service has C(source_cidrs) (its admin pages
+    limited on both listeners) and 9.4 for a service with C(desired_count) (its count), as
+    C(playbooks/phase9.yml) sets them; RV(report) is the same as lines a person reads.
   - On the local cloud (an O(endpoint_url) whose C(/_localcloud/listeners) page answers), RV(addresses) are
     the 127.0.0.1 addresses its listeners serve; elsewhere the load balancer's DNS name and listener ports.
   - Written because no module reads a lab across ECR, ECS, CloudFormation, CodeCommit, ELBv2, CodeDeploy,
@@ -349,7 +351,8 @@ plan_refusals:
   elements: str
 checklist:
   description:
-    - The lab's tasks in order (5.1 to 5.6, 6.1 to 6.3, one 7.x per service, 8.1, 8.2), each C(task), C(title),
+    - The lab's tasks in order (5.1 to 5.6, 6.1 to 6.3, one 7.x per service, 8.1, 8.2, then 9.1 and one 9.4 per
+      service where the services ask them), each C(task), C(title),
       C(state) (C(done), C(missing) or C(drifted)) and C(details) (what is missing, then what differs).
   returned: always
   type: list

@@ -585,3 +585,22 @@ def test_a_converged_source_condition_is_done(aws, capsys):
     other = run(aws, answers, capsys, services=[SERVICES[0], dict(SERVICES[1], source_cidrs=["198.51.100.0/24"])])
     assert "the test listener's rule /admin/* lets 203.0.113.7/32 through, the inventory asks source_cidrs " \
            "198.51.100.0/24" in by_task(other)["6.3"]["details"]
+
+
+def test_phase9_tasks_are_listed_where_the_services_ask_them(aws, capsys):
+    """9.1 and 9.4 (playbooks/phase9.yml's settings on the list): drifted until the rules carry the sources and the
+    service its count; absent from the checklist when no service asks them (test_converged_lab...)."""
+    scaled = [dict(SERVICES[0], desired_count=3), LIMITED[1]]
+    result = run(aws, converged_answers(), capsys, services=scaled)
+    items = by_task(result)
+    assert list(items)[-2:] == ["9.1", "9.4"]
+    assert items["9.1"]["title"] == "/admin/* limited to 203.0.113.7/32"
+    assert items["9.1"]["state"] == "drifted" and items["9.1"]["details"] == [
+        "the production listener's rule /admin/* lets every address through, not only 203.0.113.7/32",
+        "the test listener's rule /admin/* lets every address through, not only 203.0.113.7/32"]
+    assert items["9.4"]["title"] == "ECS service customer-microservice scaled to 3"
+    assert items["9.4"]["state"] == "drifted"
+    assert items["9.4"]["details"] == ["customer-microservice desired count is 1, the inventory asks 3"]
+    answers = _bend(converged_answers(), ("elbv2", "DescribeRules"), _source_limited)
+    done = by_task(run(aws, answers, capsys, services=[dict(SERVICES[0], desired_count=1), LIMITED[1]]))
+    assert (done["9.1"]["state"], done["9.4"]["state"]) == ("done", "done")

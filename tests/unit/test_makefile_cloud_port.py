@@ -79,3 +79,13 @@ def test_default_port_and_an_exported_endpoint(venv):
     assert "LOCALCLOUD_ENDPOINT=http://127.0.0.1:4600 is not used: give CLOUD_PORT=<its port>" in out
     out, calls = make(venv, "cloud")
     assert out.splitlines()[0] == "local cloud endpoint: http://127.0.0.1:4566 (CLOUD_PORT=4566)"
+
+
+def test_phase9_releases_the_next_employee_with_the_admin_pages_let_in_locally(venv):
+    out, calls = make(venv, "phase9", "CLOUD_PORT=4592", exported="http://127.0.0.1:4566")
+    assert [(c[0], c[1]) for c in calls] == [("python", "http://127.0.0.1:4592"),
+                                             ("ansible-playbook", "http://127.0.0.1:4592")]
+    assert calls[0][2].endswith("--service employee --endpoint http://127.0.0.1:4592")
+    assert calls[1][2].startswith('-i inventories/local playbooks/phase9.yml -e {"phase9_admin_cidrs": '
+                                  '["127.0.0.1/32"]} -e phase9_release_archive=')
+    assert "local cloud endpoint: http://127.0.0.1:4592 (CLOUD_PORT=4592)" in out
