@@ -49,13 +49,13 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Read-only; runs the same in check mode.
+    details: Read-only; runs the same in check mode.
   diff_mode:
     support: none
-    description: Read-only; there is nothing to show a difference for.
+    details: Read-only; there is nothing to show a difference for.
   idempotent:
     support: full
-    description: Changes nothing; always C(changed=false).
+    details: Changes nothing; always C(changed=false).
 """
 
 EXAMPLES = r"""
