@@ -43,6 +43,7 @@ options:
     choices: [sts, ec2, iam, s3, events, logs, cloudformation, ecr, ecs, codecommit, rds, elbv2, codedeploy,
               codepipeline]
 extends_documentation_fragment:
+  - cloudlab.microservices.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -114,3 +114,24 @@ def test_ansible_refuses_what_the_preflight_refuses():
     assert errors and "port" in errors[0]
     _typed, errors = _validated([{"port": 8080}])
     assert errors and "name" in errors[0]
+
+
+def test_aws_call_is_amazon_aws_error_handler_raising_ours():
+    _aws = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._aws")
+    errors = pytest.importorskip("ansible_collections.amazon.aws.plugins.module_utils.errors")
+    botocore = pytest.importorskip("botocore.exceptions")
+    assert issubclass(_aws.ErrorHandler, errors.AWSErrorHandler)
+
+    @_aws.aws_call("describe load balancer microservicesLB")
+    def refused():
+        raise botocore.ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "DescribeLoadBalancers")
+
+    @_aws.aws_call("wait for service customer-microservice")
+    def waited():
+        raise botocore.WaiterError("ServicesStable", "Max attempts exceeded", {})
+
+    with pytest.raises(_aws.CloudlabError, match="^Failed to describe load balancer microservicesLB$") as caught:
+        refused()
+    assert _aws.error_code(caught.value) == "AccessDenied"
+    with pytest.raises(_aws.CloudlabError, match="^Timeout trying to wait for service customer-microservice$"):
+        waited()
