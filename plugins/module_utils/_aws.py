@@ -40,7 +40,9 @@
   failed is a change, whatever the module was doing when it failed.
 - ``aws_call(description)``: a decorator for the small functions that wrap
   one boto3 call: a botocore error becomes a ``CloudlabError`` that says
-  "Failed to <description>".
+  "Failed to <description>" ("Timeout trying to <description>" for a waiter).
+  It is amazon.aws's ``AWSErrorHandler.common_error_handler`` raising our
+  ``CloudlabError`` (``ErrorHandler``), not a copy of it.
 - ``each(func, items, label, what)``: ``func(item)`` for every item on a few
   threads (boto3 clients are thread-safe, sessions are not: make the client
   before), the results in the items' order; a failure is raised after every
@@ -50,6 +52,20 @@
   warning amazon.aws 10's ``AnsibleAWSModule.warn`` brings on ansible-core
   2.19 (it passes ``warnings`` to ``exit_json``, which core deprecates).
 
+What amazon.aws's error handling (module_utils/errors.py, ``AWSErrorHandler``)
+lacks, and so what this file keeps of its own:
+
+- one retry policy under every call, paginators and waiters included, in
+  place of botocore's (``client``); amazon.aws retries with ``AWSRetry``
+  decorators on top of botocore's own retries;
+- ``changed: true`` on a failure after a write (``run``), and one place that
+  turns every error into one failure;
+- the missing-resource codes per call (``missing_code``): ``AWSErrorHandler``'s
+  ``list_error_handler`` and ``deletion_error_handler`` take one ``_is_missing``
+  per class, and our calls each have their own codes;
+- failures of calls on worker threads named by their item (``each``);
+- ``warn`` (above).
+
 Private to this collection: no compatibility promise to other collections.
 """
 
@@ -57,7 +73,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import functools
 import random
 from concurrent.futures import ThreadPoolExecutor
 
@@ -67,6 +82,7 @@ except ImportError:
     pass  # AnsibleAWSModule reports a missing botocore
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 MAX_WORKERS = 8
@@ -164,22 +180,15 @@ def error_code(exc):
     return response.get("Error", {}).get("Code", "")
 
 
+class ErrorHandler(AWSErrorHandler):
+    """amazon.aws's error handler, raising CloudlabError."""
+
+    _CUSTOM_EXCEPTION = CloudlabError
+
+
 def aws_call(description):
     """Decorate a function making AWS calls: botocore errors become CloudlabError("Failed to ...")."""
-
-    def decorate(func):
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            try:
-                return func(*args, **kwargs)
-            except botocore.exceptions.WaiterError as e:
-                raise CloudlabError(message="Timeout trying to %s" % description, exception=e) from e
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                raise CloudlabError(message="Failed to %s" % description, exception=e) from e
-
-        return wrapper
-
-    return decorate
+    return ErrorHandler.common_error_handler(description)
 
 
 def each(func, items, label, what, workers=MAX_WORKERS):

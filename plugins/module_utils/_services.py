@@ -66,6 +66,27 @@ KEYS = {
 }
 DESIRED_COUNT_MAX = 5000  # ECS's quota of tasks per service
 
+# The argument_spec of one entry, for the modules that take a `services` list (``options=SERVICE_OPTIONS``;
+# documented once by the doc fragment cloudlab.microservices.services). Ansible checks the types and refuses a
+# key not listed, as check_service does; an absent key is None, which check_service takes as not given. cpu
+# and memory are raw: a string or a number, as the `microservices` list has them, without core's warning of a
+# number converted to a string.
+SERVICE_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    port=dict(type="int"),
+    cpu=dict(type="raw"),
+    memory=dict(type="raw"),
+    family=dict(type="str"),
+    environment=dict(type="dict"),
+    db_host=dict(type="str"),
+    image=dict(type="str"),
+    archive=dict(type="str"),
+    health_check_path=dict(type="str"),
+    path_pattern=dict(type="str"),
+    source_cidrs=dict(type="list", elements="str"),
+    desired_count=dict(type="int"),
+)
+
 DEFAULTS = {
     "port": 8080,
     "cpu": "512",
@@ -186,6 +207,8 @@ def check_service(entry, index, variable, defaults):
     where = "%s[%d]" % (variable, index)
     if not isinstance(entry, dict):
         return None, ["%s must be a dict with a `name` (got the %s %r)" % (where, _typename(entry), entry)]
+    # A key whose value is None is not given: a module's suboptions fill every absent key with None.
+    entry = dict((k, v) for k, v in entry.items() if v is not None)
     problems = []
     for key in entry:
         if key not in KEYS:

@@ -114,6 +114,7 @@ options:
     default: true
 extends_documentation_fragment:
   - cloudlab.microservices.attributes
+  - cloudlab.microservices.services
   - cloudlab.microservices.attributes.actiongroup_aws
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -121,15 +122,15 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Predicts every change, on a fresh account included (missing security and target groups are
+    details: Predicts every change, on a fresh account included (missing security and target groups are
       taken as made by the same run), and makes none.
   diff_mode:
     support: full
-    description: Shows the load balancer's subnets and security groups and, per listener, where the default
+    details: Shows the load balancer's subnets and security groups and, per listener, where the default
       route and each rule forward, by target group name, and the sources a rule is limited to.
   idempotent:
     support: full
-    description: A load balancer whose routes forward within their pairs is left alone.
+    details: A load balancer whose routes forward within their pairs is left alone.
 """
 
 EXAMPLES = r"""
@@ -218,6 +219,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
+from ansible_collections.cloudlab.microservices.plugins.module_utils._services import SERVICE_OPTIONS
 
 PLANNED = "(planned) "
 
@@ -244,7 +246,7 @@ def check_inputs(module):
     if not services:
         raise CloudlabError(message="Failed to validate services: state=present needs at least one service")
     for index, svc in enumerate(services):
-        if not isinstance(svc, dict) or not svc.get("name"):
+        if not svc["name"]:
             raise CloudlabError(message="Failed to validate services[%d]: each service needs a name" % index)
     problems = route_problems(services, "services")
     for index, svc in enumerate(services):
@@ -562,7 +564,7 @@ def ensure(module):
 def main():
     argument_spec = dict(
         name=dict(type="str", required=True),
-        services=dict(type="list", elements="dict"),
+        services=dict(type="list", elements="dict", options=SERVICE_OPTIONS),
         subnets=dict(type="list", elements="str"),
         security_groups=dict(type="list", elements="str"),
         scheme=dict(type="str", choices=["internet-facing", "internal"], default=SCHEME),

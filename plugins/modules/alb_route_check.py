@@ -57,6 +57,7 @@ options:
     default: 8080
 extends_documentation_fragment:
   - cloudlab.microservices.attributes
+  - cloudlab.microservices.services
   - cloudlab.microservices.attributes.actiongroup_aws
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -64,12 +65,12 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Only reads; the same in check mode.
+    details: Only reads; the same in check mode.
   diff_mode:
     support: none
   idempotent:
     support: full
-    description: Changes nothing, reports C(changed=false).
+    details: Changes nothing, reports C(changed=false).
 """
 
 EXAMPLES = r"""
@@ -118,13 +119,14 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import each
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
+from ansible_collections.cloudlab.microservices.plugins.module_utils._services import SERVICE_OPTIONS
 
 
 def check(module):
     p = module.params
     services = p["services"]
     for index, svc in enumerate(services):
-        if not isinstance(svc, dict) or not svc.get("name") or (index and not svc.get("path_pattern")):
+        if not svc["name"] or (index and not svc["path_pattern"]):
             raise CloudlabError(message="Failed to validate services[%d]: each service needs a name, and every one "
                                         "but the first a path_pattern" % index)
     elb = aws_client(module, "elbv2")
@@ -152,7 +154,7 @@ def check(module):
 def main():
     argument_spec = dict(
         name=dict(type="str", default="microservicesLB"),
-        services=dict(type="list", elements="dict", required=True),
+        services=dict(type="list", elements="dict", options=SERVICE_OPTIONS, required=True),
         cluster=dict(type="str", default=""),
         production_port=dict(type="int", default=80),
         test_port=dict(type="int", default=8080),

@@ -48,6 +48,7 @@ options:
     default: present
 extends_documentation_fragment:
   - cloudlab.microservices.attributes
+  - cloudlab.microservices.services
   - cloudlab.microservices.attributes.actiongroup_aws
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -55,13 +56,13 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Predicts each group to create or update, and makes none.
+    details: Predicts each group to create or update, and makes none.
   diff_mode:
     support: full
-    description: Shows each group's port, VPC, health check path and ownership tags before and after.
+    details: Shows each group's port, VPC, health check path and ownership tags before and after.
   idempotent:
     support: full
-    description: Groups in the desired state are left alone.
+    details: Groups in the desired state are left alone.
 """
 
 EXAMPLES = r"""
@@ -103,6 +104,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._elb_tags import add_tags
 from ansible_collections.cloudlab.microservices.plugins.module_utils._elb_tags import as_list
 from ansible_collections.cloudlab.microservices.plugins.module_utils._elb_tags import read_tags
+from ansible_collections.cloudlab.microservices.plugins.module_utils._services import SERVICE_OPTIONS
 from ansible_collections.cloudlab.microservices.plugins.module_utils._target_groups import PROTOCOL
 from ansible_collections.cloudlab.microservices.plugins.module_utils._target_groups import change
 from ansible_collections.cloudlab.microservices.plugins.module_utils._target_groups import refusal
@@ -126,7 +128,7 @@ def ensure(module):
     p = module.params
     elb = aws_client(module, "elbv2")
     for index, svc in enumerate(p["services"]):
-        if not isinstance(svc, dict) or not svc.get("name"):
+        if not svc["name"]:
             raise CloudlabError(message="Failed to validate services[%d]: each service needs a name" % index)
     if p["state"] == "present" and not p["vpc_id"]:
         raise CloudlabError(message="Failed to validate vpc_id: a VPC id is required with state=present")
@@ -213,7 +215,7 @@ def delete(elb, group):
 
 def main():
     argument_spec = dict(
-        services=dict(type="list", elements="dict", required=True),
+        services=dict(type="list", elements="dict", options=SERVICE_OPTIONS, required=True),
         vpc_id=dict(type="str"),
         lab=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),

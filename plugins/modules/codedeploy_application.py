@@ -72,13 +72,13 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Predicts creation, deletion and tag changes, and makes none.
+    details: Predicts creation, deletion and tag changes, and makes none.
   diff_mode:
     support: full
-    description: Shows compute platform and tags before and after.
+    details: Shows compute platform and tags before and after.
   idempotent:
     support: full
-    description: An application in the desired state is left alone.
+    details: An application in the desired state is left alone.
 """
 
 EXAMPLES = r"""

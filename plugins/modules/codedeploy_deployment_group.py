@@ -123,13 +123,13 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Predicts creations, updates and deletions, tags included, and makes none.
+    details: Predicts creations, updates and deletions, tags included, and makes none.
   diff_mode:
     support: full
-    description: Shows each group's normalised declaration and tags before and after.
+    details: Shows each group's normalised declaration and tags before and after.
   idempotent:
     support: full
-    description: Groups in the desired state are left alone.
+    details: Groups in the desired state are left alone.
 """
 
 EXAMPLES = r"""

@@ -58,6 +58,8 @@ options:
           - Stages as the CodePipeline API declares them (C(name), C(actions) with C(name), C(actionTypeId),
             C(runOrder), C(configuration), C(inputArtifacts), C(outputArtifacts)). Configuration values
             are sent as strings.
+          - CodePipeline's own declaration form, which CodePipeline checks; no suboptions are declared here, so
+            a key the API gains needs no change of the module.
         type: list
         elements: dict
       pipeline_type:
@@ -113,13 +115,13 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Predicts creations, updates, deletions, tags and rules, and makes none.
+    details: Predicts creations, updates, deletions, tags and rules, and makes none.
   diff_mode:
     support: full
-    description: Shows each pipeline's normalised declaration, tags and rules before and after.
+    details: Shows each pipeline's normalised declaration, tags and rules before and after.
   idempotent:
     support: full
-    description: Pipelines and rules in the desired state are left alone; UpdatePipeline is not called.
+    details: Pipelines and rules in the desired state are left alone; UpdatePipeline is not called.
 notes:
   - Creating a pipeline runs it once, as CodePipeline does for every new pipeline (an execution with trigger
     C(CreatePipeline)). That first execution deploys what is on the sources at that moment (the branch's commit,

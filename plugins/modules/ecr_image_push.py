@@ -101,6 +101,7 @@ options:
     default: 0
 extends_documentation_fragment:
   - cloudlab.microservices.attributes
+  - cloudlab.microservices.services
   - cloudlab.microservices.attributes.actiongroup_aws
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -243,6 +244,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._oci import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._oci import config_digest
 from ansible_collections.cloudlab.microservices.plugins.module_utils._oci import default_archive
 from ansible_collections.cloudlab.microservices.plugins.module_utils._oci import load_image
+from ansible_collections.cloudlab.microservices.plugins.module_utils._services import SERVICE_OPTIONS
 
 MAX_LAYER_DIGESTS = 100  # BatchCheckLayerAvailability's limit per call
 # Asked for so that ECR hands the manifest back as pushed, never converted.
@@ -550,7 +552,7 @@ def main():
             tag=dict(type="str", default="latest"),
             ref=dict(type="str"),
         )),
-        services=dict(type="list", elements="dict"),
+        services=dict(type="list", elements="dict", options=SERVICE_OPTIONS),
         tag=dict(type="str", default="latest"),
         method=dict(type="str", choices=["auto", "docker", "archive"], default="archive"),
         archive_dir=dict(type="path"),

@@ -105,6 +105,7 @@ options:
     default: 600
 extends_documentation_fragment:
   - cloudlab.microservices.attributes
+  - cloudlab.microservices.services
   - cloudlab.microservices.attributes.actiongroup_aws
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -112,18 +113,18 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description:
+    details:
       - Predicts creations, desired count updates, deletions and the differences it would report;
         changes nothing and does not wait.
       - A cluster that does not exist yet, or a family with no ACTIVE revision yet, is taken as something
         an earlier play of the same check run would create; a warning says so instead of a failure.
   diff_mode:
     support: full
-    description: Before and after of each service created, updated or deleted (task definition, target group,
+    details: Before and after of each service created, updated or deleted (task definition, target group,
       network, desired count, status, and the ownership tags it adds).
   idempotent:
     support: full
-    description: A second run with the same arguments changes nothing and reports the same differences.
+    details: A second run with the same arguments changes nothing and reports the same differences.
 """
 
 EXAMPLES = r"""
@@ -245,6 +246,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_servic
 from ansible_collections.cloudlab.microservices.plugins.module_utils._services import ServiceError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._services import check_services
 from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import is_release_of
+from ansible_collections.cloudlab.microservices.plugins.module_utils._services import SERVICE_OPTIONS
 
 try:
     import botocore
@@ -524,7 +526,7 @@ def main_run(module):
 def main():
     argument_spec = dict(
         cluster=dict(type="str", required=True),
-        services=dict(type="list", elements="dict", required=True),
+        services=dict(type="list", elements="dict", options=SERVICE_OPTIONS, required=True),
         target_groups=dict(type="dict", default={}),
         subnets=dict(type="list", elements="str", default=[]),
         security_groups=dict(type="list", elements="str", default=[]),

@@ -45,6 +45,9 @@ options:
       - Task definitions, each a dict in RegisterTaskDefinition's input form (camelCase keys,
         C(family) required); required with O(state=present).
       - Families must be distinct.
+      - Each entry is checked, before any call, against the RegisterTaskDefinition input shape of botocore's
+        service model (every key, type and required field the API has), so it declares no suboptions of its
+        own, which would be a copy of that schema lagging behind the API.
       - A container whose C(image) is null has an image not known yet (its ECR repository is still to be
         created, in check mode); the family is predicted to get a new revision, without an ARN. Outside check
         mode such an input fails.

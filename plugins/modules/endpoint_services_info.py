@@ -43,19 +43,20 @@ options:
     choices: [sts, ec2, iam, s3, events, logs, cloudformation, ecr, ecs, codecommit, rds, elbv2, codedeploy,
               codepipeline]
 extends_documentation_fragment:
+  - cloudlab.microservices.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
 attributes:
   check_mode:
     support: full
-    description: Read-only; runs the same in check mode.
+    details: Read-only; runs the same in check mode.
   diff_mode:
     support: none
-    description: Read-only; there is nothing to show a difference for.
+    details: Read-only; there is nothing to show a difference for.
   idempotent:
     support: full
-    description: Changes nothing; always C(changed=false).
+    details: Changes nothing; always C(changed=false).
 """
 
 EXAMPLES = r"""

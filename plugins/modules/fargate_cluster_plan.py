@@ -99,13 +99,13 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Read-only; runs the same in check mode, so the role's check mode predicts from its answer.
+    details: Read-only; runs the same in check mode, so the role's check mode predicts from its answer.
   diff_mode:
     support: full
-    description: When the stack would be created or updated, shows its status, parameters and tags before and after.
+    details: When the stack would be created or updated, shows its status, parameters and tags before and after.
   idempotent:
     support: full
-    description: Changes nothing; it never reports a change.
+    details: Changes nothing; it never reports a change.
 """
 
 EXAMPLES = r"""

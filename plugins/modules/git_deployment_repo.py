@@ -311,6 +311,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
 from ansible_collections.cloudlab.microservices.plugins.module_utils._deployment_repo import DeploymentRepo
 from ansible_collections.cloudlab.microservices.plugins.module_utils._deployment_repo import RepoError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._deployment_repo import redact
@@ -410,7 +411,7 @@ def main():
         run, os.path.abspath(p["path"]), p["branch"], p["files"], remote_url=p["remote_url"],
         credential_helper=p["credential_helper"], compare_with_origin=p["compare_with_origin"],
         overwrite_local_changes=p["overwrite_local_changes"], commit_message=p["commit_message"],
-        identity=identity, var_names=p["variable_names"], warn=module.warn,
+        identity=identity, var_names=p["variable_names"], warn=lambda message: warn(module, message),
         include_local_commits=p["include_local_commits"], overwrite_commits=p["overwrite_commits"],
         explain=explain_change)
     try:

@@ -42,7 +42,7 @@ options:
       - The services, as the C(microservices) list (see the collection's README); each entry is filled in by
         the rules every role uses (family C(<name>-microservice), port 8080, health check path C(/)).
     type: list
-    elements: raw
+    elements: dict
     required: true
   image_tag:
     description: Tag of the image each ECR repository should hold (task 5.1) and the pipelines' image source watches.
@@ -137,6 +137,7 @@ options:
 extends_documentation_fragment:
   - cloudlab.microservices.lab_context
   - cloudlab.microservices.attributes
+  - cloudlab.microservices.services
   - cloudlab.microservices.attributes.actiongroup_aws
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -376,6 +377,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._lab_info i
 from ansible_collections.cloudlab.microservices.plugins.module_utils._lab_info import report_lines
 from ansible_collections.cloudlab.microservices.plugins.module_utils._services import ServiceError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._services import check_services
+from ansible_collections.cloudlab.microservices.plugins.module_utils._services import SERVICE_OPTIONS
 
 
 def lab_info(module):
@@ -393,7 +395,7 @@ def lab_info(module):
 def main():
     argument_spec = dict(
         CONTEXT_OPTIONS,
-        services=dict(type="list", elements="raw", required=True),
+        services=dict(type="list", elements="dict", options=SERVICE_OPTIONS, required=True),
         image_tag=dict(type="str", default="latest"),
         cluster_name=dict(type="str", default="microservices-serverlesscluster"),
         stack_name=dict(type="str", default=""),

@@ -43,6 +43,11 @@ def state(cloud):
                 if g.get("Weight", 1)] or [action["TargetGroupArn"]]
         return "+".join(sorted(names.get(a, a) for a in arns))
 
+    def path_pattern(rule):
+        """A rule's path pattern, in either form ELBv2 gives it (Values, or PathPatternConfig)."""
+        (cond,) = [c for c in rule["Conditions"] if c["Field"] == "path-pattern"]
+        return (cond.get("Values") or cond["PathPatternConfig"]["Values"])[0]
+
     lbs = elb.describe_load_balancers()["LoadBalancers"]
     listeners = {}
     for lb in lbs:
@@ -50,7 +55,7 @@ def state(cloud):
             rules = elb.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
             listeners[listener["Port"]] = dict(
                 arn=listener["ListenerArn"], protocol=listener["Protocol"], default=where(listener["DefaultActions"]),
-                rules=dict((r["Conditions"][0]["Values"][0], (int(r["Priority"]), where(r["Actions"]), r["RuleArn"]))
+                rules=dict((path_pattern(r), (int(r["Priority"]), where(r["Actions"]), r["RuleArn"]))
                            for r in rules if not r["IsDefault"]))
     sgs = [g for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] == "microservices-sg"]
     return dict(
