@@ -90,6 +90,14 @@ MESSAGES = {
         "status.no_load_balancer": "no load balancer yet",
         "status.deployment": "deployment in progress: {service} {id} ({status})",
         "status.no_deployment": "no deployment in progress",
+        # The release (role release, tasks 9.2 and 9.3); the timeline keeps AWS's own event names.
+        "release.outcome": "Release of {service}: {status}{deployment}",
+        "release.deployment": " (deployment {id})",
+        "release.error": "  CodeDeploy says: {error}; traffic stayed where it was",
+        "release.traffic": "  traffic: {where}",
+        "release.route": "listener :{port} -> {groups}",
+        "release.no_route": "no listener sends this service's traffic",
+        "release.answer": "  listener :{port} answers on {url}: {answer}",
     },
     "fr": {
         "header": "Résumé de la phase {phase}",
@@ -153,6 +161,13 @@ MESSAGES = {
         "status.no_load_balancer": "pas encore d'équilibreur de charge",
         "status.deployment": "déploiement en cours : {service} {id} ({status})",
         "status.no_deployment": "aucun déploiement en cours",
+        "release.outcome": "Mise en production de {service} : {status}{deployment}",
+        "release.deployment": " (déploiement {id})",
+        "release.error": "  CodeDeploy indique : {error} ; le trafic est resté où il était",
+        "release.traffic": "  trafic : {where}",
+        "release.route": "écouteur :{port} -> {groups}",
+        "release.no_route": "aucun écouteur n'envoie le trafic de ce service",
+        "release.answer": "  l'écouteur :{port} répond sur {url} : {answer}",
     },
 }
 

@@ -18,6 +18,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab_info
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _summary
 
 ENDED = ("Succeeded", "Failed", "Stopped", "Superseded", "Cancelled")
 DEPLOYMENT_ENDED = ("Succeeded", "Failed", "Stopped")
@@ -114,14 +115,7 @@ def traffic_line(where):
     """`listener :80 -> employee-tg-two, listener :8080 -> employee-tg-one 90% / employee-tg-two 10%`."""
     if not where:
         return "no listener sends this service's traffic"
-    parts = []
-    for port, groups in sorted(where.items(), key=lambda item: int(item[0])):
-        if len(groups) == 1:
-            shown = list(groups)[0]
-        else:
-            shown = " / ".join("%s %d%%" % (name, pct) for name, pct in sorted(groups.items()))
-        parts.append("listener :%s -> %s" % (port, shown))
-    return ", ".join(parts)
+    return ", ".join("listener :%s -> %s" % part for part in _summary.traffic_parts(where))
 
 
 def said(service, status, body):

@@ -20,7 +20,7 @@ __metaclass__ = type
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _i18n
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 
-PHASES = ("phase5", "phase6", "phase7", "phase8", "prune", "status")
+PHASES = ("phase5", "phase6", "phase7", "phase8", "prune", "status", "release")
 
 
 class SummaryError(Exception):
@@ -225,7 +225,35 @@ def _status(lab, w):
     return lines
 
 
-RENDER = {"phase5": _phase5, "phase6": _phase6, "phase7": _phase7, "phase8": _phase8, "prune": _prune, "status": _status}
+def traffic_parts(where):
+    """[(port, groups shown)] by port: `employee-tg-two`, or `employee-tg-one 90% / employee-tg-two 10%`."""
+    parts = []
+    for port, groups in sorted((where or {}).items(), key=lambda item: int(item[0])):
+        if len(groups) == 1:
+            shown = list(groups)[0]
+        else:
+            shown = " / ".join("%s %d%%" % (name, pct) for name, pct in sorted(groups.items()))
+        parts.append((port, shown))
+    return parts
+
+
+def _release(facts, w):
+    """The end of a release (release_follow's result and the service): how it ended, where traffic goes, what
+    the listeners answer. CodeDeploy's status and error text are AWS's own words, shown as they are."""
+    deployment = w("release.deployment", id=facts["deployment_id"]) if facts.get("deployment_id") else ""
+    lines = [w("release.outcome", service=facts.get("service") or "", status=facts.get("status") or w("none"),
+               deployment=deployment)]
+    if facts.get("error"):
+        lines.append(w("release.error", error=facts["error"]))
+    routes = [w("release.route", port=port, groups=shown) for port, shown in traffic_parts(facts.get("traffic"))]
+    lines.append(w("release.traffic", where=", ".join(routes) or w("release.no_route")))
+    for port, answer in sorted((facts.get("answers") or {}).items(), key=lambda item: int(item[0])):
+        lines.append(w("release.answer", port=port, url=answer["url"], answer=answer["answer"]))
+    return lines
+
+
+RENDER = {"phase5": _phase5, "phase6": _phase6, "phase7": _phase7, "phase8": _phase8, "prune": _prune, "status": _status,
+          "release": _release}
 
 
 def summary(facts, phase, lang=_i18n.DEFAULT_LANG, check_mode=False):

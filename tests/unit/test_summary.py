@@ -185,3 +185,30 @@ def test_prune_says_what_went_and_what_stays():
     assert summary(facts, "prune", "fr", True)[0] == "À supprimer, ce que le lab avait créé pour : employee"
     assert summary({"services": ["employee"], "kept": []}, "prune", "fr") == [
         "Supprimé, ce que le lab avait créé pour : employee"]
+
+
+RELEASED = dict(service="employee", status="Succeeded", deployment_id="d-7ABC", error="",
+                traffic={"80": {"employee-tg-two": 100}, "8080": {"employee-tg-one": 90, "employee-tg-two": 10}},
+                answers={"80": {"url": "http://127.0.0.1:41080/admin/suppliers", "answer": "employee version 2"}})
+
+
+def test_release_says_how_it_ended_where_traffic_goes_and_what_answers_in_both_languages():
+    english, french = (summary(RELEASED, "release", lang) for lang in ("en", "fr"))
+    assert english == [
+        "Release of employee: Succeeded (deployment d-7ABC)",
+        "  traffic: listener :80 -> employee-tg-two, listener :8080 -> employee-tg-one 90% / employee-tg-two 10%",
+        "  listener :80 answers on http://127.0.0.1:41080/admin/suppliers: employee version 2"]
+    assert french == [
+        "Mise en production de employee : Succeeded (déploiement d-7ABC)",
+        "  trafic : écouteur :80 -> employee-tg-two, écouteur :8080 -> employee-tg-one 90% / employee-tg-two 10%",
+        "  l'écouteur :80 répond sur http://127.0.0.1:41080/admin/suppliers : employee version 2"]
+
+
+def test_a_failed_release_keeps_codedeploys_words_in_both_languages():
+    failed = dict(RELEASED, status="Failed", error="Essential container in task exited",
+                  traffic={"80": {"employee-tg-one": 100}}, answers={})
+    for lang in ("en", "fr"):
+        lines = summary(failed, "release", lang)
+        assert "Failed" in lines[0] and "Essential container in task exited" in lines[1], lines
+        assert lines[2].endswith(":80 -> employee-tg-one"), lines
+    assert summary(dict(failed, traffic={}), "release", "fr")[2] == "  trafic : aucun écouteur n'envoie le trafic de ce service"
