@@ -126,12 +126,17 @@ def phase78_facts(lab):
     services = lab.get("services") or []
     application = lab["codedeploy"]["application"]["name"]
     found = dict((s, lab["ecs_services"].get(s) or {}) for s in services)
+    arns = dict(((g or {}).get("name"), (g or {}).get("arn", "")) for pair in (lab.get("target_groups") or {}).values()
+                for g in pair.values())
     return dict(
         ecs_services_names=dict((s, _lab.ecs_service(s)) for s in services),
         ecs_services_arns=dict((s, v["arn"]) for s, v in found.items() if v.get("exists") and v.get("status") == "ACTIVE"),
-        ecs_services_details=dict((s, dict(name=_lab.ecs_service(s), arn=v.get("arn", ""), status=v.get("status"),
-                                           running_count=v.get("running_count"), desired_count=v.get("desired_count"),
-                                           action="none", differences=[]))
+        ecs_services_details=dict((s, dict(name=_lab.ecs_service(s), arn=v.get("arn", ""), action="none",
+                                           status=v.get("status") or "MISSING",
+                                           task_definition=v.get("task_definition") or "",
+                                           target_group_arn=arns.get(v.get("target_group"), ""),
+                                           running_count=v.get("running_count") or 0,
+                                           desired_count=v.get("desired_count") or 0, differences=[]))
                                   for s, v in found.items()),
         codedeploy_application=application,
         codedeploy_deployment_groups=dict((s, _lab.deployment_group(application, s)) for s in services),

@@ -242,7 +242,8 @@ def test_the_roles_security_group_rules_are_the_ones_the_plan_compares():
 
 # --- Phases 7 and 8: what the plan took from the read, and the facts of a skipped role ---------------------
 def _read78(**plan):
-    groups = dict((s["name"], dict((w, {"arn": tg_arn(_lab.target_group(s["name"], w))}) for w in _lab.PAIR))
+    groups = dict((s["name"], dict((w, {"name": _lab.target_group(s["name"], w),
+                                        "arn": tg_arn(_lab.target_group(s["name"], w))}) for w in _lab.PAIR))
                   for s in SERVICES)
     return {"plan": dict(dict(ecs_services=[], codedeploy=[], pipelines=[]), **plan),
             "services": ["customer", "employee"], "account_id": ACCOUNT, "partition": "aws", "region": "us-east-1",
@@ -256,7 +257,8 @@ def _read78(**plan):
             "codedeploy": {"application": {"name": "microservices"}},
             "artifact_bucket": {"name": "codepipeline-us-east-1-%s-microservices" % ACCOUNT},
             "ecs_services": {"customer": {"exists": True, "status": "ACTIVE", "arn": "arn:svc/customer",
-                                          "running_count": 1, "desired_count": 1},
+                                          "running_count": 1, "desired_count": 1, "target_group": "customer-tg-two",
+                                          "task_definition": "arn:td/customer-microservice:2"},
                              "employee": {"exists": False}}}
 
 
@@ -308,7 +310,9 @@ def test_phase78_facts_are_the_roles_facts_from_the_read():
     assert facts["ecs_services_arns"] == {"customer": "arn:svc/customer"}
     assert facts["ecs_services_details"]["customer"] == dict(
         name="customer-microservice", arn="arn:svc/customer", status="ACTIVE", running_count=1, desired_count=1,
-        action="none", differences=[])
+        action="none", differences=[], task_definition="arn:td/customer-microservice:2",
+        target_group_arn=tg_arn("customer-tg-two"))
+    assert facts["ecs_services_details"]["employee"]["status"] == "MISSING"
     assert facts["codedeploy_application"] == "microservices"
     assert facts["codedeploy_deployment_groups"] == {"customer": "microservices-customer",
                                                      "employee": "microservices-employee"}
