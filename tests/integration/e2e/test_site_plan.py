@@ -216,6 +216,9 @@ def test_lab_info_plans_phases_7_and_8_from_one_read(lab, site):
 
     ecs, cd, cp, events = (lab.client(s) for s in ("ecs", "codedeploy", "codepipeline", "events"))
     service = ecs.describe_services(cluster=CHOSEN, services=["customer-microservice"])["services"][0]
+    # DescribeServices shows no tags unless asked: the ones put back come from the service's own list.
+    service_tags = ecs.list_tags_for_resource(resourceArn=service["serviceArn"])["tags"]
+    assert any(t["key"] == "cloudlab:service" for t in service_tags), service_tags
     group = cd.get_deployment_group(applicationName="microservices",
                                     deploymentGroupName="microservices-customer")["deploymentGroupInfo"]
     pipeline = cp.get_pipeline(name="update-customer-microservice")["pipeline"]
@@ -240,8 +243,7 @@ def test_lab_info_plans_phases_7_and_8_from_one_read(lab, site):
             "update pipeline update-customer-microservice: its declaration differs",
             "create EventBridge rule %s of pipeline update-employee-microservice" % rule_name], plan
     finally:
-        ecs.tag_resource(resourceArn=service["serviceArn"], tags=[t for t in service.get("tags") or []
-                                                                  if t["key"] == "cloudlab:service"])
+        ecs.tag_resource(resourceArn=service["serviceArn"], tags=[t for t in service_tags if t["key"] == "cloudlab:service"])
         cd.update_deployment_group(applicationName="microservices", currentDeploymentGroupName="microservices-customer",
                                    deploymentConfigName=group["deploymentConfigName"])
         cp.update_pipeline(pipeline=dict((k, v) for k, v in pipeline.items() if k != "version"))
@@ -325,7 +327,6 @@ def test_a_noop_rerun_plans_nothing_and_runs_no_write_module_of_a_converged_role
     assert phase8["deployment_groups"] == {"customer": "microservices-customer", "employee": "microservices-employee"}
     assert sorted(phase8["routes"]) == ["customer", "employee"], phase8
     assert "cloudlab.microservices.alb_route_check" in ran
-    print("no-op rerun module runs:", len(modules_run(result)), modules_run(result))
 
 
 def test_a_drift_made_by_hand_is_planned_and_fixed(lab, site, archives, workdir):
