@@ -24,13 +24,73 @@ def _read(lab, name):
     return lab
 
 
-def plan_runs(lab, role):
-    """Whether the role's write modules run: its plan is null (cannot tell) or lists a change."""
+def _plain(value):
+    """A value as compared with what the plan took: numbers as text (a templated port is a string)."""
+    if isinstance(value, dict):
+        return dict((str(k), _plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    return str(value)
+
+
+# Wired inputs a role may be given empty: it then derives the lab's names, which the plan took. Empty listeners
+# are looked up by port by the role, which the plan does not follow: they are compared.
+MAY_BE_EMPTY = dict(codedeploy=("service_names", "target_groups"), pipelines=("deployment_groups",))
+
+
+def planned_wiring(lab, role):
+    """What the plan of a Phase 7 or 8 role took from the read (or derived by the lab's rules) for the inputs the
+    playbooks wire from earlier roles' facts; {} for the other roles. A wired input that differs (an extra var,
+    or an earlier role of the run that changed what it publishes) makes the role run: the plan did not see it."""
+    lab = _read(lab, "planned_wiring")
+    facts = lab_facts(lab)
+    services = lab.get("services") or []
+    application = lab["codedeploy"]["application"]["name"]
+    if role == "ecs_services":
+        return dict(cluster=facts["fargate_cluster_name"], subnet_ids=facts["aws_context_subnet_ids"],
+                    security_group_ids=[facts["load_balancer_security_group_id"]],
+                    target_groups=facts["load_balancer_target_groups"], lab=application, assign_public_ip=True,
+                    state="present")
+    listeners = (lab.get("load_balancer") or {}).get("listeners") or {}
+    if role == "codedeploy":
+        return dict(application_name=application, service_role_arn=lab.get("deploy_role_arn"),
+                    cluster_name=facts["fargate_cluster_name"],
+                    service_names=dict((s, _lab.ecs_service(s)) for s in services),
+                    target_groups=facts["load_balancer_target_groups"],
+                    listener_arns=facts["load_balancer_listener_arns"],
+                    load_balancer_name=(lab.get("load_balancer") or {}).get("name"),
+                    production_port=(listeners.get("production") or {}).get("port"),
+                    test_port=(listeners.get("test") or {}).get("port"), state="present")
+    if role == "pipelines":
+        return dict(role_arn=lab.get("pipeline_role_arn"), repository=lab["codecommit"].get("name"),
+                    application=application,
+                    deployment_groups=dict((s, _lab.deployment_group(application, s)) for s in services),
+                    artifact_bucket=lab["artifact_bucket"]["name"], account_id=lab.get("account_id"),
+                    region=lab.get("region"), state="present")
+    return {}
+
+
+def wiring_differs(lab, role, wiring):
+    """The names of the wired inputs (``wiring``, keyed as planned_wiring's) that differ from what the plan took."""
+    planned = planned_wiring(lab, role)
+    unknown = sorted(set(wiring) - set(planned))
+    if unknown:
+        raise AnsibleFilterError("plan_runs: the plan of %s takes no wired input %s (it compares %s)"
+                                 % (role, ", ".join(unknown), ", ".join(sorted(planned))))
+    return sorted(k for k, v in wiring.items()
+                  if not (k in MAY_BE_EMPTY.get(role, ()) and not v) and _plain(v) != _plain(planned[k]))
+
+
+def plan_runs(lab, role, wiring=None):
+    """Whether the role's write modules run: its plan is null (cannot tell) or lists a change, or an input the
+    playbook wires (``wiring``, see planned_wiring) is not what the plan took from the read."""
     if role not in _plan.ROLES:
         raise AnsibleFilterError("plan_runs: %s is not one of the planned roles %s"
                                  % (_lab.quote(role), ", ".join(_plan.ROLES)))
     planned = _read(lab, "plan_runs")["plan"].get(role)
-    return planned is None or bool(planned)
+    return planned is None or bool(planned) or bool(wiring and wiring_differs(lab, role, wiring))
 
 
 def lab_facts(lab):
@@ -59,10 +119,36 @@ def lab_facts(lab):
     )
 
 
+def phase78_facts(lab):
+    """The facts the ecs_services, codedeploy and pipelines roles publish, as the read found them: what Phases 7
+    and 8 publish for a role their plan skips (later roles, the route check and the summaries take them)."""
+    lab = _read(lab, "phase78_facts")
+    services = lab.get("services") or []
+    application = lab["codedeploy"]["application"]["name"]
+    found = dict((s, lab["ecs_services"].get(s) or {}) for s in services)
+    arns = dict(((g or {}).get("name"), (g or {}).get("arn", "")) for pair in (lab.get("target_groups") or {}).values()
+                for g in pair.values())
+    return dict(
+        ecs_services_names=dict((s, _lab.ecs_service(s)) for s in services),
+        ecs_services_arns=dict((s, v["arn"]) for s, v in found.items() if v.get("exists") and v.get("status") == "ACTIVE"),
+        ecs_services_details=dict((s, dict(name=_lab.ecs_service(s), arn=v.get("arn", ""), action="none",
+                                           status=v.get("status") or "MISSING",
+                                           task_definition=v.get("task_definition") or "",
+                                           target_group_arn=arns.get(v.get("target_group"), ""),
+                                           running_count=v.get("running_count") or 0,
+                                           desired_count=v.get("desired_count") or 0, differences=[]))
+                                  for s, v in found.items()),
+        codedeploy_application=application,
+        codedeploy_deployment_groups=dict((s, _lab.deployment_group(application, s)) for s in services),
+        pipelines_names=dict((s, _lab.pipeline(s)) for s in services),
+    )
+
+
 def security_group_rules(services, production_port, test_port, cidrs, group_name, lb_name):
     return _security_group.rules(services, production_port, test_port, cidrs, group_name, lb_name)
 
 
 class FilterModule(object):
     def filters(self):
-        return {"plan_runs": plan_runs, "lab_facts": lab_facts, "security_group_rules": security_group_rules}
+        return {"plan_runs": plan_runs, "lab_facts": lab_facts, "phase78_facts": phase78_facts,
+                "security_group_rules": security_group_rules}

@@ -91,40 +91,50 @@ options:
   desired_count:
     description:
       - Desired count of every ECS service (C(ecs_services_desired_count)), for RV(plan)'s C(ecs_services).
-      - Not given, that plan is null (the role runs and its module decides).
+      - Not given, the role's default (C(ecs_services_desired_count) unset), each service's own C(desired_count),
+        else the count is left alone.
     type: int
   deployment_config:
     description:
       - Deployment configuration of the deployment groups (C(codedeploy_deployment_config)), for RV(plan)'s
-        C(codedeploy); not given, that plan is null, as without any of the codedeploy role's inputs below.
+        C(codedeploy).
+      - This option and the codedeploy and pipelines inputs below default to the roles' own defaults (a unit
+        test keeps them equal), so an input not given plans what the role does with it not set.
     type: str
+    default: CodeDeployDefault.ECSAllAtOnce
   reroute_wait_minutes:
     description: The deployment groups' reroute wait (C(codedeploy_reroute_wait_minutes)), for RV(plan)'s C(codedeploy).
     type: int
+    default: 0
   termination_wait_minutes:
     description: The deployment groups' termination wait (C(codedeploy_termination_wait_minutes)), for RV(plan)'s C(codedeploy).
     type: int
+    default: 5
   auto_rollback_events:
     description: The deployment groups' rollback events (C(codedeploy_auto_rollback_events)), for RV(plan)'s C(codedeploy).
     type: list
     elements: str
+    default: [DEPLOYMENT_FAILURE]
   codedeploy_tags:
     description: The user's tags of the application and groups (C(codedeploy_tags)), for RV(plan)'s C(codedeploy).
     type: dict
+    default: {}
   pipeline_type:
-    description:
-      - The pipelines' type (C(pipelines_type)), for RV(plan)'s C(pipelines); not given, that plan is null, as
-        without any of the pipelines role's inputs below.
+    description: The pipelines' type (C(pipelines_type)), for RV(plan)'s C(pipelines).
     type: str
+    default: V2
   change_detection:
     description: Whether the pipelines have change detection rules (C(pipelines_change_detection)), for RV(plan)'s C(pipelines).
     type: bool
+    default: true
   events_role_arn:
     description: Role of the change detection rules, empty for the PipelineRole (C(pipelines_events_role_arn)), for RV(plan)'s C(pipelines).
     type: str
+    default: ""
   pipeline_tags:
     description: The user's tags of the pipelines (C(pipelines_tags)), for RV(plan)'s C(pipelines).
     type: dict
+    default: {}
   plan_inputs:
     description:
       - The roles' inputs the plan (RV(plan)) compares beside what it read, keyed by role; a role whose inputs
@@ -408,15 +418,15 @@ def main():
         application_name=dict(type="str", default="microservices"),
         artifact_bucket=dict(type="str", default=""),
         desired_count=dict(type="int"),
-        deployment_config=dict(type="str"),
-        reroute_wait_minutes=dict(type="int"),
-        termination_wait_minutes=dict(type="int"),
-        auto_rollback_events=dict(type="list", elements="str"),
-        codedeploy_tags=dict(type="dict"),
-        pipeline_type=dict(type="str"),
-        change_detection=dict(type="bool"),
-        events_role_arn=dict(type="str"),
-        pipeline_tags=dict(type="dict"),
+        deployment_config=dict(type="str", default="CodeDeployDefault.ECSAllAtOnce"),
+        reroute_wait_minutes=dict(type="int", default=0),
+        termination_wait_minutes=dict(type="int", default=5),
+        auto_rollback_events=dict(type="list", elements="str", default=["DEPLOYMENT_FAILURE"]),
+        codedeploy_tags=dict(type="dict", default={}),
+        pipeline_type=dict(type="str", default="V2"),
+        change_detection=dict(type="bool", default=True),
+        events_role_arn=dict(type="str", default=""),
+        pipeline_tags=dict(type="dict", default={}),
         plan_inputs=dict(type="dict", default={}),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)

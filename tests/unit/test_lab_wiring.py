@@ -70,3 +70,45 @@ def test_every_playbook_that_runs_a_tagging_role_loads_the_wiring():
         if uses and "vars/lab.yml" not in text:
             lacking.append((name, sorted(uses)))
     assert lacking == []
+
+
+# lab_info's options that read_lab.yml fills from a role variable: not given (the variable not defined where the
+# read runs, as in plan.yml, which only includes the Phase 7 and 8 roles), the option is the role's default.
+LAB_INFO_DEFAULTS = {
+    "image_tag": "pipelines_image_tag", "cluster_name": "fargate_cluster_requested_name",
+    "stack_name": "fargate_cluster_stack_name", "repository": "codecommit_repo_name", "branch": "pipelines_branch",
+    "load_balancer_name": "load_balancer_name", "security_group_name": "load_balancer_security_group_name",
+    "production_port": "load_balancer_production_port", "test_port": "load_balancer_test_port",
+    "application_name": "codedeploy_application_name", "artifact_bucket": "pipelines_artifact_bucket",
+    "deployment_config": "codedeploy_deployment_config", "reroute_wait_minutes": "codedeploy_reroute_wait_minutes",
+    "termination_wait_minutes": "codedeploy_termination_wait_minutes",
+    "auto_rollback_events": "codedeploy_auto_rollback_events", "codedeploy_tags": "codedeploy_tags",
+    "pipeline_type": "pipelines_type", "change_detection": "pipelines_change_detection",
+    "events_role_arn": "pipelines_events_role_arn", "pipeline_tags": "pipelines_tags",
+}
+
+
+def _role_defaults():
+    out = {}
+    for role in os.listdir(os.path.join(ROOT, "roles")):
+        path = os.path.join(ROOT, "roles", role, "defaults", "main.yml")
+        if os.path.exists(path):
+            out.update(_load(path) or {})
+    return out
+
+
+def test_lab_info_defaults_are_the_roles_defaults():
+    with open(os.path.join(ROOT, "plugins", "modules", "lab_info.py"), encoding="utf-8") as handle:
+        source = handle.read()
+    options = yaml.safe_load(re.search(r'DOCUMENTATION = r"""(.*?)"""', source, re.S).group(1))["options"]
+    defaults = _role_defaults()
+    for option, variable in LAB_INFO_DEFAULTS.items():
+        assert "default" in options[option], option
+        assert options[option]["default"] == defaults[variable], (option, variable)
+    # The wiring hands each of them over by that variable, so "not defined" is the only way to the default.
+    with open(os.path.join(PLAYBOOKS, "tasks", "read_lab.yml"), encoding="utf-8") as handle:
+        read = yaml.safe_load(handle)[0]["cloudlab.microservices.lab_info"]
+    for option, variable in LAB_INFO_DEFAULTS.items():
+        assert read[option] == "{{ %s | default(omit) }}" % variable, option
+    # desired_count has no default: unset is the role's default too (each service's own count, else left alone).
+    assert "ecs_services_desired_count" not in defaults and "default" not in options["desired_count"]

@@ -238,3 +238,83 @@ def test_the_roles_security_group_rules_are_the_ones_the_plan_compares():
     assert plan_of("load_balancer", converged(), load_balancer=dict(LB_INPUTS, ingress_cidrs=["10.0.0.0/8"])) == [
         "open tcp 80-80 from cidr 10.0.0.0/8 on microservices-sg", "open tcp 8080-8080 from cidr 10.0.0.0/8 on microservices-sg",
         "close tcp 80-80 from cidr 0.0.0.0/0 on microservices-sg", "close tcp 8080-8080 from cidr 0.0.0.0/0 on microservices-sg"]
+
+
+# --- Phases 7 and 8: what the plan took from the read, and the facts of a skipped role ---------------------
+def _read78(**plan):
+    groups = dict((s["name"], dict((w, {"name": _lab.target_group(s["name"], w),
+                                        "arn": tg_arn(_lab.target_group(s["name"], w))}) for w in _lab.PAIR))
+                  for s in SERVICES)
+    return {"plan": dict(dict(ecs_services=[], codedeploy=[], pipelines=[]), **plan),
+            "services": ["customer", "employee"], "account_id": ACCOUNT, "partition": "aws", "region": "us-east-1",
+            "vpc_id": VPC, "subnet_ids": SUBNETS, "pipeline_role_arn": "arn:p", "deploy_role_arn": "arn:d",
+            "db_host": "", "registry": "r", "cluster": {"name": "microservices-serverlesscluster-c"},
+            "repositories": {}, "codecommit": {"name": "deployment", "clone_url": "https://git/deployment"},
+            "security_group": {"id": SG}, "target_groups": groups,
+            "load_balancer": {"name": "microservicesLB", "arn": "arn:lb", "dns_name": "lb",
+                              "listeners": {"production": {"port": 80}, "test": {"port": 8080}}},
+            "listener_arns": {"production": "arn:l80", "test": "arn:l8080"},
+            "codedeploy": {"application": {"name": "microservices"}},
+            "artifact_bucket": {"name": "codepipeline-us-east-1-%s-microservices" % ACCOUNT},
+            "ecs_services": {"customer": {"exists": True, "status": "ACTIVE", "arn": "arn:svc/customer",
+                                          "running_count": 1, "desired_count": 1, "target_group": "customer-tg-two",
+                                          "task_definition": "arn:td/customer-microservice:2"},
+                             "employee": {"exists": False}}}
+
+
+def _wired78(read):
+    """The inputs as phase7.yml and phase8.yml wire them on a converged lab (numbers as the templating gives)."""
+    facts = _filters().lab_facts(read)
+    return dict(
+        ecs_services=dict(cluster=facts["fargate_cluster_name"], subnet_ids=SUBNETS, security_group_ids=[SG],
+                          target_groups=facts["load_balancer_target_groups"], lab="microservices",
+                          assign_public_ip=True, state="present"),
+        codedeploy=dict(application_name="microservices", service_role_arn="arn:d",
+                        cluster_name="microservices-serverlesscluster-c", service_names={}, target_groups={},
+                        listener_arns={"production": "arn:l80", "test": "arn:l8080"}, state="present"),
+        pipelines=dict(role_arn="arn:p", repository="deployment", application="microservices",
+                       deployment_groups={}, artifact_bucket="codepipeline-us-east-1-%s-microservices" % ACCOUNT,
+                       account_id=int(ACCOUNT), region="us-east-1", state="present"))
+
+
+def test_a_phase78_role_is_skipped_only_when_its_wiring_is_what_the_plan_took():
+    f = _filters()
+    read = _read78()
+    wired = _wired78(read)
+    for role in ("ecs_services", "codedeploy", "pipelines"):
+        assert f.plan_runs(read, role, wired[role]) is False, role
+        assert f.plan_runs(_read78(**{role: None}), role, wired[role]) is True, role
+    # An extra var, or an earlier role of the run that published something else, makes the role run.
+    for role, key, value in (("ecs_services", "cluster", "other"), ("ecs_services", "subnet_ids", SUBNETS[:1]),
+                             ("ecs_services", "target_groups", {}), ("ecs_services", "state", "absent"),
+                             ("codedeploy", "service_role_arn", "arn:other"), ("codedeploy", "cluster_name", "x"),
+                             ("codedeploy", "listener_arns", {"production": "arn:new", "test": "arn:l8080"}),
+                             ("codedeploy", "listener_arns", {}),
+                             ("codedeploy", "service_names", {"customer": "svc", "employee": "employee-microservice"}),
+                             ("pipelines", "repository", "other"), ("pipelines", "role_arn", "arn:other"),
+                             ("pipelines", "deployment_groups", {"customer": "g", "employee": "g2"}),
+                             ("pipelines", "application", "other"), ("pipelines", "artifact_bucket", "mine")):
+        changed = dict(wired[role], **{key: value})
+        assert f.wiring_differs(read, role, changed) == [key], (role, key)
+        assert f.plan_runs(read, role, changed) is True, (role, key)
+    # Left empty, the role derives what the plan took; given, the same names.
+    names = {"customer": "customer-microservice", "employee": "employee-microservice"}
+    assert f.plan_runs(read, "codedeploy", dict(wired["codedeploy"], service_names=names)) is False
+    with pytest.raises(Exception, match="takes no wired input nope"):
+        f.plan_runs(read, "pipelines", {"nope": 1})
+
+
+def test_phase78_facts_are_the_roles_facts_from_the_read():
+    facts = _filters().phase78_facts(_read78())
+    assert facts["ecs_services_names"] == {"customer": "customer-microservice", "employee": "employee-microservice"}
+    assert facts["ecs_services_arns"] == {"customer": "arn:svc/customer"}
+    assert facts["ecs_services_details"]["customer"] == dict(
+        name="customer-microservice", arn="arn:svc/customer", status="ACTIVE", running_count=1, desired_count=1,
+        action="none", differences=[], task_definition="arn:td/customer-microservice:2",
+        target_group_arn=tg_arn("customer-tg-two"))
+    assert facts["ecs_services_details"]["employee"]["status"] == "MISSING"
+    assert facts["codedeploy_application"] == "microservices"
+    assert facts["codedeploy_deployment_groups"] == {"customer": "microservices-customer",
+                                                     "employee": "microservices-employee"}
+    assert facts["pipelines_names"] == {"customer": "update-customer-microservice",
+                                        "employee": "update-employee-microservice"}

@@ -216,6 +216,9 @@ def test_lab_info_plans_phases_7_and_8_from_one_read(lab, site):
 
     ecs, cd, cp, events = (lab.client(s) for s in ("ecs", "codedeploy", "codepipeline", "events"))
     service = ecs.describe_services(cluster=CHOSEN, services=["customer-microservice"])["services"][0]
+    # DescribeServices shows no tags unless asked: the ones put back come from the service's own list.
+    service_tags = ecs.list_tags_for_resource(resourceArn=service["serviceArn"])["tags"]
+    assert any(t["key"] == "cloudlab:service" for t in service_tags), service_tags
     group = cd.get_deployment_group(applicationName="microservices",
                                     deploymentGroupName="microservices-customer")["deploymentGroupInfo"]
     pipeline = cp.get_pipeline(name="update-customer-microservice")["pipeline"]
@@ -240,8 +243,7 @@ def test_lab_info_plans_phases_7_and_8_from_one_read(lab, site):
             "update pipeline update-customer-microservice: its declaration differs",
             "create EventBridge rule %s of pipeline update-employee-microservice" % rule_name], plan
     finally:
-        ecs.tag_resource(resourceArn=service["serviceArn"], tags=[t for t in service.get("tags") or []
-                                                                  if t["key"] == "cloudlab:service"])
+        ecs.tag_resource(resourceArn=service["serviceArn"], tags=[t for t in service_tags if t["key"] == "cloudlab:service"])
         cd.update_deployment_group(applicationName="microservices", currentDeploymentGroupName="microservices-customer",
                                    deploymentConfigName=group["deploymentConfigName"])
         cp.update_pipeline(pipeline=dict((k, v) for k, v in pipeline.items() if k != "version"))
@@ -255,6 +257,9 @@ WRITES = {
     "codecommit_repo": {"community.aws.codecommit_repository"},
     "load_balancer": {"cloudlab.microservices.alb_target_groups", "amazon.aws.ec2_security_group",
                       "cloudlab.microservices.alb"},
+    "ecs_services": {"cloudlab.microservices.ecs_codedeploy_service"},
+    "codedeploy": {"cloudlab.microservices.codedeploy_deployment_group", "amazon.aws.elb_application_lb_info"},
+    "pipelines": {"cloudlab.microservices.codepipeline_pipeline"},
 }
 READ_TASK = "Read the whole lab, read only"
 
@@ -277,6 +282,28 @@ def the_plan(result):
     return plan
 
 
+def test_a_phase8_drift_made_by_hand_is_planned_and_fixed(lab, site, archives, workdir):
+    """A deployment group's configuration changed with boto3: the plan names it, only the codedeploy role of
+    Phases 7 and 8 runs and puts it back; the next test's rerun (the same lab) is then a no-op."""
+    cd = lab.client("codedeploy")
+    cd.update_deployment_group(applicationName="microservices", currentDeploymentGroupName="microservices-employee",
+                               deploymentConfigName="CodeDeployDefault.ECSCanary10Percent5Minutes")
+    result = run_playbook(lab, SITE, extra_vars=phase5_vars(workdir, archives))
+    assert result.rc == 0, failure_messages(result)
+    plan = the_plan(result)
+    assert plan["codedeploy"] == ["update deployment group microservices-employee: deploymentConfigName"], plan
+    assert plan["ecs_services"] == [] and plan["pipelines"] == [], plan
+    ran = set(modules_run(result))
+    assert "cloudlab.microservices.codedeploy_deployment_group" in ran, ran
+    assert not ran & (WRITES["ecs_services"] | WRITES["pipelines"]), ran
+    group = cd.get_deployment_group(applicationName="microservices",
+                                    deploymentGroupName="microservices-employee")["deploymentGroupInfo"]
+    assert group["deploymentConfigName"] == "CodeDeployDefault.ECSAllAtOnce"
+    # The pipelines role skipped, its facts are the read's: the summary still names every pipeline.
+    assert shown_summary(result, "phase8_summary")["pipelines"] == {
+        "customer": "update-customer-microservice", "employee": "update-employee-microservice"}
+
+
 def test_a_noop_rerun_plans_nothing_and_runs_no_write_module_of_a_converged_role(lab, site, archives, workdir):
     result = run_playbook(lab, SITE, extra_vars=phase5_vars(workdir, archives))
     assert result.rc == 0, failure_messages(result)
@@ -289,6 +316,17 @@ def test_a_noop_rerun_plans_nothing_and_runs_no_write_module_of_a_converged_role
     # One read for the run: the plan's lab_info, no lab_context_info, no target groups read in check mode.
     assert modules_run(result).count("cloudlab.microservices.lab_info") == 1
     assert "cloudlab.microservices.lab_context_info" not in ran
+    # Phases 7 and 8 skipped their roles: what later steps and the summaries take comes from the read, and the
+    # route check still ran on it (its own read of targets).
+    phase7 = shown_summary(result, "phase7_summary")
+    assert phase7["cluster"] == CHOSEN
+    assert sorted(v["name"] for v in phase7["services"].values()) == sorted(FAMILIES), phase7
+    assert all(v["status"] == "ACTIVE" and v["arn"] for v in phase7["services"].values()), phase7
+    phase8 = shown_summary(result, "phase8_summary")
+    assert phase8["application"] == "microservices"
+    assert phase8["deployment_groups"] == {"customer": "microservices-customer", "employee": "microservices-employee"}
+    assert sorted(phase8["routes"]) == ["customer", "employee"], phase8
+    assert "cloudlab.microservices.alb_route_check" in ran
 
 
 def test_a_drift_made_by_hand_is_planned_and_fixed(lab, site, archives, workdir):
