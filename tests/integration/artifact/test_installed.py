@@ -251,8 +251,10 @@ def test_ansible_test_sanity_passes_on_the_installed_tree(installed):
 
 def test_ansible_lint_production_is_clean_on_the_installed_tree(installed):
     _home, collections, target, env = installed
+    # HOME is the clean user's: a copy of the collection in the machine user's ~/.ansible/collections (molecule's
+    # prerun leaves one there) would otherwise be the one ansible-lint resolves.
     proc = subprocess.run([os.path.join(BIN, "ansible-lint"), "--profile", "production", "--offline"],
-                          cwd=str(target), env=dict(env, ANSIBLE_COLLECTIONS_PATH=str(collections)),
+                          cwd=str(target), env=dict(env, ANSIBLE_COLLECTIONS_PATH=str(collections), HOME=str(_home)),
                           capture_output=True, text=True, check=False, timeout=900)
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
     assert "Passed" in proc.stderr + proc.stdout

@@ -51,9 +51,10 @@ def test_outage_fails_clearly_and_a_rerun_converges_without_duplicates(lab, arch
         "taskdef_appspec_dir": phase5_vars(workdir, archives)["taskdef_appspec_dir"]})
     assert destroyed.rc == 0, failure_messages(destroyed)
 
-    # ECS stops answering for the rest of the run: ECR is done by then, the
-    # cluster's stack not yet.
-    add_fault(lab, mode="unavailable", count=10000, match="ecs")
+    # CloudFormation stops creating stacks for the rest of the run: the run's
+    # one read (before any write) and ECR are done by then, the cluster's stack
+    # not yet.
+    add_fault(lab, mode="unavailable", count=10000, match="cloudformation.CreateStack")
     try:
         broken = run_playbook(lab, PHASE5, extra_vars=phase5_vars(workdir, archives), env={"AWS_MAX_ATTEMPTS": "3"})
     finally:

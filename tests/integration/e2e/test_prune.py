@@ -104,7 +104,7 @@ def supplier_left(cloud, workdir):
               if g["TargetGroupName"].startswith("supplier-")]
     listener_arns = [ls["ListenerArn"] for lb in elb.describe_load_balancers()["LoadBalancers"]
                      for ls in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]]
-    rules = [c["Values"] for arn in listener_arns for r in elb.describe_rules(ListenerArn=arn)["Rules"]
+    rules = [c.get("Values") or c["PathPatternConfig"]["Values"] for arn in listener_arns for r in elb.describe_rules(ListenerArn=arn)["Rules"]
              for c in r.get("Conditions") or [] if "/supplier/*" in (c.get("Values") or [])
              or "/supplier/*" in ((c.get("PathPatternConfig") or {}).get("Values") or [])]
     services = [s["serviceName"] for cluster in ecs.list_clusters()["clusterArns"]
