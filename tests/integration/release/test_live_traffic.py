@@ -169,7 +169,12 @@ def test_release_shows_on_the_listener(live_lab, dockerd):
     health = elbv2.describe_target_health(TargetGroupArn=new_tg)["TargetHealthDescriptions"]
     assert [(h["Target"]["Id"], h["TargetHealth"]["State"]) for h in health] == [("127.0.0.1", "healthy")]
     assert health[0]["Target"]["Port"] != old_port
+    # The original task set's task stops after the deployment ended, as on AWS: give it a moment.
+    deadline = time.time() + 30
     now = ecs.list_tasks(cluster=CLUSTER, serviceName="employee-microservice")["taskArns"]
+    while len(now) > 1 and time.time() < deadline:
+        time.sleep(0.5)
+        now = ecs.list_tasks(cluster=CLUSTER, serviceName="employee-microservice")["taskArns"]
     assert len(now) == 1 and now != first
     # The original task set ended after the termination wait: its container and target are gone.
     assert len(settle(dockerd, cloud, 2)) == 2
