@@ -22,15 +22,19 @@ TARGET_TYPE = "ip"
 FIXED = ("Port", "Protocol", "TargetType", "VpcId")
 
 
+# The lab model's target group settings (_lab.target_group_settings) under ELBv2's names.
+API_NAMES = dict(port="Port", protocol="Protocol", target_type="TargetType", vpc_id="VpcId",
+                 health_check_path="HealthCheckPath")
+
+
 def wanted(services, vpc_id):
-    """name -> (service, which, desired settings)."""
+    """name -> (service, which, desired settings), the settings the lab model gives each group of the pair."""
     out = {}
     for svc in services:
+        settings = _lab.target_group_settings(svc, vpc_id)
         for which in _lab.PAIR:
-            name = _lab.target_group(svc["name"], which)
-            out[name] = (svc["name"], which, dict(Port=int(svc.get("port") or 8080), Protocol=PROTOCOL,
-                                                  TargetType=TARGET_TYPE, VpcId=vpc_id,
-                                                  HealthCheckPath=svc.get("health_check_path") or "/"))
+            out[_lab.target_group(svc["name"], which)] = (
+                svc["name"], which, dict((API_NAMES[key], value) for key, value in settings.items()))
     return out
 
 
