@@ -105,6 +105,30 @@ class Running:
             time.sleep(0.1)
         raise AssertionError("no %r in the output:\n%s" % (text, "".join(self.lines)))
 
+    def wait_for_module(self, name, timeout=120):
+        """Wait until the module `name` runs (its AnsiballZ process under this run), as a user who presses Ctrl-C
+        while the module follows the release: a SIGINT that lands while ansible-playbook forks its worker can hang
+        ansible-core itself, which is not what this test is about."""
+        deadline = time.time() + timeout
+        while time.time() < deadline and self.proc.poll() is None:
+            parents, modules = {}, []
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    with open("/proc/%s/stat" % pid) as stat:
+                        parents[int(pid)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+                    with open("/proc/%s/cmdline" % pid, "rb") as cmdline:
+                        if b"AnsiballZ_%s" % name.encode() in cmdline.read():
+                            modules.append(int(pid))
+                except (OSError, IndexError, ValueError):
+                    continue
+            for pid in modules:
+                while pid > 1 and pid != self.proc.pid:
+                    pid = parents.get(pid, 0)
+                if pid == self.proc.pid:
+                    return
+            time.sleep(0.1)
+        raise AssertionError("module %s did not start:\n%s" % (name, "".join(self.lines)))
+
     def end(self, timeout=300):
         self.proc.wait(timeout=timeout)
         self.reader.join(timeout=10)
@@ -222,6 +246,7 @@ def test_a_slow_release_timed_out_interrupted_stopped_and_followed_again(lab, tm
         running = Running(cloud, {"release_service": "employee", "release_execution_id": execution_id,
                                   "release_poll": 0.2})
         running.wait_for("[started TASK: cloudlab.microservices.release : Follow the execution")
+        running.wait_for_module("release_follow")
         os.killpg(running.proc.pid, signal.SIGINT)
         rc, output = running.end()
         assert rc != 0
