@@ -88,7 +88,7 @@ def test_converged_rerun_changes_nothing_and_ends_with_the_summaries(runs):
         assert line in again.stdout, (line, again.stdout)
 
 
-@pytest.mark.xfail(strict=True, reason="a converged rerun still shows about 188 lines: Phase 5's roles run on a "
+@pytest.mark.xfail(strict=True, reason="a converged rerun still shows about 182 lines: Phase 5's roles run on a "
                    "converged lab until their planners plan nothing for them (issue #19), and the plan play, the "
                    "preflights and each summary's two tasks take about 130 lines")
 def test_converged_rerun_fits_with_its_summaries(runs):
