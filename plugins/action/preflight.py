@@ -112,13 +112,15 @@ class ActionModule(ActionBase):
 
     def _check_roles(self, task_vars, roles, result):
         """Several roles' inputs from one task (a playbook's preflight), as each role checks them itself:
-        its spec, its list `<role>_services`, its rules. One line per problem, every role checked."""
-        failures, checked = [], {}
+        its spec, its list `<role>_services`, its rules. In the roles' order, as the roles would run: the
+        first role at fault is named with every problem of its inputs (a later role's input wired from it
+        would only repeat the problem)."""
+        checked = {}
         for role in roles:
             role_path = os.path.join(COLLECTION_ROOT, "roles", role)
             if not os.path.isfile(os.path.join(role_path, "meta", "argument_specs.yml")):
-                failures.append("%s is not a role of this collection" % role)
-                continue
+                result.update(failed=True, msg="Failed to validate the inputs: %s is not a role of this collection" % role)
+                return result
             problems = []
             values = self._role_values(task_vars, role_path, problems, with_defaults=True)
             services_var = "%s_services" % role if "%s_services" % role in load_role_spec(role_path) else None
@@ -127,11 +129,9 @@ class ActionModule(ActionBase):
             except ServiceError as e:
                 problems.append(str(e))
             if problems:
-                failures.append("the %s role's inputs: %s" % (role, "; ".join(problems)))
+                result.update(failed=True, msg="Failed to validate the %s role's inputs: %s" % (role, "; ".join(problems)))
+                return result
             checked[role] = {"services": services}
-        if failures:
-            result.update(failed=True, msg="Failed to validate %s" % " | ".join(failures))
-            return result
         result.update(roles=checked, services=None, msg="inputs checked: %s" % ", ".join(roles))
         return result
 

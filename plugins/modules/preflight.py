@@ -43,7 +43,8 @@ options:
       - Check the inputs of these roles of the collection from one task, as each role checks them itself
         (its C(main) argument spec, its list C(<role>_services) when it has one, its rules), with the role's
         own defaults for the variables that are not set. For a playbook's preflight, one task and one line
-        of output for several roles; every role is checked and every problem named.
+        of output for several roles. The roles are checked in their order, as they would run; the first role
+        at fault is named with every problem of its inputs.
       - With O(roles), O(services), O(service_defaults) and O(role) are not used.
     type: list
     elements: str

@@ -63,8 +63,11 @@ def test_every_role_is_checked_with_its_own_defaults(tmp_path):
     assert [s["name"] for s in result["roles"]["pipelines"]["services"]] == ["customer", "employee"]
 
 
-def test_two_roles_at_fault_are_both_named(tmp_path):
-    rc, result = run(tmp_path, codedeploy_deployment_config="CodeDeployDefault.Nope",
-                     pipelines_services=[{"name": "Bad_Name"}])
+def test_the_first_role_at_fault_is_named_with_every_problem_of_its_inputs(tmp_path):
+    # A long application name is wrong for codedeploy, and for pipelines, whose application is wired from it:
+    # named once, where it is set.
+    rc, result = run(tmp_path, codedeploy_application_name="a" * 120, pipelines_application="a" * 120)
     assert rc != 0
-    assert "the codedeploy role's inputs: " in result["msg"] and "the pipelines role's inputs: " in result["msg"]
+    assert result["msg"].startswith("Failed to validate the codedeploy role's inputs: codedeploy_application_name "), \
+        result["msg"]
+    assert "pipelines" not in result["msg"], result["msg"]
