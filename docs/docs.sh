@@ -4,7 +4,8 @@
 # fresh clone has, in a temporary ansible_collections/ tree beside the
 # dependencies from the venv. Nothing is written to the checkout but build/.
 #
-#   docs/docs.sh lint    antsibull-docs lint-collection-docs --plugin-docs
+#   docs/docs.sh lint    antsibull-docs lint-collection-docs --plugin-docs, and every
+#                        plugin's EXAMPLES read by the lexer Sphinx uses (none refused)
 #   docs/docs.sh site    HTML of every module, role and playbook in build/docsite/html
 set -euo pipefail
 
@@ -59,6 +60,8 @@ export ANSIBLE_CONFIG="$stage/ansible.cfg"
 case "${1:-}" in
 lint)
     "$BIN/antsibull-docs" lint-collection-docs --plugin-docs "$tree"
+    # The examples through Sphinx's lexer: zero blocks it cannot read.
+    "$BIN/python" "$ROOT/docs/docsite.py" lexer "$tree"
     ;;
 site)
     src="$stage/docsite"

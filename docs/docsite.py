@@ -8,7 +8,12 @@ Called by docs/docs.sh on a staged copy of the collection, before
                               and docs/docsite/extra-docs.yml listing them
   docsite.py landing TREE DIR the collection's README.md as the landing page:
                               DIR/readme.html and DIR/index.rst
+  docsite.py lexer TREE       every plugin's EXAMPLES through the lexer Sphinx
+                              highlights them with (yaml+jinja), as Sphinx does:
+                              a block it cannot read is named and the exit is 1
+                              (Sphinx only warns and retries in relaxed mode)
 """
+import ast
 import importlib.util
 import json
 import os
@@ -17,6 +22,8 @@ import sys
 
 import yaml
 from markdown_it import MarkdownIt
+from pygments.lexers import get_lexer_by_name
+from pygments.token import Error
 
 LABEL = "ansible_collections.cloudlab.microservices.docsite.%s"
 
@@ -179,11 +186,58 @@ def landing(tree, dest):
         handle.write("\n".join(index))
 
 
+def plugin_examples(tree):
+    """(path, EXAMPLES) of every plugin: a module's EXAMPLES string, a filter's EXAMPLES key."""
+    found = []
+    plugins = os.path.join(tree, "plugins")
+    for kind in sorted(os.listdir(plugins)) if os.path.isdir(plugins) else []:
+        folder = os.path.join(plugins, kind)
+        for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+            path = os.path.join(folder, name)
+            if not os.path.isfile(path):
+                continue
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+            examples = None
+            if name.endswith(".py"):
+                for node in ast.parse(text).body:
+                    if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "EXAMPLES" for t in node.targets):
+                        examples = ast.literal_eval(node.value)
+            elif name.endswith((".yml", ".yaml")):
+                data = yaml.safe_load(text)
+                examples = data.get("EXAMPLES") if isinstance(data, dict) else None
+            if examples:
+                found.append((os.path.relpath(path, tree), examples))
+    return found
+
+
+def lexer_errors(code, language="yaml+jinja"):
+    """(line, text) of each token the lexer cannot read: what makes Sphinx warn 'Lexing literal_block'."""
+    errors, line = [], 1
+    for token, value in get_lexer_by_name(language, stripnl=False).get_tokens(code):
+        if token is Error:
+            errors.append((line, value))
+        line += value.count("\n")
+    return errors
+
+
+def lexer(tree):
+    problems = []
+    for path, examples in plugin_examples(tree):
+        for line, value in lexer_errors(examples):
+            problems.append("%s: EXAMPLES line %d: the yaml+jinja lexer cannot read %r" % (path, line, value))
+    return problems
+
+
 def main(argv):
     if len(argv) == 2 and argv[0] == "playbooks":
         print("docsite.py: playbook pages: %s" % ", ".join(playbooks(argv[1])))
     elif len(argv) == 3 and argv[0] == "landing":
         landing(argv[1], argv[2])
+    elif len(argv) == 2 and argv[0] == "lexer":
+        problems = lexer(argv[1])
+        print("\n".join(problems) or "docsite.py: every plugin's EXAMPLES reads as yaml+jinja")
+        sys.exit(1 if problems else 0)
     else:
         sys.exit(__doc__)
 

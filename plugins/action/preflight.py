@@ -62,7 +62,7 @@ class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
     _requires_connection = False
-    _VALID_ARGS = frozenset(("services", "service_defaults", "role"))
+    _VALID_ARGS = frozenset(("services", "service_defaults", "role", "roles"))
 
     def _value(self, task_vars, name, problems):
         if name not in task_vars:
@@ -73,6 +73,67 @@ class ActionModule(ActionBase):
         except AnsibleUndefinedVariable as e:
             problems.append("%s is not defined: %s" % (name, e.message if hasattr(e, "message") else e))
             return None
+
+    def _role_values(self, task_vars, role_path, problems, with_defaults):
+        """The role's options as the role would see them: each set variable, else (a role checked from
+        outside, `roles`) the role's own default from defaults/main.yml; validated against its spec."""
+        options = load_role_spec(role_path)
+        defaults = {}
+        defaults_file = os.path.join(role_path, "defaults", "main.yml")
+        if with_defaults and os.path.isfile(defaults_file):
+            # Through the loader: its YAML is trusted as templates, as a role's defaults are.
+            defaults = self._loader.load_from_file(defaults_file) or {}
+        values = {}
+        for name in options:
+            if name in task_vars:
+                values[name] = self._value(task_vars, name, problems)
+            elif name in defaults:
+                values[name] = self._value(defaults, name, problems)
+        present = dict((k, v) for k, v in values.items() if v is not None)
+        validation = ArgumentSpecValidator(_bare_spec(options)).validate(present)
+        for error in validation.errors.errors:
+            problems.append(str(error.msg if hasattr(error, "msg") else error))
+        values.update(validation.validated_parameters)
+        return values
+
+    def _check(self, task_vars, role, values, services_var, service_defaults, problems):
+        """The service list (checked, every key filled in) and the role's cross-variable rules; a bad list
+        raises ServiceError."""
+        services = None
+        if services_var and not problems:
+            raw = values[services_var] if services_var in values else self._value(task_vars, services_var, problems)
+            if not problems:
+                services = check_services(raw, variable=services_var,
+                                          defaults=self._templar.template(service_defaults or {}))
+        check = role_checks(role) if role else None
+        if check is not None and not problems:
+            problems.extend(check(values, services))
+        return services
+
+    def _check_roles(self, task_vars, roles, result):
+        """Several roles' inputs from one task (a playbook's preflight), as each role checks them itself:
+        its spec, its list `<role>_services`, its rules. In the roles' order, as the roles would run: the
+        first role at fault is named with every problem of its inputs (a later role's input wired from it
+        would only repeat the problem)."""
+        checked = {}
+        for role in roles:
+            role_path = os.path.join(COLLECTION_ROOT, "roles", role)
+            if not os.path.isfile(os.path.join(role_path, "meta", "argument_specs.yml")):
+                result.update(failed=True, msg="Failed to validate the inputs: %s is not a role of this collection" % role)
+                return result
+            problems = []
+            values = self._role_values(task_vars, role_path, problems, with_defaults=True)
+            services_var = "%s_services" % role if "%s_services" % role in load_role_spec(role_path) else None
+            try:
+                services = self._check(task_vars, role, values, services_var, None, problems)
+            except ServiceError as e:
+                problems.append(str(e))
+            if problems:
+                result.update(failed=True, msg="Failed to validate the %s role's inputs: %s" % (role, "; ".join(problems)))
+                return result
+            checked[role] = {"services": services}
+        result.update(roles=checked, services=None, msg="inputs checked: %s" % ", ".join(roles))
+        return result
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -93,32 +154,17 @@ class ActionModule(ActionBase):
                 result.update(failed=True, msg=missing_inputs_message(list(dict.fromkeys(unset)), COLLECTION_ROOT))
                 return result
 
+        if args.get("roles"):
+            return self._check_roles(task_vars, list(args["roles"]), result)
+
         values = {}
         if role and role_path:
-            options = load_role_spec(role_path)
-            for name in options:
-                if name in task_vars:
-                    values[name] = self._value(task_vars, name, problems)
-            present = dict((k, v) for k, v in values.items() if v is not None)
-            validation = ArgumentSpecValidator(_bare_spec(options)).validate(present)
-            for error in validation.errors.errors:
-                problems.append(str(error.msg if hasattr(error, "msg") else error))
-            values.update(validation.validated_parameters)
-
-        services = None
-        if services_var and not problems:
-            raw = values[services_var] if services_var in values else self._value(task_vars, services_var, problems)
-            if not problems:
-                try:
-                    services = check_services(raw, variable=services_var,
-                                              defaults=self._templar.template(args.get("service_defaults") or {}))
-                except ServiceError as e:
-                    result.update(failed=True, msg=str(e))
-                    return result
-
-        check = role_checks(role) if role else None
-        if check is not None and not problems:
-            problems.extend(check(values, services))
+            values = self._role_values(task_vars, role_path, problems, with_defaults=False)
+        try:
+            services = self._check(task_vars, role, values, services_var, args.get("service_defaults"), problems)
+        except ServiceError as e:
+            result.update(failed=True, msg=str(e))
+            return result
 
         # The language of the end-of-run summaries, refused here rather than after the run's changes.
         if LANG_VARIABLE in task_vars:

@@ -38,6 +38,16 @@ options:
       - Run the cross-variable rules of this role, without the argument spec check (for a playbook's preflight,
         which runs outside the role). Inside a role, the role is found by itself.
     type: str
+  roles:
+    description:
+      - Check the inputs of these roles of the collection from one task, as each role checks them itself
+        (its C(main) argument spec, its list C(<role>_services) when it has one, its rules), with the role's
+        own defaults for the variables that are not set. For a playbook's preflight, one task and one line
+        of output for several roles. The roles are checked in their order, as they would run; the first role
+        at fault is named with every problem of its inputs.
+      - With O(roles), O(services), O(service_defaults) and O(role) are not used.
+    type: list
+    elements: str
 extends_documentation_fragment:
   - cloudlab.microservices.attributes
 attributes:
@@ -59,9 +69,22 @@ EXAMPLES = r"""
 - name: Check the playbook's service list before any role runs
   cloudlab.microservices.preflight:
     services: microservices
+
+- name: Check the inputs of the codedeploy and pipelines roles before any of them runs
+  cloudlab.microservices.preflight:
+    roles: [codedeploy, pipelines]
 """
 
 RETURN = r"""
+roles:
+  description: With O(roles), each role's service list with every key filled in (null for a role without one).
+  returned: when O(roles) is given
+  type: dict
+  sample:
+    codedeploy:
+      services:
+        - name: customer
+          port: 8080
 services:
   description: The service list with every key filled in (null without O(services)).
   returned: success

@@ -58,9 +58,12 @@ def test_a_value_aws_or_git_refuses_stops_the_run_before_task_8_1(cloud, lab, ex
     assert result.rc != 0, result
     failed = [task for play in result.data()["plays"] for task in play["tasks"]
               if task["hosts"].get("localhost", {}).get("failed")]
-    assert [task["task"]["name"].split(" : ")[-1] for task in failed] == ["Check the %s role's inputs" % (
-        "codedeploy" if "codedeploy_application_name" in extra else "pipelines")], result
+    # The phase's preflight, one task for both roles, names the role at fault.
+    assert [task["task"]["name"] for task in failed] == ["Check the inputs of the phase's roles before anything changes"], \
+        result
     message = failed[0]["hosts"]["localhost"]["msg"]
+    assert message.startswith("Failed to validate the %s role's inputs: " % (
+        "codedeploy" if "codedeploy_application_name" in extra else "pipelines")), message
     assert expected in message
     # One line per wrong value, a long value quoted short.
     assert message.count(list(extra.values())[0][:40]) == 1, message
