@@ -85,8 +85,8 @@ options:
     description:
       - Lifecycle policy (a dict or JSON text). Omitted or null leaves the current one alone;
         an empty dict removes it.
-      - A rule's C(rulePriority) and C(selection.countNumber) given as digits in a string are sent as numbers:
-        ansible-core 2.18 renders a template nested in a dict, such as C("{{ keep | int }}"), as a string,
+      - A rule's C(rulePriority) and C(selection.countNumber) given as digits in a string are sent as numbers.
+        ansible-core 2.18 renders a template nested in a dict, such as C({{ keep | int }}), as a string,
         which ECR refuses.
     type: json
   tags:
