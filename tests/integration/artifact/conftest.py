@@ -21,7 +21,8 @@ import uuid
 import pytest
 import yaml
 
-from conftest import BIN, ROOT
+from conftest import BIN, ROOT, failure_messages
+from e2e.conftest import summary
 
 SITE = sysconfig.get_paths()["purelib"]
 # Made at run time, so that this file does not hold it.
@@ -137,3 +138,14 @@ def install(tarball, home, bin_dir):
     run([os.path.join(bin_dir, "ansible-galaxy"), "collection", "install", "--offline", "-p", str(collections_root),
          tarball], cwd=str(home), env=env)
     return collections_root, collections_root / "ansible_collections" / "cloudlab" / "microservices", env
+
+
+def assert_phase5_made_the_lab(result, archives):
+    """A first Phase 5 run from the installed tree on the local cloud: both sample images pushed, the cluster's
+    stack created, the four files on dev."""
+    assert result.rc == 0, failure_messages(result)
+    assert result.stats()["localhost"]["changed"] > 0
+    shown = summary(result)
+    assert shown["repositories"] == archives[1]
+    assert shown["stack_status"] == "CREATE_COMPLETE"
+    assert len(shown["deployment_dev_files"]) == 4
