@@ -85,6 +85,9 @@ options:
     description:
       - Lifecycle policy (a dict or JSON text). Omitted or null leaves the current one alone;
         an empty dict removes it.
+      - A rule's C(rulePriority) and C(selection.countNumber) given as digits in a string are sent as numbers.
+        ansible-core 2.18 renders a template nested in a dict, such as C({{ keep | int }}), as a string,
+        which ECR refuses.
     type: json
   tags:
     description: Resource tags. Omitted leaves the tags alone.
@@ -234,6 +237,29 @@ def _parse(module, name):
         except ValueError as e:
             raise CloudlabError(message="Failed to parse %s: not JSON: %s" % (name, e))
     return value
+
+
+def _number(value):
+    """A digit string as the number it spells; anything else as it is."""
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+
+
+def lifecycle_numbers(policy):
+    """The lifecycle policy with the numbers of its rules as numbers. On ansible-core 2.18 a template nested in
+    a dict renders as text ("{{ keep | int }}" gives "10"): ECR refuses a countNumber in quotes, and the
+    policy would never equal the one read back."""
+    if not isinstance(policy, dict) or not isinstance(policy.get("rules"), list):
+        return policy
+    rules = []
+    for rule in policy["rules"]:
+        if isinstance(rule, dict):
+            rule = dict(rule)
+            if "rulePriority" in rule:
+                rule["rulePriority"] = _number(rule["rulePriority"])
+            if isinstance(rule.get("selection"), dict) and "countNumber" in rule["selection"]:
+                rule["selection"] = dict(rule["selection"], countNumber=_number(rule["selection"]["countNumber"]))
+        rules.append(rule)
+    return dict(policy, rules=rules)
 
 
 def opens_to_everyone(policy):
@@ -442,7 +468,7 @@ def manage(module):
             which = ("y" if len(names) == 1 else "ies", ", ".join(names))
             warn(module, "The policy of ECR repositor%s %s grants ECR actions to Principal '*': any AWS account "
                  "can then pull, push and delete their images" % which)
-        lifecycle = _parse(module, "lifecycle_policy")
+        lifecycle = lifecycle_numbers(_parse(module, "lifecycle_policy"))
         found = dict(zip(names, each(lambda name: ensure_present(module, ecr, name, policy, lifecycle), names, str,
                                      "update ECR repository")))
     uris = dict((name, r["repository"].get("repositoryUri", "")) for name, r in found.items())

@@ -43,7 +43,7 @@ def test_builder_reads_the_collections_requirements(installed):
     ours = "# from collection cloudlab.microservices"
     python = [line.split("#")[0].strip() for line in data["python"] if line.endswith(ours)]
     system = [line.split("#")[0].strip() for line in data["system"] if line.endswith(ours)]
-    assert {"boto3>=1.34.0", "botocore>=1.34.0", "awscli"} <= set(python), data
+    assert {"boto3>=1.34.38", "botocore>=1.34.38", "awscli"} <= set(python), data
     assert "git" in system, data
 
 

@@ -7,54 +7,28 @@ tree (make test's only sanity run: the same files as the checkout's), ansible-li
 the Galaxy importer offline, and the FQCN playbooks with the shipped sample
 inventory (inputs missing, an endpoint down, Phase 5 on the local cloud).
 
-The build runs on a copy of the checkout in which the test first leaves what a
-working checkout accumulates (ansible-lint's .ansible/, caches, the local
-cloud's state, a deployment folder, test output, a .env with a secret): the
-file list must hold the content and none of that, nor the development tests."""
+The tarball is conftest.py's `built`, shared with test_core_versions.py (which
+runs sanity and Phase 5 on the older ansible-core line): a copy of the checkout
+full of what a working checkout accumulates, none of which may ship."""
 import fnmatch
 import json
 import os
 import subprocess
-import sysconfig
 import tarfile
-import uuid
 
 import pytest
 import yaml
 
 from conftest import BIN, ROOT, failure_messages, free_port, require_binary, run_playbook
 # archives: a fixture, used as one.
-from e2e.conftest import archives, phase5_vars, summary  # noqa: F401  # pylint: disable=unused-import
+from e2e.conftest import archives, phase5_vars  # noqa: F401  # pylint: disable=unused-import
+from artifact.conftest import assert_phase5_made_the_lab, install, run
 
 pytestmark = pytest.mark.slow
 
-SITE = sysconfig.get_paths()["purelib"]
 # The Python with galaxy-importer (requirements.txt puts it in the dev venv).
 IMPORTER_PYTHON = os.environ.get("CLOUDLAB_GALAXY_IMPORTER_PYTHON", os.path.join(BIN, "python"))
-# Made at run time, so that this file does not hold it.
-UNPUBLISHED = "https://example.invalid/cloudlab/microservices/test-only"
-SECRET = "AKIA" + uuid.uuid4().hex[:16].upper()
 
-# What a checkout in use holds beside the content: none of it may ship.
-LEFTOVERS = {
-    ".ansible/ansible-lint-cache.db": "cache",
-    "roles/ecr_repos/.ansible/cache": "cache",
-    ".cache/images/customer.oci.tar": "image",
-    ".cache/localstack-venv/pyvenv.cfg": "venv",
-    ".localcloud/state.json": "{}",
-    ".pytest_cache/v/cache/nodeids": "[]",
-    "plugins/modules/__pycache__/ecr_login.cpython-311.pyc": "pyc",
-    "tests/output/junit/sanity.xml": "<x/>",
-    "deployment/taskdef-customer.json": "{}",
-    "build/docsite/index.html": "<html/>",
-    "cloudlab-microservices-0.0.1.tar.gz": "old",
-    "phase5.retry": "localhost",
-    "ansible.log": "log",
-    "changelogs/.plugin-cache.yaml": "objects: {}",
-    ".env": "AWS_SECRET_ACCESS_KEY=%s\n" % SECRET,
-    ".aws/credentials": "[default]\naws_secret_access_key=%s\n" % SECRET,
-    "lab.pem": "-----BEGIN PRIVATE KEY-----",
-}
 # Folders that are not content: at the top, and anywhere. The development tests need the
 # checkout (the local cloud, Docker, the dev venv): they stay out, as do the dev runners.
 FORBIDDEN_TOP = {".cache", ".venv", ".collections", ".localcloud", ".ci", ".aws", "build", "deployment",
@@ -70,58 +44,10 @@ SHIPPED = ("MANIFEST.json", "FILES.json", "README.md", "LICENSE", "CHANGELOG.rst
            "inventories/local/hosts.yml", "inventories/local/group_vars/all.yml",
            "inventories/aws/hosts.yml", "inventories/aws/group_vars/all.yml",
            "meta/execution-environment.yml", "meta/ee-requirements.txt", "bindep.txt")
-DEPENDENCIES = ("amazon/aws", "community/aws", "community/docker", "community/library_inventory_filtering_v1")
-# Not a dependency: the JSON callback the test reads the playbook runs with.
-TEST_TOOLS = ("ansible/posix",)
-
-
-def run(cmd, **kwargs):
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, **kwargs)
-    assert proc.returncode == 0, "%s failed:\n%s%s" % (" ".join(cmd), proc.stdout, proc.stderr)
-    return proc.stdout
-
-
-def checkout_files():
-    """The files a fresh clone of this checkout has (tracked, or new and not ignored)."""
-    out = run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT)
-    return sorted(f for f in out.split("\0") if f and os.path.isfile(os.path.join(ROOT, f)))
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """(tarball, its member names, the checkout's files, the test-only importable tarball) for a
-    checkout full of leftovers."""
-    tmp = tmp_path_factory.mktemp("artifact")
-    src = tmp / "microservices"
-    files = checkout_files()
-    for rel in files:
-        dest = src / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with open(os.path.join(ROOT, rel), "rb") as handle:
-            dest.write_bytes(handle.read())
-    for rel, text in LEFTOVERS.items():
-        dest = src / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_text(text)
-    run([os.path.join(BIN, "ansible-galaxy"), "collection", "build", str(src), "--output-path", str(tmp / "dist")],
-        cwd=str(tmp))
-    version = yaml.safe_load((src / "galaxy.yml").read_text())["version"]
-    tarball = tmp / "dist" / ("cloudlab-microservices-%s.tar.gz" % version)
-    with tarfile.open(str(tarball)) as tar:
-        members = sorted(m.name for m in tar.getmembers() if m.isfile())
-    # Galaxy's importer requires a repository URL, and the collection has none published
-    # (galaxy.yml names none rather than a placeholder). For the rest of the import, the
-    # same build with one, made here only.
-    galaxy = yaml.safe_load((src / "galaxy.yml").read_text())
-    galaxy["repository"] = UNPUBLISHED
-    (src / "galaxy.yml").write_text(yaml.safe_dump(galaxy))
-    run([os.path.join(BIN, "ansible-galaxy"), "collection", "build", str(src), "--output-path",
-         str(tmp / "importable")], cwd=str(tmp))
-    return tarball, members, files, tmp / "importable" / tarball.name
 
 
 def test_tarball_ships_the_content_and_the_sample_inventories(built):
-    _tarball, members, files, _importable = built
+    members, files = built.members, built.files
     wanted = [f for f in files if f.startswith(CONTENT)
               and not any(fnmatch.fnmatch(os.path.basename(f), pat) for pat in FORBIDDEN_NAMES)]
     assert wanted, "no content found in the checkout"
@@ -132,7 +58,7 @@ def test_tarball_ships_the_content_and_the_sample_inventories(built):
 
 
 def test_tarball_ships_no_tests_dev_runner_cache_state_or_secret(built):
-    tarball, members, _files, _importable = built
+    tarball, members = built.tarball, built.members
     bad = [m for m in members
            if m.split("/")[0] in FORBIDDEN_TOP or FORBIDDEN_ANYWHERE & set(m.split("/")[:-1])
            or any(fnmatch.fnmatch(os.path.basename(m), pat) for pat in FORBIDDEN_NAMES)]
@@ -140,12 +66,11 @@ def test_tarball_ships_no_tests_dev_runner_cache_state_or_secret(built):
     with tarfile.open(str(tarball)) as tar:
         for member in tar.getmembers():
             if member.isfile():
-                assert SECRET.encode() not in tar.extractfile(member).read(), member.name
+                assert built.secret.encode() not in tar.extractfile(member).read(), member.name
 
 
 def test_metadata_is_real_and_licensed(built):
-    tarball, _members, _files, _importable = built
-    with tarfile.open(str(tarball)) as tar:
+    with tarfile.open(built.tarball) as tar:
         info = json.load(tar.extractfile("MANIFEST.json"))["collection_info"]
         licence = tar.extractfile("LICENSE").read().decode()
     assert info["license_file"] == "LICENSE" and not info["license"]
@@ -161,23 +86,10 @@ def test_metadata_is_real_and_licensed(built):
 
 @pytest.fixture(scope="module")
 def installed(built, tmp_path_factory):
-    """The tarball installed into an empty collections path beside its dependencies (amazon.aws,
-    community.aws, community.docker and what they need, from the venv's `ansible` package, offline).
-    Returns (home, collections root, installed tree, env of a user with only that path)."""
-    tarball = built[0]
+    """The tarball installed by the venv's ansible-galaxy into an empty collections path beside its
+    dependencies. Returns (home, collections root, installed tree, env of a user with only that path)."""
     home = tmp_path_factory.mktemp("user")
-    collections = home / "collections"
-    for dep in DEPENDENCIES + TEST_TOOLS:
-        (collections / "ansible_collections" / dep).parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(os.path.join(SITE, "ansible_collections", dep), str(collections / "ansible_collections" / dep))
-    cfg = home / "ansible.cfg"
-    cfg.write_text("[defaults]\ncollections_path = %s\ncollections_scan_sys_path = false\n" % collections)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(cfg), ANSIBLE_COLLECTIONS_PATH=str(collections),
-               ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false", PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
-    env.pop("ANSIBLE_COLLECTIONS_PATHS", None)
-    run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--offline", "-p", str(collections),
-         str(tarball)], cwd=str(home), env=env)
-    target = collections / "ansible_collections" / "cloudlab" / "microservices"
+    collections, target, env = install(built.tarball, home, BIN)
     return home, collections, target, env
 
 
@@ -198,7 +110,7 @@ def test_galaxy_verify_matches_the_tarball_and_sees_a_change(installed, built):
     home, collections, target, env = installed
     # ansible-galaxy 2.19 verifies an installed collection against its MANIFEST.json and FILES.json
     # (a tarball is not a source it takes): the installed manifest is the tarball's, byte for byte.
-    with tarfile.open(str(built[0])) as tar:
+    with tarfile.open(built.tarball) as tar:
         for name in ("MANIFEST.json", "FILES.json"):
             assert (target / name).read_bytes() == tar.extractfile(name).read(), name
     verify = [os.path.join(BIN, "ansible-galaxy"), "collection", "verify", "--offline", "-p", str(collections),
@@ -289,7 +201,7 @@ def galaxy_importer(tarball, workdir):
 
 
 def test_galaxy_importer_refuses_the_tarball_only_for_its_missing_repository(built, tmp_path):
-    proc, result = galaxy_importer(built[0], tmp_path)
+    proc, result = galaxy_importer(built.tarball, tmp_path)
     assert result is None
     lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "ERROR" in line]
     assert lines == ["ERROR: The import failed for the following reason: Invalid collection metadata. "
@@ -297,7 +209,7 @@ def test_galaxy_importer_refuses_the_tarball_only_for_its_missing_repository(bui
 
 
 def test_galaxy_importer_imports_every_module_documented_without_error(built, tmp_path):
-    proc, result = galaxy_importer(built[3], tmp_path)
+    proc, result = galaxy_importer(built.importable, tmp_path)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     errors = [line for line in (proc.stdout + proc.stderr).splitlines() if "ERROR" in line or "Error running" in line]
     assert not errors, "\n".join(errors)
@@ -353,10 +265,5 @@ def test_fqcn_playbook_runs_with_the_sample_inventory(installed, cloud, archives
     assert lab.rc == 0, failure_messages(lab)
     result = run_playbook(cloud, "cloudlab.microservices.phase5", inventory=sample_inventory(target),
                           cwd=str(home), env=env, extra_vars=phase5_vars(tmp_path, archives))
-    assert result.rc == 0, failure_messages(result)
-    assert result.stats()["localhost"]["changed"] > 0
-    shown = summary(result)
-    assert shown["repositories"] == archives[1]
-    assert shown["stack_status"] == "CREATE_COMPLETE"
-    assert len(shown["deployment_dev_files"]) == 4
+    assert_phase5_made_the_lab(result, archives)
     assert ROOT not in result.stdout

@@ -118,3 +118,18 @@ def test_one_repository_by_name_as_the_destroy_playbook_uses_it(cloud, archives)
     assert cloud.client("ecr").describe_repositories()["repositories"] == []
     again = run_playbook(cloud, play, extra_vars={"repository_args": dict(absent, force_absent=True)})
     assert again.rc == 0 and again.stats()["localhost"]["changed"] == 0
+
+
+def test_lifecycle_numbers_given_as_text_are_sent_as_numbers(cloud):
+    """ansible-core 2.18 renders `countNumber: "{{ keep | int }}"` (roles/ecr_repos) as the text "10": the module
+    sends numbers, which ECR takes, and the rerun compares equal to the policy read back."""
+    rule = {"rulePriority": "1", "description": "keep 5", "action": {"type": "expire"},
+            "selection": {"tagStatus": "untagged", "countType": "imageCountMoreThan", "countNumber": "5"}}
+    args = {"repository_args": {"name": "customer", "lifecycle_policy": {"rules": [rule]}}}
+    play = os.path.join(PLAYS, "repository.yml")
+    created = run_playbook(cloud, play, extra_vars=args)
+    assert created.rc == 0, created
+    stored = json.loads(cloud.client("ecr").get_lifecycle_policy(repositoryName="customer")["lifecyclePolicyText"])
+    assert stored["rules"][0]["selection"]["countNumber"] == 5 and stored["rules"][0]["rulePriority"] == 1
+    again = run_playbook(cloud, play, extra_vars=args)
+    assert again.rc == 0 and again.stats()["localhost"]["changed"] == 0, again
