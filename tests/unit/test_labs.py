@@ -80,3 +80,38 @@ def test_the_deployment_folder_defaults_per_lab_in_the_role_and_the_playbooks_th
         with open(os.path.join(ROOT, "playbooks", name)) as handle:
             text = handle.read()
         assert "taskdef_appspec_dir | default('~/deployment' | cloudlab.microservices.lab_path(" in text, name
+
+
+def test_each_labs_aws_credentials_reach_git_and_its_credential_helper(tmp_path, monkeypatch, capsys):
+    """git_deployment_repo is in the aws action group: the lab's connection (module_defaults) is git's environment,
+    so that a lab's push signs with its own account's keys or profile, not with the controller's."""
+    import subprocess
+    from conftest import run_aws_module
+    module = importlib.import_module("ansible_collections.cloudlab.microservices.plugins.modules.git_deployment_repo")
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", str(remote)], check=True)
+    # A pre-push hook of every repository (git's config from the environment) writes what git's environment holds.
+    hooks, seen = tmp_path / "hooks", tmp_path / "seen"
+    hooks.mkdir()
+    (hooks / "pre-push").write_text("#!/bin/sh\nenv | grep '^AWS_' | sort > %s\n" % seen)
+    (hooks / "pre-push").chmod(0o755)
+    for key, value in {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.hooksPath", "GIT_CONFIG_VALUE_0": str(hooks),
+                       "AWS_ACCESS_KEY_ID": "CONTROLLERKEY", "AWS_SESSION_TOKEN": "controller-token"}.items():
+        monkeypatch.setenv(key, value)
+    args = {"path": str(tmp_path / "deployment"), "remote_url": "file://%s" % remote,
+            "files": {"appspec-customer.yaml": "version: 0.0\n"},
+            "access_key": "LABKEY", "secret_key": "lab-secret", "session_token": "lab-token", "profile": ""}
+    result = run_aws_module(module.main, args, capsys, region="eu-west-3")
+    assert result.get("changed") and not result.get("failed"), result
+    lines = seen.read_text().splitlines()
+    assert "AWS_ACCESS_KEY_ID=LABKEY" in lines and "AWS_SECRET_ACCESS_KEY=lab-secret" in lines
+    assert "AWS_REGION=eu-west-3" in lines and "AWS_SESSION_TOKEN=lab-token" in lines
+    assert "lab-secret" not in json_text(result) and "lab-token" not in json_text(result)
+    # Without them (a play with no module_defaults), the environment's own.
+    assert module.aws_environment({"profile": None, "access_key": None, "region": None}) == {}
+    assert module.aws_environment({"profile": "academy-prod"}) == {"AWS_PROFILE": "academy-prod"}
+
+
+def json_text(value):
+    import json
+    return json.dumps(value)
