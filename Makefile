@@ -25,6 +25,7 @@ PLAYBOOK := $(LOCAL_AWS_ENV) LOCALCLOUD_ENDPOINT=$(LOCALCLOUD_ENDPOINT) $(BIN)/a
 
 help:
 	@echo "make demo   run Phases 5 to 9 end to end on the local cloud (127.0.0.1:$(CLOUD_PORT))"
+	@echo "make demo LABS=3   Phases 5 to 8 on 3 labs in parallel, one local cloud each (make cloud-down stops them)"
 	@echo "make test   run every test suite (lint, sanity, pytest, molecule)"
 	@echo "make bench  benchmark Phase 5 and the whole lab (site.yml, status.yml) against the lab's AWS CLI steps"
 	@echo "make cloud / cloud-down   start / stop the local cloud"
@@ -73,8 +74,10 @@ cloud: setup
 	$(SHOW_ENDPOINT)
 	$(BIN)/python -m localcloud start --port $(CLOUD_PORT) --state-dir $(CLOUD_STATE)
 
+# The single cloud, and the labs' clouds of make demo LABS=N when it started some.
 cloud-down:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m localcloud stop --state-dir $(CLOUD_STATE); fi
+	@if [ -x $(BIN)/python ] && [ -f $(LABS_DIR)/labs.json ]; then $(BIN)/python -m localcloud.labs down --dir $(LABS_DIR); fi
 
 ## What an AWS Academy account holds before Phase 5 (local cloud only).
 lab: cloud
@@ -84,11 +87,28 @@ lab: cloud
 images: setup
 	$(BIN)/python examples/build.py
 
+## Several labs at once (make demo LABS=3): one local cloud per lab on free ports, each with its own state dir
+## under LABS_DIR, and an inventory with one host per lab (python -m localcloud.labs); the playbooks run on all
+## of them, one fork per lab. `make cloud-down` stops them.
+LABS ?= 1
+LABS_DIR ?= $(CURDIR)/build/labs
+LABS_PLAYBOOK = $(LOCAL_AWS_ENV) $(BIN)/ansible-playbook -i $(LABS_DIR)/inventory --forks $(LABS)
+
+ifeq ($(filter-out 0 1,$(LABS)),)
 # Phases 5 to 8, then Phase 9 (make phase9: a release you watch), then the checklist with Phase 9's tasks.
 demo: setup system-deps cloud lab images
 	$(PLAYBOOK) playbooks/site.yml $(DEMO_ARGS)
 	$(MAKE) --no-print-directory phase9 CLOUD_PORT=$(CLOUD_PORT)
 	$(PLAYBOOK) playbooks/status.yml $(LOCAL_PHASE9)
+else
+# LABS labs in parallel: their starting point, Phases 5 to 8, until every lab's listeners answer, the checklists.
+demo: setup system-deps images
+	$(BIN)/python -m localcloud.labs up --count $(LABS) --dir $(LABS_DIR)
+	$(LABS_PLAYBOOK) playbooks/lab_environment.yml
+	$(LABS_PLAYBOOK) playbooks/site.yml $(DEMO_ARGS)
+	$(BIN)/python -m localcloud.labs wait --dir $(LABS_DIR)
+	$(LABS_PLAYBOOK) playbooks/status.yml
+endif
 
 ## One release on the local cloud (Phases 5 to 8 done): the next version of a
 ## sample service built as an archive (localcloud/release_cli.py), then

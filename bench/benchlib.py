@@ -13,6 +13,7 @@ UploadLayerPart carries are summed.
 import base64
 import http.client
 import json
+import os
 import re
 import threading
 import urllib.parse
@@ -189,6 +190,9 @@ TARGETS = {
     "site_rerun_module_runs": ("site.yml no-op rerun: module executions", 6),
     "status_module_runs": ("status.yml: module executions", 1),
     "site_scale_20_vs_2": ("site.yml 20 services / 2 services (first run time)", 2.0),
+    "labs_4_vs_1": ("site.yml on 4 labs (forks 4) / on 1 lab, wall time", 2.5),
+    "labs_memory_per_lab_mb": ("site.yml on 4 labs: controller peak memory per lab (MB, RSS sum)", 150),
+    "labs_pss_per_lab_mb": ("site.yml on 4 labs: controller peak memory per lab (MB, PSS sum)", 150),
 }
 
 # Phase 6 routes of the two sample services, as the local inventory gives them.
@@ -237,6 +241,102 @@ def module_runs(data):
     return count, dict(sorted(by_action.items()))
 
 
+class TreeMemory:
+    """The peak memory of a process and all its descendants (ansible-playbook, its forks and the modules they
+    start), sampled every `interval` seconds from /proc in a thread while the run lasts: the sum of their resident
+    sets (RSS: a page a fork shares with its parent counts in both) and the sum of their proportional sets (PSS:
+    a shared page counts once, split between its sharers; what the machine spends)."""
+
+    def __init__(self, pid, interval=0.1):
+        self.pid = pid
+        self.interval = interval
+        self.peak_bytes = 0
+        self.peak_pss_bytes = 0
+        self.peak_processes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self):
+        while not self._stop.is_set():
+            rss, pss, count = tree_memory(self.pid)
+            if rss > self.peak_bytes:
+                self.peak_bytes, self.peak_processes = rss, count
+            self.peak_pss_bytes = max(self.peak_pss_bytes, pss)
+            self._stop.wait(self.interval)
+
+
+def _memory(pid):
+    """(RSS, PSS) of one process in bytes, from /proc/<pid>/smaps_rollup; (0, 0) once it is gone."""
+    rss = pss = 0
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as handle:
+            for line in handle:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1]) * 1024
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return rss, pss
+
+
+def descendants(root):
+    """`root` and every process under it, from /proc."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as handle:
+                parents[int(entry)] = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, changed = {root}, True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                changed = True
+    return sorted(pid for pid in tree if pid in parents)
+
+
+def tree_memory(root):
+    """(RSS bytes, PSS bytes, processes) of `root` and its descendants."""
+    rss = pss = 0
+    members = descendants(root)
+    for pid in members:
+        one_rss, one_pss = _memory(pid)
+        rss += one_rss
+        pss += one_pss
+    return rss, pss, len(members)
+
+
+def labs_figures(one, many, count):
+    """The many-labs comparison from a run on one lab and a run on `count` labs ({seconds, cpu_seconds,
+    peak_rss_bytes} each): wall time ratio, CPU time per lab, peak memory per lab."""
+    mb = 1024.0 * 1024.0
+    return {
+        "labs": count,
+        "one_seconds": one["seconds"], "many_seconds": many["seconds"],
+        "ratio": ratio(many["seconds"], one["seconds"]),
+        "one_cpu_seconds": one["cpu_seconds"], "cpu_seconds_per_lab": round(many["cpu_seconds"] / count, 2),
+        "one_peak_mb": round(one["peak_rss_bytes"] / mb, 1), "many_peak_mb": round(many["peak_rss_bytes"] / mb, 1),
+        "memory_per_lab_mb": round(many["peak_rss_bytes"] / mb / count, 1),
+        "one_peak_pss_mb": round(one.get("peak_pss_bytes", 0) / mb, 1),
+        "many_peak_pss_mb": round(many.get("peak_pss_bytes", 0) / mb, 1),
+        "pss_per_lab_mb": round(many.get("peak_pss_bytes", 0) / mb / count, 1),
+    }
+
+
 def ratio(value, base):
     return round(value / base, 2) if base and value is not None else None
 
@@ -276,6 +376,12 @@ def evaluate(results):
         "site_rerun_module_runs": site["rerun"].get("module_runs"),
         "status_module_runs": (lab.get("status") or {}).get("module_runs"),
         "site_scale_20_vs_2": _scale_ratio(lab.get("scale")),
+        "labs_4_vs_1": (results.get("labs") or {}).get("ratio") if (results.get("labs") or {}).get("labs") == 4
+        else None,
+        "labs_memory_per_lab_mb": (results.get("labs") or {}).get("memory_per_lab_mb")
+        if (results.get("labs") or {}).get("labs") == 4 else None,
+        "labs_pss_per_lab_mb": (results.get("labs") or {}).get("pss_per_lab_mb")
+        if (results.get("labs") or {}).get("labs") == 4 else None,
     }
     out = {}
     for name, (label, limit) in TARGETS.items():
@@ -346,6 +452,15 @@ def render(results):
                 len(states) - len(missed), len(states), " (not: %s)" % ", ".join(missed) if missed else "")
         if lab.get("scale"):
             parts.append(_scale_table(lab["scale"], "site.yml"))
+    labs = results.get("labs")
+    if labs:
+        rows = [["1 lab", labs["one_seconds"], 1.0, labs["one_cpu_seconds"], labs["one_peak_mb"], labs["one_peak_mb"],
+                 labs.get("one_peak_pss_mb"), labs.get("one_peak_pss_mb")],
+                ["%d labs (forks %d)" % (labs["labs"], labs["labs"]), labs["many_seconds"], labs["ratio"],
+                 labs["cpu_seconds_per_lab"], labs["many_peak_mb"], labs["memory_per_lab_mb"],
+                 labs.get("many_peak_pss_mb"), labs.get("pss_per_lab_mb")]]
+        parts.append(table(rows, ["site.yml first run on", "seconds", "x 1 lab", "CPU s per lab",
+                                  "peak RSS MB", "RSS MB per lab", "peak PSS MB", "PSS MB per lab"]))
     if results.get("push"):
         rows = [[r["step"], r["seconds"], r["upload_bytes"], r["api_calls"]] for r in results["push"]]
         parts.append(table(rows, ["archive push", "seconds", "bytes uploaded", "API calls"]))

@@ -13,7 +13,11 @@ One run measures, each from a clean cloud with the lab environment:
      status.yml, on the two sample services; site.yml with 20 generated
      services, first run and rerun;
   3. (part push) the `archive` push of one image: first, unchanged, one
-     changed layer.
+     changed layer;
+  4. (part labs) site.yml's first run on one lab, then on 4 labs at once
+     (4 local clouds, an inventory of 4 hosts, --forks 4): the wall time
+     ratio, the CPU time per lab and the controller's peak memory (the
+     resident memory of ansible-playbook and every process under it).
 Every AWS request of both sides goes through a counting proxy (benchlib), so
 API calls and uploaded bytes are counted the same way for the CLI and for
 ansible. Prints one table, writes bench/results/bench.json, bench.txt and
@@ -22,6 +26,7 @@ bench.png (time against number of services).
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -36,12 +41,13 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 import benchlib  # noqa: E402
 from conftest import LocalCloud  # noqa: E402  (the tests' local cloud launcher)
+from localcloud import labs as localcloud_labs  # noqa: E402  (conftest put the checkout on sys.path)
 
 BIN = os.path.dirname(sys.executable)
 PHASE5 = os.path.join(ROOT, "playbooks", "phase5.yml")
 SITE = os.path.join(ROOT, "playbooks", "site.yml")
 STATUS = os.path.join(ROOT, "playbooks", "status.yml")
-PARTS = ("phase5", "lab", "push")
+PARTS = ("phase5", "lab", "push", "labs")
 LAB = os.path.join(ROOT, "playbooks", "lab_environment.yml")
 PUSH = os.path.join(HERE, "plays", "push.yml")
 RESULTS = os.path.join(HERE, "results")
@@ -364,6 +370,69 @@ def measure_push(bench, results):
                                 "api_calls": run["api_calls"], "changed": run["changed"]})
 
 
+def _labs_run(cmd, env):
+    """One ansible-playbook run of the many-labs part: wall time, CPU time of it and everything under it (the
+    children's rusage), peak resident memory of its process tree, the JSON callback's stats."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with benchlib.TreeMemory(proc.pid, interval=0.25) as memory:
+        out, err = proc.communicate()
+    seconds = round(time.monotonic() - start, 2)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    try:
+        stats = json.loads(out[out.index("{"):])["stats"]
+    except ValueError:
+        stats = {}
+    return {"rc": proc.returncode, "seconds": seconds, "cpu_seconds": round(cpu, 2),
+            "peak_rss_bytes": memory.peak_bytes, "peak_pss_bytes": memory.peak_pss_bytes,
+            "peak_processes": memory.peak_processes, "stats": stats,
+            "tail": (out + err)[-4000:]}
+
+
+def measure_labs(bench, results, sample, count=4):
+    """site.yml's first run on one lab, then on `count` labs at once, each lab a local cloud of its own."""
+    base = os.path.join(bench.work, "labs")
+    clouds = {}
+    entries = benchlib.with_routes(sample)
+    try:
+        for index in range(1, count + 1):
+            name = "lab%d" % index
+            os.makedirs(os.path.join(base, name))
+            clouds[name] = LocalCloud(os.path.join(base, name)).start()
+        env = dict(bench.env)
+        for key in ("LOCALCLOUD_ENDPOINT", "AWS_ENDPOINT_URL"):
+            env.pop(key, None)
+        runs = {}
+        for labs in (1, count):
+            chosen = dict((name, clouds[name].endpoint) for name in sorted(clouds)[:labs])
+            for name in chosen:
+                clouds[name].reset()
+            inventory = localcloud_labs.write_inventory(os.path.join(base, "inventory-%d" % labs), chosen)
+            home = os.path.join(base, "home-%d" % labs)
+            os.makedirs(home)
+            run_env = dict(env, HOME=home)
+            cmd = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, "--forks", str(labs)]
+            log("lab_environment.yml on %d lab(s)" % labs)
+            ready = _labs_run(cmd + [LAB], run_env)
+            if ready["rc"]:
+                raise SystemExit("lab_environment.yml failed on %d labs:\n%s" % (labs, ready["tail"]))
+            log("site.yml first run on %d lab(s), forks %d" % (labs, labs))
+            run = _labs_run(cmd + [SITE, "-e", json.dumps({"microservices": entries, "image_push_method": "archive"})],
+                            run_env)
+            failed = [host for host, stat in run["stats"].items() if stat.get("failures") or stat.get("unreachable")]
+            if run["rc"] or failed or len(run["stats"]) != labs:
+                raise SystemExit("site.yml failed on %d labs (%s):\n%s" % (labs, ", ".join(failed), run["tail"]))
+            run.pop("tail")
+            runs[labs] = run
+    finally:
+        for cloud in clouds.values():
+            cloud.stop()
+    results["labs"] = benchlib.labs_figures(runs[1], runs[count], count)
+    results["labs"]["peak_processes"] = runs[count]["peak_processes"]
+
+
 def counts(text):
     return [int(n) for n in text.split(",") if n.strip()]
 
@@ -401,6 +470,8 @@ def main(argv=None):
             measure_lab(bench, results, sample, counts(args.lab_scale), git_backed)
         if "push" in parts:
             measure_push(bench, results)
+        if "labs" in parts:
+            measure_labs(bench, results, sample)
     finally:
         bench.stop()
         if args.keep:

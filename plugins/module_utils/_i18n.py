@@ -98,6 +98,9 @@ MESSAGES = {
         "release.route": "listener :{port} -> {groups}",
         "release.no_route": "no listener sends this service's traffic",
         "release.answer": "  listener :{port} answers on {url}: {answer}",
+        # The end of a run on several labs (site.yml's last play): which labs converged, which a failure stopped.
+        "labs.converged": "Labs converged ({count} of {total}): {labs}",
+        "labs.failed": "Labs stopped by a failure, nothing more done on them (their failed task is above): {labs}",
     },
     "fr": {
         "header": "Résumé de la phase {phase}",
@@ -168,6 +171,8 @@ MESSAGES = {
         "release.route": "écouteur :{port} -> {groups}",
         "release.no_route": "aucun écouteur n'envoie le trafic de ce service",
         "release.answer": "  l'écouteur :{port} répond sur {url} : {answer}",
+        "labs.converged": "Labs convergés ({count} sur {total}) : {labs}",
+        "labs.failed": "Labs arrêtés par un échec, rien de plus n'y a été fait (leur tâche en échec est plus haut) : {labs}",
     },
 }
 

@@ -6,7 +6,8 @@
 
 ``summary(facts, phase, lang, check_mode)``: ``phase`` is ``phase5`` to ``phase8`` (the facts the phase's
 playbook gathers in ``playbooks/tasks/<phase>_summary.yml``, a fact of None when its lab task was not in the
-run), ``prune`` (the services prune.yml pruned and the ECR repositories it kept) or ``status`` (lab_info's
+run), ``prune`` (the services prune.yml pruned and the ECR repositories it kept), ``labs`` (the labs of a run on
+several, converged or stopped by a failure: _labs.recap's facts) or ``status`` (lab_info's
 result: its checklist, addresses, live target groups and deployments in progress; in English the same lines
 as lab_info's own ``report``). The same facts in both languages: only words change.
 
@@ -20,7 +21,7 @@ __metaclass__ = type
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _i18n
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 
-PHASES = ("phase5", "phase6", "phase7", "phase8", "prune", "status", "release")
+PHASES = ("phase5", "phase6", "phase7", "phase8", "prune", "status", "release", "labs")
 
 
 class SummaryError(Exception):
@@ -252,8 +253,17 @@ def _release(facts, w):
     return lines
 
 
+def _labs(facts, w):
+    """The end of a run on several labs (_labs.recap's facts): the labs that converged, those a failure stopped."""
+    converged, failed = facts.get("converged") or [], facts.get("failed") or []
+    lines = [w("labs.converged", count=len(converged), total=len(converged) + len(failed), labs=w.listing(converged))]
+    if failed:
+        lines.append(w("labs.failed", labs=w.listing(failed)))
+    return lines
+
+
 RENDER = {"phase5": _phase5, "phase6": _phase6, "phase7": _phase7, "phase8": _phase8, "prune": _prune, "status": _status,
-          "release": _release}
+          "release": _release, "labs": _labs}
 
 
 def summary(facts, phase, lang=_i18n.DEFAULT_LANG, check_mode=False):

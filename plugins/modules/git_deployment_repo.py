@@ -38,6 +38,10 @@ description:
   - An HTTP(S) remote gets O(credential_helper) for its URL only (the AWS CLI's CodeCommit helper by
     default, which signs with the environment's credentials, session token included), in the repository's
     own configuration, with C(UseHttpPath). A remote that asks for a password fails instead of waiting.
+  - The AWS options O(profile), O(access_key), O(secret_key), O(session_token) and O(region), when given (the
+    play's C(module_defaults) of the action group give the lab's C(cloudlab_aws_connection)), reach git and its
+    credential helper as their environment (C(AWS_PROFILE), C(AWS_ACCESS_KEY_ID), ...), so that each lab of an
+    inventory pushes with its own account's credentials; unset, the helper signs with the environment's.
   - Written because ansible.builtin.git clones and pulls but neither commits nor pushes, and
     forces the checkout over local changes with C(force=true) or refuses without saying which files.
     It talks to no AWS API (the credential helper does); git runs as a subprocess.
@@ -129,6 +133,9 @@ requirements:
   - git 2.29 or later on the host
 extends_documentation_fragment:
   - cloudlab.microservices.attributes
+  - cloudlab.microservices.attributes.actiongroup_aws
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
 attributes:
   check_mode:
     support: full
@@ -309,7 +316,7 @@ actions:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
 from ansible_collections.cloudlab.microservices.plugins.module_utils._deployment_repo import DeploymentRepo
@@ -394,9 +401,27 @@ def ensure(module, repo):
     return result
 
 
+# The AWS options given to the module (its action group's module_defaults), as the environment of git and of its
+# credential helper; an option left unset leaves the environment's own.
+AWS_ENVIRONMENT = (("profile", ("AWS_PROFILE",)), ("access_key", ("AWS_ACCESS_KEY_ID",)),
+                   ("secret_key", ("AWS_SECRET_ACCESS_KEY",)), ("session_token", ("AWS_SESSION_TOKEN",)),
+                   ("region", ("AWS_REGION", "AWS_DEFAULT_REGION")))
+
+
+def aws_environment(params):
+    """{variable: value} of the AWS options set: the credentials the lab's AWS modules sign with (amazon.aws's
+    options, which fall back to the environment's own when not given)."""
+    env = {}
+    for option, names in AWS_ENVIRONMENT:
+        if params.get(option):
+            env.update((name, params[option]) for name in names)
+    return env
+
+
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
+    aws_env = aws_environment(p)
     git = module.get_bin_path("git", required=True)
     identity = {
         "GIT_AUTHOR_NAME": p["author_name"], "GIT_AUTHOR_EMAIL": p["author_email"],
@@ -405,7 +430,7 @@ def main():
     }
 
     def run(argv, env):
-        return module.run_command([git] + argv[1:], environ_update=env)
+        return module.run_command([git] + argv[1:], environ_update=dict(aws_env, **env))
 
     repo = DeploymentRepo(
         run, os.path.abspath(p["path"]), p["branch"], p["files"], remote_url=p["remote_url"],

@@ -254,7 +254,7 @@ def test_render_shows_the_whole_lab_beside_its_cli_script():
     assert rows["site.yml first run"][-1] == "0.50" and rows["site.yml no-op rerun"][-1] == "0.25"
     assert rows["status.yml"][-3] == "1"  # module runs
     verdicts = [line for line in sections[-1].splitlines() if "site.yml no-op rerun: module" in line]
-    assert verdicts and verdicts[0].endswith("NOT MET")
+    assert verdicts and verdicts[0].rstrip().endswith("NOT MET")
 
 
 FAKE_AWS = r'''#!/usr/bin/env python3
@@ -375,3 +375,48 @@ def test_render_says_how_much_of_the_lab_the_cli_script_made():
     data["lab"]["cli"]["checklist"] = benchlib.checklist_states(items[:1])
     data["targets"] = benchlib.evaluate(data)
     assert "1 of 1 tasks done\n" in benchlib.render(data) + "\n"
+
+
+def labs_results(one=30.0, many=70.0, rss_many=4 * 200 * 1024 ** 2, pss_many=4 * 100 * 1024 ** 2):
+    one_run = {"seconds": one, "cpu_seconds": 20.0, "peak_rss_bytes": 300 * 1024 ** 2, "peak_pss_bytes": 200 * 1024 ** 2}
+    many_run = {"seconds": many, "cpu_seconds": 72.0, "peak_rss_bytes": rss_many, "peak_pss_bytes": pss_many}
+    results = {"services": 2, "labs": benchlib.labs_figures(one_run, many_run, 4)}
+    results["targets"] = benchlib.evaluate(results)
+    return results
+
+
+def test_labs_figures_give_the_ratio_cpu_and_memory_per_lab():
+    labs = labs_results()["labs"]
+    assert (labs["ratio"], labs["cpu_seconds_per_lab"], labs["memory_per_lab_mb"], labs["pss_per_lab_mb"]) == (
+        2.33, 18.0, 200.0, 100.0)
+
+
+def test_evaluate_marks_the_many_labs_targets():
+    targets = labs_results()["targets"]
+    assert targets["labs_4_vs_1"]["met"] is True
+    assert targets["labs_memory_per_lab_mb"]["met"] is False
+    assert targets["labs_pss_per_lab_mb"]["met"] is True
+    targets = labs_results(many=80.0)["targets"]
+    assert targets["labs_4_vs_1"]["met"] is False
+    assert benchlib.evaluate({"services": 2})["labs_4_vs_1"]["met"] is None
+
+
+def test_render_shows_the_many_labs_table():
+    text = benchlib.render(labs_results())
+    assert "4 labs (forks 4)" in text and "PSS MB per lab" in text
+    assert "site.yml on 4 labs (forks 4) / on 1 lab, wall time" in text
+
+
+def test_tree_memory_counts_a_process_and_its_children():
+    child = subprocess.Popen([sys.executable, "-c", "import subprocess, sys; "
+                              "subprocess.run([sys.executable, '-c', 'import time; time.sleep(5)'])"])
+    try:
+        import time
+        deadline = time.time() + 10
+        while len(benchlib.descendants(child.pid)) < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        rss, pss, count = benchlib.tree_memory(child.pid)
+        assert count == 2 and rss > pss > 0
+    finally:
+        child.kill()
+        child.wait()
