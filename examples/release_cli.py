@@ -15,11 +15,13 @@ The archive is the service's archive of Phase 5 (<archive-dir>/<service>.oci.tar
 that a rerun of Phase 5 pushes the released version rather than version 1 again; else
 <release-dir>/<service>.oci.tar (.cache/release).
 
-    python -m localcloud.release_cli --service employee [--endpoint http://127.0.0.1:4566]
+    PYTHONPATH=.collections python -m examples.release_cli --service employee [--endpoint http://127.0.0.1:4566]
+
+It runs from the checkout's root, the collection importable through the .collections link (make release sets
+PYTHONPATH); the lab's names are the collection's model (plugins/module_utils/_lab.py).
 """
 import argparse
 import hashlib
-import importlib.util
 import io
 import json
 import os
@@ -32,20 +34,12 @@ import urllib.request
 import boto3
 import botocore.exceptions
 
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
+from examples import build
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PART = 4 * 1024 * 1024
 
-# The lab's names are the collection's model (plugins/module_utils/_lab.py), reached through the repository's
-# .collections link as Ansible reaches it.
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab  # noqa: E402
-
-
-def _build_module():
-    spec = importlib.util.spec_from_file_location("cloudlab_examples_build", os.path.join(ROOT, "examples", "build.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class Cloud:
@@ -66,7 +60,6 @@ class Cloud:
 
 def image_of(service, version, busybox=None):
     """(manifest bytes, {digest: blob}) of the sample service whose pages say `version`."""
-    build = _build_module()
     return build.sample_image(service, busybox=busybox or build.BUSYBOX, version=version)
 
 
@@ -226,7 +219,7 @@ def main(argv=None):
     folder = args.archive_dir if os.path.isdir(args.archive_dir) else args.release_dir
     os.makedirs(folder, exist_ok=True)
     archive = os.path.join(folder, "%s.oci.tar" % args.service)
-    _build_module().write_oci_archive(manifest, blobs, archive)
+    build.write_oci_archive(manifest, blobs, archive)
     print("%s version %s built: %s (%s)" % (args.service, version, os.path.relpath(archive), _digest(manifest)),
           file=sys.stderr)
     print(archive)

@@ -1,117 +1,49 @@
-"""Shared fixtures: a local cloud on a free port of 127.0.0.1, and playbook runs.
+"""Shared fixtures: the local cloud's (pytest plugin localcloud.testing), and playbook runs.
 
-Every suite that talks to AWS goes through `local_cloud`; roles and playbooks
-run with `run_playbook`, which points inventories/local at that cloud through
-LOCALCLOUD_ENDPOINT (the inventory's only connection setting that varies).
+Every suite that talks to AWS goes through `local_cloud` (or `cloud`, emptied per test); roles and playbooks
+run with `run_playbook`, which points inventories/local at that cloud through LOCALCLOUD_ENDPOINT (the
+inventory's only connection setting that varies). The boto3 lab of localcloud.testing declares its pipelines
+with the collection's own rules (`lab_pipelines`).
 """
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
+import types
 
 import boto3
 import pytest
+from botocore.stub import Stubber
+
+# The plugin's helpers are imported here, before pytest loads it: their asserts are rewritten all the same.
+pytest.register_assert_rewrite("localcloud.testing")
+
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab, _pipeline  # noqa: E402
+from localcloud.testing import require_binary  # noqa: F401,E402  pylint: disable=unused-import
+from localcloud.testing.cloud import (  # noqa: F401,E402  pylint: disable=unused-import
+    AWS_ENV, LocalCloud, add_fault, clear_faults, faults, free_port)
+
+pytest_plugins = ["localcloud.testing"]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
-from botocore.stub import Stubber  # noqa: E402  pylint: disable=wrong-import-position
-
-from localcloud.common import stop_process, unmount_under  # noqa: E402  pylint: disable=wrong-import-position
-
 BIN = os.path.dirname(sys.executable)
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "test",
-    "AWS_SECRET_ACCESS_KEY": "test",
-    "AWS_SESSION_TOKEN": "test",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def pytest_configure(config):  # pylint: disable=unused-argument
+    """Every ansible command a test starts (with a cloud's env() or not) reads the checkout's ansible.cfg."""
+    os.environ["ANSIBLE_CONFIG"] = os.path.join(ROOT, "ansible.cfg")
 
 
-class LocalCloud:
-    """A running `python -m localcloud serve` process."""
-
-    def __init__(self, state_dir, port=None, env=None):
-        self.port = port or free_port()
-        self.state_dir = str(state_dir)
-        # Tasks run on a Docker engine only where a test asks (env LOCALCLOUD_TASKS=on and DOCKER_HOST).
-        self.server_env = dict({"LOCALCLOUD_TASKS": "off"}, **(env or {}))
-        self.endpoint = "http://127.0.0.1:%d" % self.port
-        self.proc = None
-
-    def start(self, timeout=60):
-        log = open(os.path.join(self.state_dir, "server.log"), "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "localcloud", "serve", "--host", "127.0.0.1",
-             "--port", str(self.port), "--state-dir", self.state_dir],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-            env=dict(os.environ, **dict(AWS_ENV, **self.server_env)))
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("local cloud exited early, see %s/server.log" % self.state_dir)
-            try:
-                urllib.request.urlopen(self.endpoint + "/moto-api/", timeout=2)
-                return self
-            except Exception:  # not answering yet
-                time.sleep(0.2)
-        raise RuntimeError("local cloud did not answer within %ss" % timeout)
-
-    def stop(self):
-        stop_process(self.proc, 15)
-
-    def reset(self):
-        """Forget every resource (moto's state, and ours where the cloud has a reset)."""
-        req = urllib.request.Request(self.endpoint + "/moto-api/reset", data=b"", method="POST")
-        urllib.request.urlopen(req, timeout=10)
-        try:
-            req = urllib.request.Request(self.endpoint + "/_localcloud/reset", data=b"", method="POST")
-            urllib.request.urlopen(req, timeout=10)
-        except Exception:  # older local cloud without its own state
-            pass
-
-    def client(self, service):
-        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
-                            aws_access_key_id="test", aws_secret_access_key="test",
-                            aws_session_token="test")
-
-    def env(self):
-        """Environment for a subprocess (ansible-playbook, aws, git) aimed at this cloud."""
-        env = dict(os.environ, **AWS_ENV)
-        env.update({
-            "LOCALCLOUD_ENDPOINT": self.endpoint,
-            "AWS_ENDPOINT_URL": self.endpoint,
-            "ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"),
-            "PATH": BIN + os.pathsep + env.get("PATH", ""),
-        })
-        return env
-
-
-@pytest.fixture(scope="session")
-def local_cloud(tmp_path_factory):
-    """One local cloud for the whole session; use `cloud` for a clean one per test."""
-    cloud = LocalCloud(tmp_path_factory.mktemp("localcloud")).start()
-    yield cloud
-    cloud.stop()
+def examples_env(env):
+    """`env` for `python -m examples.<module>` run from the checkout: the collection found through .collections."""
+    paths = [os.path.join(ROOT, ".collections")] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+    return dict(env, PYTHONPATH=os.pathsep.join(paths))
 
 
 @pytest.fixture
-def cloud(local_cloud):
-    """The session's local cloud, emptied before the test."""
-    local_cloud.reset()
-    return local_cloud
+def lab_pipelines():
+    """The boto3 lab's pipelines as the collection declares them (plugins/module_utils/_pipeline.py)."""
+    return types.SimpleNamespace(name=_lab.pipeline, stages=_pipeline.lab_stages, rules=_pipeline.change_detection_rules)
 
 
 class PlaybookResult:
@@ -156,27 +88,6 @@ def run_playbook(cloud, playbook, extra_vars=None, check=False, diff=False,
     proc = subprocess.run(cmd, cwd=cwd, env=run_env, capture_output=True, text=True,
                           timeout=timeout, check=False)
     return PlaybookResult(proc)
-
-
-def add_fault(cloud, **rule):
-    """A fault rule of the local cloud (/_localcloud/faults: mode, count, seconds, match)."""
-    req = urllib.request.Request(cloud.endpoint + "/_localcloud/faults", data=json.dumps(rule).encode(),
-                                 method="POST", headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(req, timeout=10)
-
-
-def faults(cloud):
-    """The fault rules still live."""
-    with urllib.request.urlopen(cloud.endpoint + "/_localcloud/faults", timeout=10) as resp:
-        return json.load(resp)["faults"]
-
-
-def clear_faults(cloud):
-    req = urllib.request.Request(cloud.endpoint + "/_localcloud/faults", method="DELETE")
-    try:
-        urllib.request.urlopen(req, timeout=10)
-    except Exception:  # a cloud without faults has none to clear
-        pass
 
 
 def changed_tasks(result):
@@ -278,49 +189,3 @@ def run_aws_module(main, args, capsys, region="us-east-1"):
     finally:
         _internal.is_controller = was_controller
     return json.loads(capsys.readouterr().out)
-
-
-@pytest.fixture(scope="session")
-def dockerd():
-    """A Docker engine of our own on a unix socket under a temp folder; DOCKER_HOST for it."""
-    require_binary("dockerd")
-    require_binary("docker")
-    if os.geteuid() != 0:
-        if os.environ.get("CI"):
-            pytest.fail("dockerd needs root, and CI must run the Docker tests")
-        pytest.skip("dockerd needs root")
-    base = tempfile.mkdtemp(prefix="ecr-dockerd-", dir="/tmp")
-    sock = os.path.join(base, "docker.sock")
-    log = open(os.path.join(base, "dockerd.log"), "wb")
-    proc = subprocess.Popen(
-        ["dockerd", "--data-root", os.path.join(base, "data"), "--exec-root", os.path.join(base, "exec"),
-         "--pidfile", os.path.join(base, "dockerd.pid"), "-H", "unix://" + sock,
-         "--storage-driver=vfs", "--iptables=false", "--ip6tables=false", "--bridge=none"],
-        stdout=log, stderr=subprocess.STDOUT)
-    host = "unix://" + sock
-    env = dict(os.environ, DOCKER_HOST=host, DOCKER_CONFIG=os.path.join(base, "config"))
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail("dockerd exited early, see %s/dockerd.log" % base)
-        if subprocess.run(["docker", "version"], env=env, capture_output=True,
-                          check=False).returncode == 0:
-            break
-        time.sleep(0.5)
-    else:
-        proc.terminate()
-        pytest.fail("dockerd did not answer within 60 s, see %s/dockerd.log" % base)
-    yield env
-    stop_process(proc, 30)
-    log.close()
-    unmount_under(base)
-    shutil.rmtree(base, ignore_errors=True)
-
-
-def require_binary(name):
-    """Skip (outside CI) or fail (in CI) when a system binary is missing."""
-    if shutil.which(name):
-        return
-    if os.environ.get("CI"):
-        pytest.fail("%s is required in CI (make system-deps installs it)" % name)
-    pytest.skip("%s is not installed (make system-deps installs it)" % name)

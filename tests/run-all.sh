@@ -48,7 +48,8 @@ pytest_all() {
     # too, and pytest already returns non-zero for it.
     # Two workers, whole test files each: every worker starts its own local
     # cloud (and dockerd) on free ports, and tests reset the cloud they use.
-    "$BIN/python" -m pytest tests -q -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" --dist loadfile --durations=15
+    # pytest.ini's testpaths: the collection's tests/ and the local cloud's tools/localcloud/tests.
+    "$BIN/python" -m pytest -q -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" --dist loadfile --durations=15
 }
 
 step ansible-lint "$BIN/ansible-lint" --profile production

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from localcloud import release_cli
+from examples import release_cli
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/bin/busybox"), reason="no /bin/busybox for the sample images")
 

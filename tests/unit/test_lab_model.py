@@ -155,7 +155,7 @@ ALLOWED = {
     "microservices-serverlesscluster": "the cluster name the lab asks for (fargate_cluster_requested_name)",
     "microservices-sg": "the lab's security group name (load_balancer_security_group_name)",
 }
-SCANNED = ("plugins", "roles", "playbooks", "extensions", "bench", os.path.join("localcloud", "release_cli.py"))
+SCANNED = ("plugins", "roles", "playbooks", "extensions", "bench", os.path.join("examples", "release_cli.py"))
 MODEL = os.path.join("plugins", "module_utils", "_lab.py")
 
 

@@ -58,7 +58,7 @@ LEFTOVERS = {
 # Folders that are not content: at the top, and anywhere. The development tests need the
 # checkout (the local cloud, Docker, the dev venv): they stay out, as do the dev runners.
 FORBIDDEN_TOP = {".cache", ".venv", ".collections", ".localcloud", ".ci", ".aws", "build", "deployment",
-                 "localcloud", "bench", "examples", "tests", "extensions"}
+                 "tools", "bench", "examples", "tests", "extensions"}
 FORBIDDEN_ANYWHERE = {".ansible", ".pytest_cache", "__pycache__", ".git", "fragments"}
 FORBIDDEN_NAMES = ["*.pyc", "*.tar.gz", "*.retry", "*.log", ".env", "*.pem", "*.key", "credentials",
                    "Makefile", "requirements.txt", "requirements.in", ".gitignore", "docs.sh", "docsite.py",

@@ -1,6 +1,5 @@
 """Fixtures of the end-to-end suite: the lab's starting point on the local
 cloud, the sample image archives, and what to read back from the cloud."""
-import importlib.util
 import json
 import os
 import shutil
@@ -8,6 +7,8 @@ import subprocess
 import urllib.request
 
 import pytest
+
+from examples import build
 
 from conftest import ROOT, clear_faults, require_binary, run_playbook, shown_summary
 
@@ -22,9 +23,6 @@ FAMILIES = tuple("%s-microservice" % name for name in SERVICES)
 def archives(tmp_path_factory):
     """OCI archives of the sample services, as `make images` writes them: (folder, {name: digest})."""
     require_binary("busybox")
-    spec = importlib.util.spec_from_file_location("examples_build", os.path.join(ROOT, "examples", "build.py"))
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
     out = tmp_path_factory.mktemp("images")
     digests = {}
     for name in SERVICES:

@@ -7,12 +7,13 @@ gone but its ECR repository; destroy.yml with customer's deployment held in prog
 deleted, predicted in check mode with -e destroy_stop_deployments=true; for real with it and the list of two: the deployment stopped, nothing the lab owns is
 left, supplier's repository included.
 """
-import importlib.util
 import os
 import shutil
 import time
 
 import pytest
+
+from examples import build
 
 from conftest import ROOT, failure_messages, run_playbook
 
@@ -33,9 +34,6 @@ def workdir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def supplier(archives, workdir):
     """The third service's entry: the sample employee's files as supplier, an OCI archive of its own."""
-    spec = importlib.util.spec_from_file_location("examples_build", os.path.join(ROOT, "examples", "build.py"))
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
     out = str(workdir / "supplier.oci.tar")
     build.build_archive("supplier", out, service_dir=os.path.join(ROOT, "examples", "employee"),
                         busybox=shutil.which("busybox"))

@@ -4,7 +4,6 @@ The local cloud here runs with LOCALCLOUD_TASKS=on and a Docker engine of the te
 (`dockerd` in tests/conftest.py): the sample services' images (examples/build.py, whose pages say
 their version) are pushed through the ECR API, and what the listeners answer is read over HTTP.
 """
-import importlib.util
 import json
 import os
 import shutil
@@ -17,7 +16,9 @@ import urllib.request
 
 import pytest
 
-from conftest import LocalCloud, ROOT, failure_messages, free_port, require_binary, run_playbook
+from examples import build, release_cli
+
+from conftest import LocalCloud, ROOT, examples_env, failure_messages, free_port, require_binary, run_playbook
 
 from codedeploy.conftest import CLUSTER
 
@@ -27,15 +28,6 @@ EMPLOYEE = "update-employee-microservice"
 CUSTOMER = "update-customer-microservice"
 
 
-def _module(name, path):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BUILD = _module("live_examples_build", "examples/build.py")
-RELEASE_CLI = _module("live_release_cli", "localcloud/release_cli.py")
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +58,11 @@ def settle(dockerd, cloud, expected, timeout=30):
 
 
 def push_sample(cloud, svc, version, entrypoint=None):
-    manifest, blobs = BUILD.sample_image(svc, busybox=shutil.which("busybox"), version=version)
+    manifest, blobs = build.sample_image(svc, busybox=shutil.which("busybox"), version=version)
     if entrypoint is not None:
         layers = [blobs[layer["digest"]] for layer in json.loads(manifest)["layers"]]
-        manifest, blobs = BUILD.oci_image(layers, svc, entrypoint)
-    return RELEASE_CLI.push(RELEASE_CLI.Cloud(cloud.endpoint), svc, manifest, blobs)
+        manifest, blobs = build.oci_image(layers, svc, entrypoint)
+    return release_cli.push(release_cli.Cloud(cloud.endpoint), svc, manifest, blobs)
 
 
 def ended(cloud, pipeline, count, timeout=90):
@@ -116,11 +108,12 @@ def _employee_health_check(made):
 
 
 @pytest.fixture
-def live_lab(live_cloud, tmp_path):
+def live_lab(live_cloud, tmp_path, lab_pipelines):
     """Phases 5 to 8 on the live cloud, version 1 of both samples deployed by the pipelines' first executions."""
     cloud = live_cloud
     cloud.reset()
-    made = phases5to8(cloud, tmp_path, lambda svc: push_sample(cloud, svc, "1"), prepare=_employee_health_check)
+    made = phases5to8(cloud, tmp_path, lambda svc: push_sample(cloud, svc, "1"), lab_pipelines,
+                      prepare=_employee_health_check)
     for pipeline in (CUSTOMER, EMPLOYEE):
         execution = ended(cloud, pipeline, 1)
         assert execution["status"] == "Succeeded", execution
@@ -335,11 +328,11 @@ def test_image_that_exits_fails_and_traffic_stays(live_lab, dockerd, tmp_path):
     cloud = live_lab["cloud"]
     urls = listeners(cloud)
     before = count(cloud, EMPLOYEE)
-    manifest, blobs = BUILD.sample_image("employee", busybox=shutil.which("busybox"), version="3")
+    manifest, blobs = build.sample_image("employee", busybox=shutil.which("busybox"), version="3")
     layers = [blobs[layer["digest"]] for layer in json.loads(manifest)["layers"]]
-    manifest, blobs = BUILD.oci_image(layers, "employee", ["/bin/busybox", "false"])
+    manifest, blobs = build.oci_image(layers, "employee", ["/bin/busybox", "false"])
     archive = str(tmp_path / "broken.oci.tar")
-    BUILD.write_oci_archive(manifest, blobs, archive)
+    build.write_oci_archive(manifest, blobs, archive)
     result, followed = _release(cloud, archive)
     assert result.rc != 0
     assert "Traceback" not in result.output
@@ -434,10 +427,10 @@ def test_own_engine_starts_and_stops_with_the_cloud(tmp_path):
 def test_make_release_puts_the_new_version_live(live_lab, tmp_path):
     """`make release`: the helper builds version 2, the playbook pushes it, follows it, reads what listeners answer."""
     cloud = live_lab["cloud"]
-    built = subprocess.run([sys.executable, "-m", "localcloud.release_cli", "--service", "employee",
+    built = subprocess.run([sys.executable, "-m", "examples.release_cli", "--service", "employee",
                             "--endpoint", cloud.endpoint, "--busybox", shutil.which("busybox"),
                             "--archive-dir", str(tmp_path / "no-archives"), "--release-dir", str(tmp_path)],
-                           cwd=ROOT, env=cloud.env(), capture_output=True, text=True, timeout=300, check=False)
+                           cwd=ROOT, env=examples_env(cloud.env()), capture_output=True, text=True, timeout=300, check=False)
     assert built.returncode == 0, built.stdout + built.stderr
     result, followed = _release(cloud, built.stdout.strip())
     assert result.rc == 0, failure_messages(result)
@@ -465,10 +458,10 @@ def test_phase9_limits_releases_scales_and_a_rerun_changes_nothing(live_lab, doc
     cloud = live_lab["cloud"]
     elbv2, ecs, ecr = cloud.client("elbv2"), cloud.client("ecs"), cloud.client("ecr")
     urls = listeners(cloud)
-    built = subprocess.run([sys.executable, "-m", "localcloud.release_cli", "--service", "employee",
+    built = subprocess.run([sys.executable, "-m", "examples.release_cli", "--service", "employee",
                             "--endpoint", cloud.endpoint, "--busybox", shutil.which("busybox"),
                             "--archive-dir", str(tmp_path / "no-archives"), "--release-dir", str(tmp_path)],
-                           cwd=ROOT, env=cloud.env(), capture_output=True, text=True, timeout=300, check=False)
+                           cwd=ROOT, env=examples_env(cloud.env()), capture_output=True, text=True, timeout=300, check=False)
     assert built.returncode == 0, built.stdout + built.stderr
     version = built.stderr.split("employee version ", 1)[1].split(" ", 1)[0]
     assert version != "1"

@@ -1,4 +1,4 @@
-"""`make release`'s two steps: localcloud/release_cli.py builds the next version as an archive, then
+"""`make release`'s two steps: examples/release_cli.py builds the next version as an archive, then
 playbooks/release.yml pushes it as latest and follows the pipeline to the end (traffic moved, version numbered)."""
 import json
 import os
@@ -6,7 +6,7 @@ import subprocess
 import sys
 import tarfile
 
-from conftest import failure_messages, run_playbook, ROOT
+from conftest import ROOT, examples_env, failure_messages, run_playbook
 
 RELEASE = os.path.join("playbooks", "release.yml")
 
@@ -15,10 +15,10 @@ def build(cloud, archive_dir, *args):
     """The helper `make release SERVICE=employee` runs first, on `cloud`, the sample archives in `archive_dir`
     (else in its sibling `release`; never the checkout's)."""
     release_dir = os.path.join(os.path.dirname(str(archive_dir)), "release")
-    return subprocess.run([sys.executable, "-m", "localcloud.release_cli", "--service", "employee",
+    return subprocess.run([sys.executable, "-m", "examples.release_cli", "--service", "employee",
                            "--endpoint", cloud.endpoint, "--archive-dir", str(archive_dir),
                            "--release-dir", release_dir] + list(args), cwd=ROOT,
-                          env=cloud.env(), capture_output=True, text=True, timeout=300, check=False)
+                          env=examples_env(cloud.env()), capture_output=True, text=True, timeout=300, check=False)
 
 
 def make_release(cloud, archive_dir):

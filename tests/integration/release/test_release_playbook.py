@@ -5,7 +5,6 @@ destroyed while it is followed, the endpoint gone, Ctrl-C, a time limit; each en
 status and no traceback. Check mode changes nothing. A release that succeeds or fails on real containers is
 in test_live_traffic.py.
 """
-import importlib.util
 import os
 import shutil
 import signal
@@ -14,6 +13,8 @@ import threading
 import time
 
 import pytest
+
+from examples import build
 
 from conftest import BIN, ROOT, failure_messages, free_port, require_binary, run_playbook
 
@@ -24,17 +25,9 @@ PIPELINE = "update-employee-microservice"
 GROUP = "%s-employee" % APP
 
 
-def _build():
-    spec = importlib.util.spec_from_file_location("release_pb_build", os.path.join(ROOT, "examples", "build.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def sample_archive(tmp_path, version, service="employee"):
     """An OCI archive of the sample service whose pages say `version`."""
     require_binary("busybox")
-    build = _build()
     manifest, blobs = build.sample_image(service, busybox=shutil.which("busybox"), version=version)
     out = str(tmp_path / ("%s-%s.oci.tar" % (service, version)))
     build.write_oci_archive(manifest, blobs, out)
@@ -265,11 +258,11 @@ def test_endpoint_gone_is_one_line(release_cloud):
 
 
 @pytest.fixture
-def own_lab(release_cloud, tmp_path):
+def own_lab(release_cloud, tmp_path, lab_pipelines):
     """A lab of this test's own on the release cloud (the test destroys part of it)."""
     cloud = release_cloud
     cloud.reset()
-    made = phases5to8(cloud, tmp_path, lambda svc: push_image(cloud, svc, "1"))
+    made = phases5to8(cloud, tmp_path, lambda svc: push_image(cloud, svc, "1"), lab_pipelines)
     wait_execution(cloud, PIPELINE)
     yield made
     stopped(cloud)

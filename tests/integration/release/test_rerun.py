@@ -33,7 +33,7 @@ def _changed_tasks(result):
 
 
 @pytest.mark.slow
-def test_rerun_after_a_release_changes_nothing(release_cloud, tmp_path):
+def test_rerun_after_a_release_changes_nothing(release_cloud, tmp_path, lab_pipelines):
     cloud = release_cloud
     cloud.reset()
     assert run_playbook(cloud, "playbooks/lab_environment.yml", json_output=False).rc == 0
@@ -77,7 +77,7 @@ def test_rerun_after_a_release_changes_nothing(release_cloud, tmp_path):
             "target_groups": dict((s, dict((w, {"name": "%s-tg-%s" % (s, w), "arn": groups["%s-tg-%s" % (s, w)]})
                                            for w in ("one", "two"))) for s in SERVICES)}
     # CreatePipeline's first execution of each pipeline deployed version 1 blue/green: tg-one.
-    for svc, execution in first_executions(cloud).items():
+    for svc, execution in first_executions(cloud, lab_pipelines).items():
         assert execution["status"] == "Succeeded", execution
         assert traffic(cloud, made, svc) == {"production": ["%s-tg-one" % svc], "test": ["%s-tg-one" % svc]}
 

@@ -16,7 +16,7 @@ import pytest
 from conftest import failure_messages, run_playbook
 
 from e2e.conftest import LAB, PHASE5, archives, phase5_vars  # noqa: F401  # pylint: disable=unused-import
-from release.conftest import release_cloud, wait_execution  # noqa: F401  # pylint: disable=unused-import
+from localcloud.testing.lab import wait_execution
 
 STATUS = "playbooks/status.yml"
 PHASES6TO8 = os.path.join("tests", "integration", "release", "plays", "phases6to8.yml")

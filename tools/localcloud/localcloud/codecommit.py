@@ -24,7 +24,8 @@ MODES = {"100644": "NORMAL", "100664": "NORMAL", "100755": "EXECUTABLE", "120000
 PAGE = 1000
 
 
-def _git(git_dir, *args, check=True, input_bytes=None):
+def git(git_dir, *args, check=True, input_bytes=None):
+    """`git --git-dir <git_dir> <args>` without the system's git config; RuntimeError when it fails and `check`."""
     proc = subprocess.run(["git", "--git-dir", git_dir] + list(args), input=input_bytes,
                           capture_output=True, check=False,
                           env=dict(os.environ, GIT_CONFIG_NOSYSTEM="1", LC_ALL="C"))
@@ -65,7 +66,7 @@ class CodeCommit:
             os.makedirs(self.root, exist_ok=True)
 
     def branches(self, name):
-        out = _git(self.git_dir(name), "for-each-ref", "--format=%(refname)", "refs/heads").stdout
+        out = git(self.git_dir(name), "for-each-ref", "--format=%(refname)", "refs/heads").stdout
         return [line[len("refs/heads/"):] for line in out.decode().splitlines() if line]
 
     def after_push(self, name):
@@ -85,10 +86,10 @@ class CodeCommit:
         meta.pop("defaultBranch", None)
         if not branches:
             return
-        head = _git(self.git_dir(name), "symbolic-ref", "HEAD", check=False).stdout.decode().strip()
+        head = git(self.git_dir(name), "symbolic-ref", "HEAD", check=False).stdout.decode().strip()
         head = head[len("refs/heads/"):] if head.startswith("refs/heads/") else None
         meta["defaultBranch"] = head if head in branches else branches[0]
-        _git(self.git_dir(name), "symbolic-ref", "HEAD", "refs/heads/" + meta["defaultBranch"])
+        git(self.git_dir(name), "symbolic-ref", "HEAD", "refs/heads/" + meta["defaultBranch"])
 
     # -- validation ----------------------------------------------------------
     @staticmethod
@@ -145,7 +146,7 @@ class CodeCommit:
             spec = "refs/heads/" + meta["defaultBranch"]
         if not isinstance(spec, str) or spec.startswith("-"):
             raise AwsError("InvalidCommitException", "The commit specifier %r is not valid." % (spec,))
-        proc = _git(self.git_dir(name), "rev-parse", "--verify", "-q", spec + "^{commit}", check=False)
+        proc = git(self.git_dir(name), "rev-parse", "--verify", "-q", spec + "^{commit}", check=False)
         if proc.returncode:
             raise AwsError("CommitDoesNotExistException",
                            "Could not find the commit %s in %s." % (spec, name))
@@ -161,7 +162,7 @@ class CodeCommit:
         return path.strip("/")
 
     def _ls_tree(self, name, treeish):
-        proc = _git(self.git_dir(name), "ls-tree", "-z", "-l", treeish, check=False)
+        proc = git(self.git_dir(name), "ls-tree", "-z", "-l", treeish, check=False)
         if proc.returncode:
             return
         out = proc.stdout.decode("utf-8", "replace")
@@ -197,9 +198,9 @@ class CodeCommit:
                 "lastModifiedDate": now, "repositoryDescription": description,
                 "tags": params.get("tags") or {}}
         git_dir = self.git_dir(name)
-        _git(git_dir, "init", "--bare", "--quiet", git_dir)
+        git(git_dir, "init", "--bare", "--quiet", git_dir)
         # http-backend refuses pushes from unauthenticated users unless told.
-        _git(git_dir, "config", "http.receivepack", "true")
+        git(git_dir, "config", "http.receivepack", "true")
         self._save(name, meta)
         return {"repositoryMetadata": self._metadata(name, meta, host)}
 
@@ -265,10 +266,10 @@ class CodeCommit:
         branch = params.get("branchName")
         if not branch:
             raise AwsError("BranchNameRequiredException", "A branch name is required.")
-        if not isinstance(branch, str) or _git(self.git_dir(name), "check-ref-format", "--branch",
+        if not isinstance(branch, str) or git(self.git_dir(name), "check-ref-format", "--branch",
                                                branch, check=False).returncode:
             raise AwsError("InvalidBranchNameException", "The branch name %r is not valid." % (branch,))
-        proc = _git(self.git_dir(name), "rev-parse", "--verify", "-q", "refs/heads/%s^{commit}" % branch,
+        proc = git(self.git_dir(name), "rev-parse", "--verify", "-q", "refs/heads/%s^{commit}" % branch,
                     check=False)
         if proc.returncode:
             raise AwsError("BranchDoesNotExistException", "Branch %s does not exist in %s." % (branch, name))
@@ -282,10 +283,10 @@ class CodeCommit:
         if not isinstance(commit_id, str) or not HEX40.match(commit_id):
             raise AwsError("InvalidCommitIdException", "The commit ID %r is not valid." % (commit_id,))
         git_dir = self.git_dir(name)
-        if _git(git_dir, "cat-file", "-t", commit_id, check=False).stdout.strip() != b"commit":
+        if git(git_dir, "cat-file", "-t", commit_id, check=False).stdout.strip() != b"commit":
             raise AwsError("CommitIdDoesNotExistException",
                            "Could not find commit %s in %s." % (commit_id, name))
-        raw = _git(git_dir, "cat-file", "commit", commit_id).stdout.decode("utf-8", "replace")
+        raw = git(git_dir, "cat-file", "commit", commit_id).stdout.decode("utf-8", "replace")
         header, _, message = raw.partition("\n\n")
         commit = {"commitId": commit_id, "parents": [], "message": message, "additionalData": ""}
         for line in header.splitlines():
@@ -310,7 +311,7 @@ class CodeCommit:
             raise AwsError("FileDoesNotExistException",
                            "The file %s does not exist at commit %s." % (path, commit))
         mode, _, blob, size, _ = entries[0]
-        content = _git(self.git_dir(name), "cat-file", "blob", blob).stdout
+        content = git(self.git_dir(name), "cat-file", "blob", blob).stdout
         return {"commitId": commit, "blobId": blob, "filePath": path,
                 "fileMode": MODES.get(mode, "NORMAL"), "fileSize": int(size),
                 "fileContent": base64.b64encode(content).decode()}
@@ -323,9 +324,9 @@ class CodeCommit:
         meta = self._load(name)
         commit = self._commit_of(name, meta, params.get("commitSpecifier"))
         treeish = commit + ":" + path if path else commit + "^{tree}"
-        proc = _git(self.git_dir(name), "rev-parse", "--verify", "-q", treeish, check=False)
+        proc = git(self.git_dir(name), "rev-parse", "--verify", "-q", treeish, check=False)
         tree = proc.stdout.decode().strip()
-        if proc.returncode or _git(self.git_dir(name), "cat-file", "-t", tree,
+        if proc.returncode or git(self.git_dir(name), "cat-file", "-t", tree,
                                    check=False).stdout.strip() != b"tree":
             raise AwsError("FolderDoesNotExistException",
                            "The folder %s does not exist at commit %s." % (path or "/", commit))

@@ -1,13 +1,16 @@
 """Small helpers shared by the local cloud's handlers."""
+import ctypes
 import errno
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import uuid
 
 ACCOUNT_ID = "123456789012"
+PR_SET_PDEATHSIG = 1
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 
 
@@ -119,3 +122,11 @@ def unmount_under(path):
     for point in sorted((p for p in points if p == root or p.startswith(root + "/")), key=len, reverse=True):
         if subprocess.run(["umount", point], capture_output=True, check=False).returncode:
             subprocess.run(["umount", "-l", point], capture_output=True, check=False)
+
+
+def die_with_parent():
+    """Runs in a child before exec (preexec_fn): the child gets SIGTERM when the cloud dies, killed or not."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass

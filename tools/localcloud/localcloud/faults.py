@@ -88,28 +88,3 @@ class Faults:
                 rule["hits"] += 1
                 return rule["mode"]
         return None
-
-
-class RequestLog:
-    """Counts of AWS API calls by service and operation."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.reset()
-
-    def reset(self):
-        with self._lock:
-            self._counts = {}
-            self._since = time.time()
-
-    def add(self, service, operation):
-        with self._lock:
-            ops = self._counts.setdefault(service or "unknown", {})
-            ops[operation or "unknown"] = ops.get(operation or "unknown", 0) + 1
-
-    def state(self):
-        with self._lock:
-            services = {svc: dict(sorted(ops.items())) for svc, ops in sorted(self._counts.items())}
-            return {"since": self._since,
-                    "total": sum(sum(ops.values()) for ops in services.values()),
-                    "services": services}

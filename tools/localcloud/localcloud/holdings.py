@@ -6,8 +6,8 @@ moto's repositories). CodeCommit repositories are bare git repositories on disk:
 """
 import os
 
-from localcloud.patches.pipeline_runs import executions_of
-from localcloud.tasks import _backends
+from localcloud.patches.features.pipeline_runs import executions_of
+from localcloud.tasks import backends
 
 IN_PROGRESS = ("Created", "Queued", "InProgress", "Ready", "Stopping")
 
@@ -15,7 +15,7 @@ IN_PROGRESS = ("Created", "Queued", "InProgress", "Ready", "Stopping")
 def _count(service, each):
     """Sum of `each(backend)` over the service's backends; 0 for a service moto never started."""
     total = 0
-    for backend in _backends(service):
+    for backend in backends(service):
         total += each(backend)
     return total
 

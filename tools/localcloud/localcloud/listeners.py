@@ -28,7 +28,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from localcloud.tasks import HEALTH, _backends
+from localcloud.tasks import HEALTH, backends
 
 LOG = logging.getLogger("localcloud.listeners")
 HOP = ("connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
@@ -120,7 +120,7 @@ class ListenerProxies:
 
     def reconcile(self):
         present = {}
-        for backend in _backends("elbv2"):
+        for backend in backends("elbv2"):
             for balancer in list(backend.load_balancers.values()):
                 if (getattr(balancer, "loadbalancer_type", None) or "application") != "application":
                     continue

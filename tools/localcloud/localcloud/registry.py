@@ -12,33 +12,22 @@ the same blobs, manifests and tags. The store works whether or not the
 registry process runs; the registry keeps no cache of it (see _config).
 """
 import base64
-import ctypes
 import logging
 import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import time
 import uuid
 import urllib.error
 import urllib.request
 
-from localcloud.common import free_port, port_free, stop_process
+from localcloud.common import die_with_parent, free_port, port_free, stop_process
 
 LOG = logging.getLogger("localcloud.registry")
-PR_SET_PDEATHSIG = 1
 # distribution's own tag grammar: a tag that does not match is not written to the store.
 TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-
-
-def _die_with_parent():
-    # Runs in the child before exec: a registry must not outlive a killed cloud.
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
 
 
 def _bcrypt_line(user, password):
@@ -113,7 +102,7 @@ class Registry:
         log = open(os.path.join(self.dir, "registry.log"), "ab")
         self.proc = subprocess.Popen([binary, "serve", config], stdin=subprocess.DEVNULL,
                                      stdout=log, stderr=subprocess.STDOUT,
-                                     preexec_fn=_die_with_parent)
+                                     preexec_fn=die_with_parent)
         log.close()
         deadline = time.time() + timeout
         while time.time() < deadline:

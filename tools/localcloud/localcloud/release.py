@@ -39,11 +39,11 @@ import time
 import yaml
 from moto.backends import get_backend
 
-from localcloud.codecommit import _git  # pylint: disable=protected-access
+from localcloud.codecommit import git
 from localcloud.common import ACCOUNT_ID
-from localcloud.patches.codedeploy import config_info
-from localcloud.patches import pipeline_runs as runs
-from localcloud.patches.pipeline_runs import LOCK, now
+from localcloud.patches.fixes.codedeploy import config_info
+from localcloud.patches.features import pipeline_runs as runs
+from localcloud.patches.features.pipeline_runs import LOCK, now
 
 LOG = logging.getLogger("localcloud.release")
 LIFECYCLE = ("BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic", "AfterAllowTestTraffic",
@@ -272,11 +272,11 @@ class Release:
         git_dir = codecommit.git_dir(repo)
         commit = self._override(execution, action, "COMMIT_ID")
         if commit is None:
-            proc = _git(git_dir, "rev-parse", "--verify", "-q", "refs/heads/%s^{commit}" % branch, check=False)
+            proc = git(git_dir, "rev-parse", "--verify", "-q", "refs/heads/%s^{commit}" % branch, check=False)
             if proc.returncode:
                 raise ActionFailed("The branch %s does not exist in repository %s" % (branch, repo))
             commit = proc.stdout.decode().strip()
-        message = _git(git_dir, "log", "-1", "--format=%s", commit, check=False).stdout.decode().strip()
+        message = git(git_dir, "log", "-1", "--format=%s", commit, check=False).stdout.decode().strip()
         url = "https://%s.console.aws.amazon.com/codesuite/codecommit/repositories/%s/commit/%s" % (
             backend.region_name, repo, commit)
         revision = self._record_revision(execution, action, [a["name"] for a in action.get("outputArtifacts", [])],
@@ -320,7 +320,7 @@ class Release:
         path = config.get(path_key) or default
         if not source or source.get("kind") != "commit":
             raise ActionFailed("Exception while trying to read the %s artifact file from: %s." % (what, artifact))
-        proc = _git(source["git_dir"], "show", "%s:%s" % (source["commit"], path), check=False)
+        proc = git(source["git_dir"], "show", "%s:%s" % (source["commit"], path), check=False)
         if proc.returncode:
             raise ActionFailed("Exception while trying to read the %s artifact file from: %s. The file %s does not "
                                "exist in the artifact." % (what, artifact, path))
@@ -755,7 +755,7 @@ class _PushEvents:
     def _refs(self, name):
         if not self.codecommit.exists(name):
             return {}
-        out = _git(self.codecommit.git_dir(name), "for-each-ref", "--format=%(objectname) %(refname)",
+        out = git(self.codecommit.git_dir(name), "for-each-ref", "--format=%(objectname) %(refname)",
                    "refs/heads", check=False).stdout.decode()
         return dict(reversed(line.split(" ", 1)) for line in out.splitlines() if line)
 

@@ -32,10 +32,11 @@ from localcloud import tasks as tasks_mod
 from localcloud.codecommit import CodeCommit
 from localcloud.common import AwsError, aws_error_response, json_response, port_free, read_body, signing_scope
 from localcloud.control import port_in_use_message
-from localcloud.faults import Faults, RequestLog
+from localcloud.faults import Faults
 from localcloud.gitserver import PREFIX as GIT_PREFIX, GitHttp
 from localcloud.patches import apply_all as apply_moto_patches
 from localcloud.registry import Registry
+from localcloud.request_log import RequestLog
 
 LOG = logging.getLogger("localcloud")
 CONTROL = "/_localcloud/"
@@ -155,6 +156,7 @@ class LocalCloud:
         if path.startswith(CONTROL):
             return self.control(environ, start_response, path[len(CONTROL):])
         if path.startswith(GIT_PREFIX):
+            self.requests.add_git()
             return self.git(environ, start_response)
         if path.startswith("/moto-api"):
             return self.moto(environ, start_response)

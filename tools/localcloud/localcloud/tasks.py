@@ -40,8 +40,8 @@ import uuid
 from moto.backends import get_backend
 from moto.ecs import models as ecs_models
 
-from localcloud.common import stop_process, unmount_under
-from localcloud.patches import elbv2 as elbv2_patch
+from localcloud.common import die_with_parent, stop_process, unmount_under
+from localcloud.patches.fixes import elbv2 as elbv2_patch
 
 LOG = logging.getLogger("localcloud.tasks")
 LABEL = "localcloud.state-dir"
@@ -60,7 +60,8 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def _backends(service):
+def backends(service):
+    """Every moto backend of `service`, across accounts and regions (a snapshot: safe while moto adds one)."""
     for _account, regions in list(get_backend(service).items()):
         for _region, backend in list(regions.items()):
             yield backend
@@ -126,12 +127,11 @@ class PrivateEngine:
         sock = os.path.join(self.run_dir, "docker.sock")
         os.makedirs(self.data, exist_ok=True)
         log = open(os.path.join(self.data, "dockerd.log"), "ab")
-        from localcloud.registry import _die_with_parent  # pylint: disable=import-outside-toplevel
         self.proc = subprocess.Popen(
             [binary, "--data-root", os.path.join(self.data, "data"), "--exec-root", os.path.join(self.run_dir, "exec"),
              "--pidfile", os.path.join(self.run_dir, "dockerd.pid"), "-H", "unix://" + sock,
              "--storage-driver=vfs", "--iptables=false", "--ip6tables=false", "--bridge=none"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent,
             # Its own session: `localcloud stop` signals the cloud's process group, and the engine must outlive the
             # server until the server has removed the containers and stops the engine itself.
             start_new_session=True)
@@ -260,7 +260,7 @@ class TaskRunner:
     def wanted():
         """[(backend, service, task set, count)] of every live task set of every ACTIVE service."""
         out = []
-        for backend in _backends("ecs"):
+        for backend in backends("ecs"):
             for service in list(backend.services.values()):
                 if service.status != "ACTIVE":
                     continue
@@ -434,7 +434,7 @@ class TaskRunner:
     # -- targets and health ------------------------------------------------
     @staticmethod
     def _group(arn):
-        for backend in _backends("elbv2"):
+        for backend in backends("elbv2"):
             group = backend.target_groups.get(arn)
             if group is not None:
                 return group

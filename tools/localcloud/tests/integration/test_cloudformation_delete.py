@@ -1,4 +1,4 @@
-"""The local cloud's CloudFormation deletes what a deleted stack created (patch localcloud/patches/cloudformation.py).
+"""The local cloud's CloudFormation deletes what a deleted stack created (patches/fixes/cloudformation.py).
 
 Without the patch moto leaves the stack's ECS cluster ACTIVE, its task
 definition ACTIVE, its target group and internet gateway in place.
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from localcloud.patches import cloudformation as patch
+from localcloud.patches.fixes import cloudformation as patch
 
 TEMPLATE = {
     "AWSTemplateFormatVersion": "2010-09-09",

@@ -1,8 +1,8 @@
-"""Deployment configurations and StopDeployment, answered by localcloud/patches/codedeploy.py as on AWS."""
+"""Deployment configurations and StopDeployment, answered by localcloud/patches/fixes/codedeploy.py as on AWS."""
 import botocore.exceptions
 import pytest
 
-from localcloud_helpers import error_code
+from localcloud.testing.wire import error_code
 
 ROLE = "arn:aws:iam::123456789012:role/DeployRole"
 

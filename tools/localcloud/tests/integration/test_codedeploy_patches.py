@@ -1,8 +1,8 @@
-"""CodeDeploy operations moto lacks, answered by localcloud/patches/codedeploy.py with AWS's errors."""
+"""CodeDeploy operations moto lacks, answered by localcloud/patches/fixes/codedeploy.py with AWS's errors."""
 import botocore.exceptions
 import pytest
 
-from localcloud_helpers import error_code
+from localcloud.testing.wire import error_code
 
 ROLE = "arn:aws:iam::123456789012:role/DeployRole"
 

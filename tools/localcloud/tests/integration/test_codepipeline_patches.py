@@ -1,4 +1,4 @@
-"""CodePipeline as AWS answers it, from localcloud/patches/codepipeline.py."""
+"""CodePipeline as AWS answers it, from localcloud/patches/fixes/codepipeline.py."""
 import copy
 import json
 import subprocess
@@ -7,7 +7,7 @@ import time
 import botocore.exceptions
 import pytest
 
-from localcloud_helpers import error_code
+from localcloud.testing.wire import error_code
 
 
 def _action(name, category, provider, inputs=(), outputs=(), run_order=1):

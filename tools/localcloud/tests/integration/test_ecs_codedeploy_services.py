@@ -1,8 +1,8 @@
-"""ECS services with the CODE_DEPLOY controller on the local cloud answer as AWS does (localcloud/patches/ecs.py)."""
+"""ECS services with the CODE_DEPLOY controller on the local cloud answer as AWS does (patches/fixes/ecs.py)."""
 import botocore.exceptions
 import pytest
 
-from localcloud_helpers import RawCapture, assert_conforms, error_codes
+from localcloud.testing.wire import RawCapture, assert_conforms, error_codes
 
 CLUSTER = "microservices-serverlesscluster"
 NAME = "customer-microservice"
@@ -112,7 +112,7 @@ def test_create_over_an_active_service_is_refused(lab):
 
 
 def test_aws_managed_policy_for_codedeploy_is_attachable(cloud):
-    """localcloud/patches/iam.py: AWSCodeDeployRoleForECS exists as in every AWS account."""
+    """localcloud/patches/fixes/iam.py: AWSCodeDeployRoleForECS exists as in every AWS account."""
     iam = cloud.client("iam")
     iam.create_role(RoleName="DeployRole", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}')
     arn = "arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS"

@@ -1,4 +1,4 @@
-"""ELBv2 on the local cloud answers as AWS does where moto alone does not (localcloud/patches/elbv2.py)."""
+"""ELBv2 on the local cloud answers as AWS does where moto alone does not (localcloud/patches/fixes/elbv2.py)."""
 import botocore.exceptions
 import pytest
 

@@ -11,7 +11,10 @@ import urllib.request
 import boto3
 import pytest
 
-from conftest import AWS_ENV, ROOT, free_port
+from localcloud.testing.cloud import AWS_ENV, free_port
+
+# The package's folder (tools/localcloud): `python -m localcloud` runs from there as from an installed package.
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def cli(*args, timeout=90):

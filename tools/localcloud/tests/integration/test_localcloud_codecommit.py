@@ -6,8 +6,8 @@ import subprocess
 import botocore.exceptions
 import pytest
 
-from conftest import require_binary
-from localcloud_helpers import RawCapture, assert_conforms, error_codes, unvalidated_client
+from localcloud.testing import require_binary
+from localcloud.testing.wire import RawCapture, assert_conforms, error_codes, unvalidated_client
 
 SERVICE = "codecommit"
 

@@ -11,8 +11,8 @@ import urllib.request
 import botocore.exceptions
 import pytest
 
-from conftest import require_binary
-from localcloud_helpers import RawCapture, assert_conforms, error_codes
+from localcloud.testing import require_binary
+from localcloud.testing.wire import RawCapture, assert_conforms, error_codes
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 
@@ -143,7 +143,7 @@ def test_repository_uri_names_the_registry_side(ecr, cloud):
 
 @pytest.fixture(scope="module")
 def docker_env(dockerd):
-    """The session's Docker engine (tests/conftest.py's `dockerd`)."""
+    """The session's Docker engine (`dockerd` of localcloud.testing)."""
     require_binary("docker-registry")
     require_binary("busybox")
     return dockerd

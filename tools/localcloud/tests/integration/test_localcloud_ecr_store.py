@@ -21,8 +21,12 @@ import urllib.request
 
 import pytest
 
-from conftest import AWS_ENV, ROOT, LocalCloud, require_binary
-from localcloud_helpers import RawCapture, assert_conforms
+from localcloud.testing import require_binary
+from localcloud.testing.cloud import AWS_ENV, LocalCloud
+from localcloud.testing.wire import RawCapture, assert_conforms
+
+# The package's folder (tools/localcloud): `python -m localcloud` runs from there as from an installed package.
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -276,7 +280,7 @@ def test_delete_repository_removes_registry_side(ecr, registry):
 
 @pytest.fixture(scope="module")
 def docker_env(dockerd):
-    """The session's Docker engine (tests/conftest.py's `dockerd`)."""
+    """The session's Docker engine (`dockerd` of localcloud.testing)."""
     return dockerd
 
 

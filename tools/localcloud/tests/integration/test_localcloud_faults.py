@@ -9,7 +9,7 @@ import botocore.exceptions
 import pytest
 from botocore.config import Config
 
-from conftest import require_binary
+from localcloud.testing import require_binary
 
 
 def control(cloud, method, path, doc=None):

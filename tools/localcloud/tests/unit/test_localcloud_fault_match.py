@@ -1,15 +1,10 @@
 """Which requests a local cloud fault rule reaches: its signing service, its operation, or both, exactly."""
-import os
 import socket
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, ROOT)
-
-from localcloud.common import port_free  # noqa: E402  pylint: disable=wrong-import-position
-from localcloud.faults import Faults  # noqa: E402  pylint: disable=wrong-import-position
+from localcloud.common import port_free
+from localcloud.faults import Faults
 
 
 @pytest.mark.parametrize("match,service,operation,hit", [

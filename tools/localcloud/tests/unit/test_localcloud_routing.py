@@ -1,13 +1,8 @@
 """How the local cloud's listener endpoints choose a rule, a target group and call a target healthy."""
-import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, ROOT)
-
-from localcloud import listeners, tasks  # noqa: E402  pylint: disable=wrong-import-position
+from localcloud import listeners, tasks
 
 
 def request(path="/", method="GET", query="", headers=None, client="127.0.0.1"):

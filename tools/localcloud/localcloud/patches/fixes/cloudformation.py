@@ -22,7 +22,7 @@ moto backend, the way CloudFormation calls the service's API:
   then deleted.
 
 Every other type moto creates without a delete is listed in ``LEFT_BEHIND``
-(and in localcloud/README.md); tests/integration/localcloud checks that moto's
+(and in tools/localcloud/README.md); tools/localcloud/tests/integration checks that moto's
 list of such types and ours agree, so a moto upgrade that adds one is noticed.
 """
 import logging

@@ -20,6 +20,7 @@
 - GetDeployment shows ``rollbackInfo`` of a rolled back deployment and of its rollback deployment.
 """
 import datetime
+import inspect
 import json
 import re
 import uuid
@@ -28,7 +29,7 @@ from moto.codedeploy import models, responses
 from moto.codedeploy.exceptions import CodeDeployException
 from moto.core.responses import ActionResult
 
-from localcloud.patches.pipeline_runs import LOCK
+from localcloud.patches.features.pipeline_runs import LOCK
 
 # The predefined configurations of AWS, by compute platform.
 DEPLOYMENT_CONFIGS = {
@@ -143,30 +144,28 @@ def _apply_rollback_info():
     responses._deployment_info = deployment_info  # pylint: disable=protected-access
 
 
-def apply():
-    _apply_rollback_info()
-    backend_cls = models.CodeDeployBackend
-    response_cls = responses.CodeDeployResponse
-    original_create_application = backend_cls.create_application
-    original_create_group = backend_cls.create_deployment_group
-    original_create_deployment = backend_cls.create_deployment
+class Backend:
+    """What this patch gives moto's CodeDeployBackend: each method replaces moto's of the same name or adds one
+    moto lacks (once installed, ``self`` is the moto backend). ``moto`` keeps moto's own methods that these wrap."""
+
+    moto = {}
 
     def create_application(self, application_name, compute_platform, tags):
-        return original_create_application(self, application_name, compute_platform or "Server", tags)
+        return Backend.moto["create_application"](self, application_name, compute_platform or "Server", tags)
 
     def create_deployment_group(self, application_name, deployment_group_name, deployment_config_name, *args, **kwargs):
         if application_name in self.applications:
             deployment_config_name = _check_config(self, self.applications[application_name],
                                                    deployment_config_name)
-        return original_create_group(self, application_name, deployment_group_name, deployment_config_name,
-                                     *args, **kwargs)
+        return Backend.moto["create_deployment_group"](self, application_name, deployment_group_name,
+                                                       deployment_config_name, *args, **kwargs)
 
     def create_deployment(self, application_name, deployment_group_name, revision, deployment_config_name=None,
                           *args, **kwargs):
         if deployment_config_name and application_name in self.applications:
             _check_config(self, self.applications[application_name], deployment_config_name)
-        return original_create_deployment(self, application_name, deployment_group_name, revision,
-                                          deployment_config_name, *args, **kwargs)
+        return Backend.moto["create_deployment"](self, application_name, deployment_group_name, revision,
+                                                 deployment_config_name, *args, **kwargs)
 
     def delete_application(self, application_name):
         if application_name not in self.applications:
@@ -295,34 +294,26 @@ def apply():
             deployment.localcloud_stop = {"rollback": rollback}
         return "Pending", "Stopping Pending. Stopping to schedule commands in the deployment instances"
 
-    backend_cls.create_deployment = create_deployment
-    backend_cls.create_deployment_config = create_deployment_config
-    backend_cls.get_deployment_config = get_deployment_config
-    backend_cls.delete_deployment_config = delete_deployment_config
-    backend_cls.stop_deployment = stop_deployment
-    backend_cls.create_application = create_application
-    backend_cls.create_deployment_group = create_deployment_group
-    backend_cls.delete_application = delete_application
-    backend_cls.delete_deployment_group = delete_deployment_group
-    backend_cls.update_deployment_group = update_deployment_group
-    backend_cls.batch_get_deployment_groups = batch_get_deployment_groups
 
-    def r_delete_application(self):
+class Responses:
+    """The operations' handlers this patch gives moto's CodeDeployResponse (``self`` is moto's response)."""
+
+    def delete_application(self):
         self.codedeploy_backend.delete_application(self._get_param("applicationName"))
         return ActionResult({})
 
-    def r_delete_deployment_group(self):
+    def delete_deployment_group(self):
         self.codedeploy_backend.delete_deployment_group(self._get_param("applicationName"),
                                                         self._get_param("deploymentGroupName"))
         return ActionResult({"hooksNotCleanedUp": []})
 
-    def r_update_deployment_group(self):
+    def update_deployment_group(self):
         params = json.loads(self.body or "{}")
         hooks = self.codedeploy_backend.update_deployment_group(
             params.get("applicationName"), params.get("currentDeploymentGroupName"), params)
         return ActionResult({"hooksNotCleanedUp": hooks})
 
-    def r_batch_get_deployment_groups(self):
+    def batch_get_deployment_groups(self):
         found, message = self.codedeploy_backend.batch_get_deployment_groups(
             self._get_param("applicationName"), self._get_param("deploymentGroupNames") or [])
         result = {"deploymentGroupsInfo": [responses._deployment_group_info(g) for g in found]}
@@ -330,15 +321,15 @@ def apply():
             result["errorMessage"] = message
         return ActionResult(result)
 
-    def r_create_deployment_config(self):
+    def create_deployment_config(self):
         params = json.loads(self.body or "{}")
         return ActionResult({"deploymentConfigId": self.codedeploy_backend.create_deployment_config(params)})
 
-    def r_get_deployment_config(self):
+    def get_deployment_config(self):
         info = self.codedeploy_backend.get_deployment_config(self._get_param("deploymentConfigName"))
         return ActionResult({"deploymentConfigInfo": info})
 
-    def r_list_deployment_configs(self):
+    def list_deployment_configs(self):
         names = sorted(set().union(*DEPLOYMENT_CONFIGS.values()) | set(custom_configs(self.codedeploy_backend)))
         start = int(self._get_param("nextToken") or 0)
         result = {"deploymentConfigsList": names[start:start + 100]}
@@ -346,21 +337,26 @@ def apply():
             result["nextToken"] = str(start + 100)
         return ActionResult(result)
 
-    def r_delete_deployment_config(self):
+    def delete_deployment_config(self):
         self.codedeploy_backend.delete_deployment_config(self._get_param("deploymentConfigName"))
         return ActionResult({})
 
-    def r_stop_deployment(self):
+    def stop_deployment(self):
         rollback = self._get_param("autoRollbackEnabled")
         status, message = self.codedeploy_backend.stop_deployment(self._get_param("deploymentId"), rollback)
         return ActionResult({"status": status, "statusMessage": message})
 
-    response_cls.create_deployment_config = r_create_deployment_config
-    response_cls.get_deployment_config = r_get_deployment_config
-    response_cls.list_deployment_configs = r_list_deployment_configs
-    response_cls.delete_deployment_config = r_delete_deployment_config
-    response_cls.stop_deployment = r_stop_deployment
-    response_cls.delete_application = r_delete_application
-    response_cls.delete_deployment_group = r_delete_deployment_group
-    response_cls.update_deployment_group = r_update_deployment_group
-    response_cls.batch_get_deployment_groups = r_batch_get_deployment_groups
+
+def _install(patch, target):
+    """Every method of `patch` onto `target`, moto's own kept in ``patch.moto`` where the patch has one."""
+    for name, method in vars(patch).items():
+        if inspect.isfunction(method):
+            if hasattr(patch, "moto") and hasattr(target, name):
+                patch.moto.setdefault(name, getattr(target, name))
+            setattr(target, name, method)
+
+
+def apply():
+    _apply_rollback_info()
+    _install(Backend, models.CodeDeployBackend)
+    _install(Responses, responses.CodeDeployResponse)

@@ -1,6 +1,6 @@
 """ECS services as AWS runs them with the CODE_DEPLOY (blue/green) deployment controller.
 
-What moto 5.2.5 does differently, and what this restores (each listed in localcloud/README.md):
+What moto 5.2.5 does differently, and what this restores (each listed in tools/localcloud/README.md):
 
 - CreateService with ``deploymentController: CODE_DEPLOY`` makes no task set. AWS makes the
   service's first task set, PRIMARY, with the service's task definition, load balancers, network

@@ -1,4 +1,4 @@
-"""ELBv2 where moto 5.2.5 answers differently from AWS (listed in localcloud/README.md, section ELBv2).
+"""ELBv2 where moto 5.2.5 answers differently from AWS (listed in tools/localcloud/README.md, section ELBv2).
 
 - CreateLoadBalancer of an Application Load Balancer accepts subnets all in one Availability Zone; AWS
   refuses them (ValidationError: at least two subnets in two different Availability Zones).

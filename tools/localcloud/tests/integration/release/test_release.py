@@ -7,7 +7,7 @@ to dev or a new latest image, as on AWS. The `lab` fixture waits for each pipeli
 import json
 import time
 
-from .conftest import APP, CLUSTER, appspec, push_image, taskdef, traffic, wait_execution
+from localcloud.testing.lab import APP, CLUSTER, appspec, push_image, taskdef, traffic, wait_execution
 
 EMPLOYEE = "update-employee-microservice"
 CUSTOMER = "update-customer-microservice"

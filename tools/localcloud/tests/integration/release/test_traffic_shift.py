@@ -10,7 +10,7 @@ import pytest
 
 from localcloud.release import traffic_steps
 
-from .conftest import APP, CLUSTER, appspec, taskdef, traffic, wait_execution
+from localcloud.testing.lab import APP, CLUSTER, appspec, taskdef, traffic, wait_execution
 
 SVC = "employee"
 GROUP = "%s-%s" % (APP, SVC)
