@@ -41,7 +41,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PART = 4 * 1024 * 1024
 
 
-
 class Cloud:
     def __init__(self, endpoint):
         self.endpoint = endpoint

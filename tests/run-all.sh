@@ -3,7 +3,7 @@
 # ansible-lint, cfn-lint, the docs linter of Ansible's collections, the
 # changelog linter, pytest, molecule. ansible-test sanity runs inside pytest,
 # on the collection installed from its tarball (the same files as the
-# checkout's: tests/integration/artifact/test_installed.py); `make sanity`
+# checkout's: tests/e2e/artifact/test_installed.py); `make sanity`
 # runs it on the checkout alone.
 # `make test` runs this after setting up .venv and the system packages.
 set -uo pipefail

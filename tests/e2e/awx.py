@@ -7,7 +7,7 @@ import shutil
 
 import yaml
 
-from conftest import BIN, ROOT
+from helpers import ROOT
 
 # The events of a task's result for its host, as ansible-runner names them.
 RESULT_EVENTS = ("runner_on_ok", "runner_on_skipped", "runner_on_failed", "runner_on_unreachable")

@@ -9,11 +9,12 @@ probe counted any cluster it could list as taken) and the third failed.
 """
 import pytest
 
-from conftest import run_playbook
+from helpers import run_playbook
 
-from conftest import failure_messages
+from helpers import failure_messages
 
-from .conftest import DESTROY, PHASE5, phase5_vars, snapshot, summary
+from helpers import summary
+from helpers.phase5 import DESTROY, PHASE5, phase5_vars, snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +38,7 @@ def test_destroy_then_rerun_keeps_the_lab_cluster_name(lab, archives, workdir):
     for attempt in (1, 2, 3):
         result = run_playbook(lab, PHASE5, extra_vars=extra)
         assert result.rc == 0, "run %d: %s" % (attempt, failure_messages(result))
-        assert summary(result)["cluster"] == NAME, "run %d" % attempt
+        assert summary(result, 5)["cluster"] == NAME, "run %d" % attempt
         assert "%s-c" % NAME not in result.stdout, "run %d" % attempt
         state = snapshot(lab)
         assert state["stacks"] == [(STACK, "CREATE_COMPLETE")], "run %d" % attempt

@@ -3,9 +3,10 @@ an outage fails the run with a clear message, and a rerun converges without
 duplicating anything."""
 import pytest
 
-from conftest import add_fault, clear_faults, failure_messages, faults, run_playbook
+from localcloud.testing.cloud import add_fault, clear_faults, faults
+from helpers import failure_messages, run_playbook
 
-from .conftest import DESTROY, FAMILIES, PHASE5, SERVICES, dev_commits, phase5_vars, snapshot
+from helpers.phase5 import DESTROY, FAMILIES, PHASE5, SERVICES, dev_commits, phase5_vars, snapshot
 
 pytestmark = pytest.mark.slow
 

@@ -5,9 +5,10 @@ import os
 
 import pytest
 
-from conftest import changed_tasks, failure_messages, run_playbook
+from helpers import changed_tasks, failure_messages, run_playbook
 
-from .conftest import DESTROY, FAMILIES, PHASE5, SERVICES, clone_url, dev_commits, git, phase5_vars, snapshot, summary
+from helpers import git, summary
+from helpers.phase5 import DESTROY, FAMILIES, PHASE5, SERVICES, clone_url, dev_commits, phase5_vars, snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +43,7 @@ def test_converge_creates_every_resource_of_the_lab(lab, converged, archives):
 
 
 def test_summary_reports_what_the_cloud_holds(lab, converged, archives, workdir):
-    shown = summary(converged)
+    shown = summary(converged, 5)
     assert shown["repositories"] == archives[1]
     assert shown["stack_status"] == "CREATE_COMPLETE"
     assert shown["cluster"] == "microservices-serverlesscluster"
@@ -103,7 +104,7 @@ def test_one_lab_task_alone_runs_only_its_role(lab, converged, archives, workdir
                  "taskdef_appspec : Register the task definitions that changed"):
         assert not any(name.endswith(step) for name in ran), step
     assert result.stats()["localhost"]["changed"] == 0, changed_tasks(result)
-    shown = summary(result)
+    shown = summary(result, 5)
     assert shown["stack_status"] == "CREATE_COMPLETE" and shown["task_definitions"] == {}
 
 

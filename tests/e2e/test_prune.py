@@ -15,9 +15,10 @@ import pytest
 
 from examples import build
 
-from conftest import ROOT, failure_messages, run_playbook
+from helpers import failure_messages, run_playbook, ROOT
 
-from .conftest import clone_url, git, phase5_vars, snapshot
+from helpers import git
+from helpers.phase5 import clone_url, phase5_vars, snapshot
 
 pytestmark = pytest.mark.slow
 

@@ -5,9 +5,11 @@ import re
 
 import pytest
 
-from conftest import LocalCloud, changed_tasks, failure_messages, free_port, run_playbook
+from localcloud.testing.cloud import free_port, LocalCloud
+from helpers import changed_tasks, failure_messages, run_playbook
 
-from .conftest import PHASE5, git, phase5_vars, snapshot
+from helpers import git
+from helpers.phase5 import PHASE5, phase5_vars, snapshot
 
 pytestmark = pytest.mark.slow
 

@@ -11,17 +11,17 @@ import os
 
 import pytest
 
-from conftest import changed_tasks, failure_messages, run_playbook, shown_lines, shown_summary
+from helpers import BIN, changed_tasks, failure_messages, run_playbook, shown_lines, shown_summary
 
-from .awx import BIN, META, RESULT_EVENTS, awx_private_data_dir, inventory_secrets, secrets_in_artifacts
-from .conftest import FAMILIES, clone_url, dev_commits, phase5_vars, snapshot
+from .awx import META, RESULT_EVENTS, awx_private_data_dir, inventory_secrets, secrets_in_artifacts
+from helpers.phase5 import FAMILIES, clone_url, dev_commits, phase5_vars, snapshot
 
 pytestmark = pytest.mark.slow
 
 SITE = "playbooks/site.yml"
 PHASE7 = "playbooks/phase7.yml"
 PHASE8 = "playbooks/phase8.yml"
-LOOKUP = os.path.join("tests", "integration", "e2e", "plays", "codedeploy_lookup.yml")
+LOOKUP = os.path.join("tests", "e2e", "plays", "codedeploy_lookup.yml")
 LAB_NAME = "microservices-serverlesscluster"
 CHOSEN = LAB_NAME + "-c"
 PHASES = ("Phase 5", "Phase 6", "Phase 7", "Phase 8")
@@ -198,7 +198,7 @@ def test_codedeploy_lookup_leaves_its_input_as_given(lab, site):
     assert result.stats()["localhost"]["changed"] == 0, changed_tasks(result)
 
 
-READ_PLAN = os.path.join("tests", "integration", "e2e", "plays", "read_plan.yml")
+READ_PLAN = os.path.join("tests", "e2e", "plays", "read_plan.yml")
 PHASE78 = ("ecs_services", "codedeploy", "pipelines")
 
 

@@ -8,7 +8,8 @@ import subprocess
 import pytest
 from PIL import Image
 
-from conftest import ROOT, require_binary
+from localcloud.testing import require_binary
+from helpers import ROOT
 
 MODULE = "ecr_repository"
 

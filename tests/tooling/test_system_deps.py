@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from helpers import ROOT
+
 SCRIPT = os.path.join(ROOT, ".ci", "system-deps.sh")
 
 HOLDER = r"""

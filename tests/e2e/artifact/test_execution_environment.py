@@ -13,7 +13,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from conftest import BIN, ROOT
+from helpers import BIN, ROOT
 
 
 def run(cmd, **kwargs):

@@ -22,9 +22,12 @@ import uuid
 import pytest
 import yaml
 
-from conftest import BIN, ROOT, failure_messages, free_port, require_binary, run_playbook
+from localcloud.testing import require_binary
+from localcloud.testing.cloud import free_port
+from helpers import failure_messages, run_playbook, BIN, ROOT
 # archives: a fixture, used as one.
-from e2e.conftest import archives, phase5_vars, summary  # noqa: F401  # pylint: disable=unused-import
+from helpers import summary
+from helpers.phase5 import phase5_vars
 
 pytestmark = pytest.mark.slow
 
@@ -355,7 +358,7 @@ def test_fqcn_playbook_runs_with_the_sample_inventory(installed, cloud, archives
                           cwd=str(home), env=env, extra_vars=phase5_vars(tmp_path, archives))
     assert result.rc == 0, failure_messages(result)
     assert result.stats()["localhost"]["changed"] > 0
-    shown = summary(result)
+    shown = summary(result, 5)
     assert shown["repositories"] == archives[1]
     assert shown["stack_status"] == "CREATE_COMPLETE"
     assert len(shown["deployment_dev_files"]) == 4

@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from conftest import run_playbook
+from helpers import run_playbook
 # archives, lab: fixtures, used as such.
-from e2e.conftest import PHASE5, archives, lab, phase5_vars  # noqa: F401  # pylint: disable=unused-import
+from helpers.phase5 import PHASE5, phase5_vars
 
 pytestmark = pytest.mark.slow
 

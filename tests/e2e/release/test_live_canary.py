@@ -1,13 +1,13 @@
-"""A weighted traffic shift as the listener answers it: tasks on a Docker engine (test_live_traffic's cloud).
+"""A weighted traffic shift as the listener answers it: tasks on a Docker engine (conftest.py's `live_cloud`).
 
 Mid-shift the production listener sends the service's requests to both versions by the ForwardConfig
 weights CodeDeploy set; at the end, to the new one only.
 """
 import time
 
-from .conftest import APP
-from .test_live_traffic import (EMPLOYEE, count, ended, get, listeners,  # noqa: F401 pylint: disable=unused-import
-                                live_cloud, live_lab, push_sample)
+from localcloud.testing.lab import APP
+
+from helpers.live import EMPLOYEE, count, ended, get, listeners, push_sample
 
 
 def test_linear_shift_answers_with_both_versions(live_lab):

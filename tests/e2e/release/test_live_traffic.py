@@ -16,109 +16,14 @@ import urllib.request
 
 import pytest
 
-from examples import build, release_cli
+from examples import build
 
-from conftest import LocalCloud, ROOT, examples_env, failure_messages, free_port, require_binary, run_playbook
+from localcloud.testing import require_binary
+from localcloud.testing.cloud import free_port
+from localcloud.testing.lab import CLUSTER
 
-from codedeploy.conftest import CLUSTER
-
-from .conftest import phases5to8
-
-EMPLOYEE = "update-employee-microservice"
-CUSTOMER = "update-customer-microservice"
-
-
-
-
-@pytest.fixture(scope="module")
-def live_cloud(tmp_path_factory, dockerd):
-    require_binary("busybox")
-    cloud = LocalCloud(tmp_path_factory.mktemp("livecloud"), env={
-        "LOCALCLOUD_TASKS": "on", "DOCKER_HOST": dockerd["DOCKER_HOST"],
-        "LOCALCLOUD_CODEDEPLOY_TERMINATION_SECONDS": "0.5", "LOCALCLOUD_TASK_START_SECONDS": "30"}).start()
-    yield cloud
-    cloud.stop()
-
-
-def containers(dockerd, cloud):
-    """Ids of the containers the cloud started (labelled with its state dir)."""
-    out = subprocess.run(["docker", "ps", "-q", "--filter", "label=localcloud.state-dir=%s" % cloud.state_dir],
-                         env=dockerd, capture_output=True, text=True, check=True).stdout
-    return out.split()
-
-
-def settle(dockerd, cloud, expected, timeout=30):
-    """The cloud's containers once there are `expected` of them (an ended task set's stop a moment later)."""
-    deadline = time.time() + timeout
-    found = containers(dockerd, cloud)
-    while len(found) != expected and time.time() < deadline:
-        time.sleep(0.2)
-        found = containers(dockerd, cloud)
-    return found
-
-
-def push_sample(cloud, svc, version, entrypoint=None):
-    manifest, blobs = build.sample_image(svc, busybox=shutil.which("busybox"), version=version)
-    if entrypoint is not None:
-        layers = [blobs[layer["digest"]] for layer in json.loads(manifest)["layers"]]
-        manifest, blobs = build.oci_image(layers, svc, entrypoint)
-    return release_cli.push(release_cli.Cloud(cloud.endpoint), svc, manifest, blobs)
-
-
-def ended(cloud, pipeline, count, timeout=90):
-    """The newest execution once `count` executions exist and the newest has ended."""
-    client = cloud.client("codepipeline")
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        summaries = client.list_pipeline_executions(pipelineName=pipeline)["pipelineExecutionSummaries"]
-        if len(summaries) >= count and all(s["status"] != "InProgress" for s in summaries):
-            if not summaries:
-                return None
-            return client.get_pipeline_execution(pipelineName=pipeline, pipelineExecutionId=summaries[0][
-                "pipelineExecutionId"])["pipelineExecution"]
-        time.sleep(0.2)
-    raise AssertionError("pipeline %s: execution %d did not end in %ss" % (pipeline, count, timeout))
-
-
-def count(cloud, pipeline):
-    return len(cloud.client("codepipeline").list_pipeline_executions(pipelineName=pipeline)[
-        "pipelineExecutionSummaries"])
-
-
-def listeners(cloud):
-    """{listener port: local URL} of microservicesLB."""
-    with urllib.request.urlopen(cloud.endpoint + "/_localcloud/listeners", timeout=10) as resp:
-        doc = json.loads(resp.read())
-    return dict((d["port"], d["url"]) for d in doc["listeners"] if d["loadBalancerName"] == "microservicesLB")
-
-
-def get(url):
-    try:
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            return resp.status, resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
-def _employee_health_check(made):
-    """The lab's health check path of employee's target groups (Phase 6)."""
-    for which in ("one", "two"):
-        made["cloud"].client("elbv2").modify_target_group(
-            TargetGroupArn=made["target_groups"]["employee"][which]["arn"], HealthCheckPath="/admin/suppliers")
-
-
-@pytest.fixture
-def live_lab(live_cloud, tmp_path, lab_pipelines):
-    """Phases 5 to 8 on the live cloud, version 1 of both samples deployed by the pipelines' first executions."""
-    cloud = live_cloud
-    cloud.reset()
-    made = phases5to8(cloud, tmp_path, lambda svc: push_sample(cloud, svc, "1"), lab_pipelines,
-                      prepare=_employee_health_check)
-    for pipeline in (CUSTOMER, EMPLOYEE):
-        execution = ended(cloud, pipeline, 1)
-        assert execution["status"] == "Succeeded", execution
-        assert execution["trigger"]["triggerType"] == "CreatePipeline"
-    return made
+from helpers import ROOT, examples_env, failure_messages, run_playbook
+from helpers.live import CUSTOMER, EMPLOYEE, containers, count, ended, get, listeners, push_sample, settle
 
 
 def test_release_shows_on_the_listener(live_lab, dockerd):
@@ -518,7 +423,8 @@ def test_phase9_limits_releases_scales_and_a_rerun_changes_nothing(live_lab, doc
     assert (items["9.1"]["title"], items["9.1"]["state"]) == ("/admin/* limited to 127.0.0.1/32", "done"), items
     assert items["9.4"]["title"] == "ECS service customer-microservice scaled to 3", items
     # The fixture's cluster is boto3's, without Phase 5's stack: lab_info's "-c" rule reads the ECS services on
-    # the fallback cluster, so 9.4 is what 7.1 is there (tests/unit/test_lab_info.py has 9.4 done and drifted).
+    # the fallback cluster, so 9.4 is what 7.1 is there (tests/unit/plugins/modules/test_lab_info.py has 9.4 done
+    # and drifted).
     assert items["9.4"]["state"] == items["7.1"]["state"] == "missing", (items["9.4"], items["7.1"])
     assert items["9.4"]["details"] == items["7.1"]["details"], (items["9.4"], items["7.1"])
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import tarfile
 
-from conftest import ROOT, examples_env, failure_messages, run_playbook
+from helpers import examples_env, failure_messages, run_playbook, ROOT
 
 RELEASE = os.path.join("playbooks", "release.yml")
 

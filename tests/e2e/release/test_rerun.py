@@ -11,12 +11,13 @@ import os
 
 import pytest
 
-from conftest import run_playbook
-from ownership import missing as untagged
+from helpers import run_playbook
+from helpers.ownership import missing as untagged
 
-from .conftest import SERVICES, Deployment, appspec, first_executions, push_image, taskdef, traffic, wait_execution
+from localcloud.testing.lab import (
+    SERVICES, appspec, first_executions, push_image, taskdef, traffic, wait_execution, Deployment)
 
-PLAYS = os.path.join("tests", "integration", "release", "plays", "phases6to8.yml")
+PLAYS = os.path.join("tests", "e2e", "release", "plays", "phases6to8.yml")
 CLUSTER = "microservices-serverlesscluster"
 
 
@@ -47,12 +48,7 @@ def test_rerun_after_a_release_changes_nothing(release_cloud, tmp_path, lab_pipe
         ecs.register_task_definition(family=definition["family"], networkMode="awsvpc", cpu="512", memory="1024",
                                      requiresCompatibilities=["FARGATE"], executionRoleArn=role,
                                      containerDefinitions=definition["containerDefinitions"])
-    cloud.client("codecommit").create_repository(repositoryName="deployment")
-    work = tmp_path / "deployment"
-    work.mkdir()
-    deployment = Deployment(cloud, work)
-    deployment.git("init", "-q", "-b", "dev")
-    deployment.git("remote", "add", "origin", "%s/v1/repos/deployment" % cloud.endpoint)
+    deployment = Deployment.create(cloud, tmp_path / "deployment")
     files = {}
     for svc in SERVICES:
         files["taskdef-%s.json" % svc] = json.dumps(taskdef(svc), indent=2)

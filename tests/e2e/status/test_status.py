@@ -2,8 +2,8 @@
 holds), half made (Phase 5 only), converged (Phases 6 to 8 too, each pipeline's first execution ended),
 then one drift. Every run reads only (the local cloud's request log) and reports no change.
 
-The lab is built by the playbooks themselves, as in tests/integration/artifact/test_output.py (Phase 5 from
-the sample images' archives) and tests/integration/release/test_rerun.py (Phases 6 to 8 in one run, on the
+The lab is built by the playbooks themselves, as in tests/e2e/artifact/test_output.py (Phase 5 from
+the sample images' archives) and tests/e2e/release/test_rerun.py (Phases 6 to 8 in one run, on the
 release suite's cloud, whose CodeDeploy termination wait is short).
 """
 import json
@@ -13,13 +13,14 @@ import urllib.request
 
 import pytest
 
-from conftest import failure_messages, run_playbook
+from helpers import failure_messages, run_playbook
 
-from e2e.conftest import LAB, PHASE5, archives, phase5_vars  # noqa: F401  # pylint: disable=unused-import
+from helpers import LAB_ENVIRONMENT
+from helpers.phase5 import PHASE5, phase5_vars
 from localcloud.testing.lab import wait_execution
 
 STATUS = "playbooks/status.yml"
-PHASES6TO8 = os.path.join("tests", "integration", "release", "plays", "phases6to8.yml")
+PHASES6TO8 = os.path.join("tests", "e2e", "release", "plays", "phases6to8.yml")
 SERVICES = ("customer", "employee")
 PHASE5_TASKS = ("5.1", "5.2", "5.3", "5.4", "5.5", "5.6")
 LATER_TASKS = ("6.1", "6.2", "6.3", "7.1", "7.2", "8.1", "8.2")
@@ -77,7 +78,7 @@ def states(items, tasks):
 def test_status_fresh_half_made_converged_drifted(release_cloud, archives, tmp_path):  # noqa: F811
     cloud = release_cloud  # its CodeDeploy waits are short: the pipelines' first executions end at once
     cloud.reset()
-    assert run_playbook(cloud, LAB, json_output=False).rc == 0
+    assert run_playbook(cloud, LAB_ENVIRONMENT, json_output=False).rc == 0
     # Fresh: everything missing, rc 0, and the text says so task by task.
     doc, items = status(cloud)
     assert list(items) == list(PHASE5_TASKS + LATER_TASKS)

@@ -9,15 +9,14 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 import yaml
 
-from conftest import BIN, ROOT, require_binary, run_playbook
+from localcloud.testing import require_binary
+from helpers import run_playbook, BIN, ROOT
 
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab  # noqa: E402
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLAY = os.path.join(HERE, "cluster.yml")

@@ -1,15 +1,11 @@
-"""Fixtures of the ECR suite: sample image archives (the Docker engine is tests/conftest.py's `dockerd`)."""
-import os
+"""Fixtures of the ECR suite: sample image archives (the Docker engine is localcloud.testing's `dockerd`)."""
 import shutil
 
 import pytest
 
 from examples import build as examples_build
 
-from conftest import require_binary
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-PLAYS = os.path.join(HERE, "plays")
+from localcloud.testing import require_binary
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,10 @@ import os
 import re
 
 import pytest
+
+from helpers import ROOT
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOKS = os.path.join(ROOT, "playbooks")
 LAB_VARS = os.path.join(PLAYBOOKS, "vars", "lab.yml")
 

@@ -8,9 +8,10 @@ touching this file) and fail on the first disagreement.
 import os
 
 import pytest
+
+from helpers import ROOT
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROLES_DIR = os.path.join(ROOT, "roles")
 
 

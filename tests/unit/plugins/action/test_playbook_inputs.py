@@ -1,15 +1,13 @@
 """What the playbooks take from the inventory (module_utils/_inputs.py): the message of a run
 without them, and the sample inventories the tarball ships, which must set every required one."""
 import os
-import sys
 
 import pytest
+
+from helpers import ROOT
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-_inputs = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._inputs")
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _inputs
 
 
 def test_the_message_names_what_is_missing_and_the_sample_inventories():
@@ -36,7 +34,6 @@ def test_each_sample_inventory_sets_every_input(sample):
 
 
 def test_the_preflight_finds_the_samples_beside_the_plugins():
-    sys.path.insert(0, ROOT)
-    preflight = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.action.preflight")
+    from ansible_collections.cloudlab.microservices.plugins.action import preflight
     for path, _what in _inputs.SAMPLE_INVENTORIES:
         assert os.path.isdir(os.path.join(preflight.COLLECTION_ROOT, path))

@@ -1,14 +1,9 @@
 """The phase9_services filter: Phase 9's settings on the one service list, every bad input named."""
 import importlib
-import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab  # noqa: E402
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 
 
 class _Lazy:

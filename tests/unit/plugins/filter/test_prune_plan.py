@@ -1,13 +1,8 @@
 """The prune's module inputs from lab_info's ownership.unlisted (_lab.prune_plan, filter prune_plan)."""
-import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab  # noqa: E402
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 
 
 def _filters():

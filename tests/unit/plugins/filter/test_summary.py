@@ -1,22 +1,17 @@
 """The end-of-run summaries (filter summary, module_utils/_summary.py) and their words (module_utils/_i18n.py):
 both languages say the same facts, every phase renders in both, check mode says what is to be created, an
 unknown language is refused naming cloudlab_lang, and status in English is lab_info's own report."""
-import os
 import string
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
+from ansible.errors import AnsibleFilterError
 
-from ansible.errors import AnsibleFilterError  # noqa: E402
-
-from ansible_collections.cloudlab.microservices.plugins.filter.summary import summary  # noqa: E402
-from ansible_collections.cloudlab.microservices.plugins.module_utils import _i18n  # noqa: E402
+from ansible_collections.cloudlab.microservices.plugins.filter.summary import summary
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _i18n
 
 # lab_info's module run on stubbed reads (fixture aws and its answer tables): the status summary's input.
-from test_lab_info import aws, converged_answers, fresh_answers, run  # noqa: E402,F401  # pylint: disable=unused-import
+from helpers.lab_info_reads import converged_answers, fresh_answers, run
 
 ACCOUNT = "123456789012"
 TD = "arn:aws:ecs:us-east-1:%s:task-definition/%%s-microservice:3" % ACCOUNT
@@ -154,7 +149,7 @@ def test_an_unknown_phase_or_input_is_refused():
 
 
 @pytest.mark.parametrize("answers", [fresh_answers, converged_answers])
-def test_status_in_english_is_lab_infos_report(aws, capsys, answers):  # noqa: F811
+def test_status_in_english_is_lab_infos_report(aws, capsys, answers):
     result = run(aws, answers(), capsys)
     assert not result.get("failed"), result
     assert summary(result, "status", "en") == result["report"]

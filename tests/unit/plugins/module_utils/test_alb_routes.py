@@ -1,14 +1,9 @@
 """Where a (re)created route forwards, and which routes strand a service's traffic (module_utils/_alb.py)."""
-import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-alb = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._alb")
-_lab = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._lab")
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _alb as alb
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 
 SERVICES = [{"name": "customer"}, {"name": "employee", "path_pattern": "/admin/*"}]
 PORTS = {"production": 80, "test": 8080}

@@ -5,18 +5,13 @@ service. botocore's Stubber is not thread-friendly: a stub client object answers
 Workers finish in reverse order because each waits (on an Event, not a clock) for
 the next one to finish first.
 """
-import os
-import sys
 import threading
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-botocore_exceptions = pytest.importorskip("botocore.exceptions")
-aws = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._aws")
-ecs_taskdef_sync = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.ecs_taskdef_sync")
+from botocore import exceptions as botocore_exceptions
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _aws as aws
+from ansible_collections.cloudlab.microservices.plugins.modules import ecs_taskdef_sync
 
 FAMILIES = ["svc-%02d" % i for i in range(6)]  # no more than the workers (8): all run at once
 ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/%s:%d"

@@ -6,17 +6,15 @@ no module builds a client around it.
 import ast
 import os
 import re
-import sys
 
 import boto3
 import botocore.exceptions
 import pytest
+
+from helpers import ROOT
 from botocore.config import Config
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-aws = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._aws")
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _aws as aws
 
 
 class Http:

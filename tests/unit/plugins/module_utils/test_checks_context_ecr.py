@@ -2,19 +2,15 @@
 import hashlib
 import json
 import os
-import sys
 import tarfile
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-from ansible_collections.cloudlab.microservices.plugins.module_utils._checks import aws_context  # noqa: E402
-from ansible_collections.cloudlab.microservices.plugins.module_utils._checks import ecr_repos  # noqa: E402
-from ansible_collections.cloudlab.microservices.plugins.module_utils._checks import image_push  # noqa: E402
-from ansible_collections.cloudlab.microservices.plugins.module_utils._docker_engine import Engine  # noqa: E402
-from ansible_collections.cloudlab.microservices.plugins.module_utils._services import check_services  # noqa: E402
+from ansible_collections.cloudlab.microservices.plugins.module_utils._checks import aws_context
+from ansible_collections.cloudlab.microservices.plugins.module_utils._checks import ecr_repos
+from ansible_collections.cloudlab.microservices.plugins.module_utils._checks import image_push
+from ansible_collections.cloudlab.microservices.plugins.module_utils._docker_engine import Engine
+from ansible_collections.cloudlab.microservices.plugins.module_utils._services import check_services
 
 CONTEXT = {"aws_context_vpc_name": "LabVPC", "aws_context_subnet_names": ["PublicSubnet1", "PublicSubnet2"],
            "aws_context_pipeline_role_name": "PipelineRole", "aws_context_deploy_role_name": "DeployRole",

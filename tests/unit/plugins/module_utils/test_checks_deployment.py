@@ -1,16 +1,9 @@
 """Cross-variable rules of the codecommit_repo and taskdef_appspec roles: one line each, naming the variable."""
-import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-taskdef_appspec = pytest.importorskip(
-    "ansible_collections.cloudlab.microservices.plugins.module_utils._checks.taskdef_appspec")
-codecommit_repo = pytest.importorskip(
-    "ansible_collections.cloudlab.microservices.plugins.module_utils._checks.codecommit_repo")
+from ansible_collections.cloudlab.microservices.plugins.module_utils._checks import taskdef_appspec
+from ansible_collections.cloudlab.microservices.plugins.module_utils._checks import codecommit_repo
 
 SERVICES = [{"name": "customer", "db_host": ""}, {"name": "employee", "db_host": ""}]
 GOOD = {

@@ -1,14 +1,13 @@
 """The deployment repository with real git: what is refused before any change, what converges."""
+import functools
 import os
 import subprocess
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _deployment_repo as _repo
 
-_repo = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._deployment_repo")
+import helpers
 
 IDENTITY = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
             "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
@@ -23,10 +22,8 @@ def run(argv, env):
     return proc.returncode, proc.stdout, proc.stderr
 
 
-def git(*args, cwd=None):
-    env = dict(os.environ, **IDENTITY)
-    return subprocess.run(["git"] + list(args), cwd=cwd, env=env, check=True, capture_output=True,
-                          text=True).stdout.strip()
+# git as the tests' own user (the module's commits carry the identity it is given).
+git = functools.partial(helpers.git, env=IDENTITY)
 
 
 @pytest.fixture(autouse=True)
@@ -232,15 +229,14 @@ def test_the_helper_is_given_on_the_command_line_only_until_the_repository_has_i
 
 # Issue 20 item 1: the user's git work. The collection pushes only its own commits.
 
-_taskdef = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef")
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _taskdef
 NAMES.update(include_local_commits="taskdef_appspec_include_local_commits",
              overwrite_commits="taskdef_appspec_overwrite", files="taskdef_appspec_services")
 
 
 def git_as(name, email, *args, cwd=None):
-    env = dict(os.environ, GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email, GIT_COMMITTER_NAME=name,
-               GIT_COMMITTER_EMAIL=email)
-    return subprocess.run(["git"] + list(args), cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
+    return helpers.git(*args, cwd=cwd, env=dict(GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email, GIT_COMMITTER_NAME=name,
+                                                GIT_COMMITTER_EMAIL=email))
 
 
 def user_commit(folder, name, text, message="my change"):

@@ -1,14 +1,9 @@
 """Rules of the ecs_services role's inputs (module_utils/_checks/ecs_services.py)."""
-import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-checks = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._checks.ecs_services")
-_services = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._services")
+from ansible_collections.cloudlab.microservices.plugins.module_utils._checks import ecs_services as checks
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _services
 
 TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/%s/0123456789abcdef"
 SERVICES = _services.check_services([{"name": "customer"}, {"name": "employee"}])

@@ -1,14 +1,7 @@
 """What the ECS services module compares and what it leaves to CodeDeploy (module_utils/_ecs_services.py)."""
-import os
-import sys
 
-import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-ecs = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._ecs_services")
-_services = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._services")
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _ecs_services as ecs
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _services
 
 TD1 = "arn:aws:ecs:us-east-1:123456789012:task-definition/customer-microservice:1"
 TD2 = "arn:aws:ecs:us-east-1:123456789012:task-definition/customer-microservice:2"

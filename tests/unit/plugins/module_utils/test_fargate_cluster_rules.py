@@ -1,15 +1,13 @@
 """The Fargate cluster's rules (module_utils/_cluster.py) and the role's input check (_checks/fargate_cluster.py)."""
 import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
+from helpers import ROOT
 
-rules = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._cluster")
-checks = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._checks.fargate_cluster")
-_lab = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._lab")
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _cluster as rules
+from ansible_collections.cloudlab.microservices.plugins.module_utils._checks import fargate_cluster as checks
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 
 R = "microservices-serverlesscluster"
 C = R + "-c"

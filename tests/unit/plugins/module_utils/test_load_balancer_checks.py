@@ -1,16 +1,11 @@
 """The load_balancer role's input rules (module_utils/_checks/load_balancer.py) and the routes and
 convergence rules of module_utils/_alb.py, each with a case that breaks it."""
-import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-_checks = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._checks.load_balancer")
-_alb = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._alb")
-_services = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._services")
+from ansible_collections.cloudlab.microservices.plugins.module_utils._checks import load_balancer as _checks
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _alb
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _services
 
 LAB = [{"name": "customer"}, {"name": "employee", "health_check_path": "/admin/suppliers", "path_pattern": "/admin/*"}]
 VALUES = {

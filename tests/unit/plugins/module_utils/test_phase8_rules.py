@@ -1,20 +1,13 @@
 """The rules of Phase 8 in module_utils (_codedeploy, _pipeline) and the roles' checks (_checks)."""
 import copy
-import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-_codedeploy = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy")
-_pipeline = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline")
-from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab  # noqa: E402
-check_codedeploy = pytest.importorskip(
-    "ansible_collections.cloudlab.microservices.plugins.module_utils._checks.codedeploy").check
-check_pipelines = pytest.importorskip(
-    "ansible_collections.cloudlab.microservices.plugins.module_utils._checks.pipelines").check
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _codedeploy
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _pipeline
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
+from ansible_collections.cloudlab.microservices.plugins.module_utils._checks.codedeploy import check as check_codedeploy
+from ansible_collections.cloudlab.microservices.plugins.module_utils._checks.pipelines import check as check_pipelines
 
 SERVICES = [{"name": "customer"}, {"name": "employee"}]
 LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/microservicesLB/0a91397ef010d0d0/%s"
@@ -200,7 +193,7 @@ def test_pipeline_checks():
 
 
 def test_filters_exposed_to_yaml():
-    deploy = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.filter.deploy")
+    from ansible_collections.cloudlab.microservices.plugins.filter import deploy
     filters = deploy.FilterModule().filters()
     assert filters["codedeploy_group_names"](SERVICES, "microservices") == {
         "customer": "microservices-customer", "employee": "microservices-employee"}

@@ -1,17 +1,12 @@
 """The planners of Phases 5 and 6 (_plan): a converged read plans [], each kind of difference a line, a
 missing input None. Pure functions on hand-made reads, as lab_info's read_lab hands them over."""
 import copy
-import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab  # noqa: E402
-from ansible_collections.cloudlab.microservices.plugins.module_utils import _plan  # noqa: E402
-from ansible_collections.cloudlab.microservices.plugins.module_utils._services import check_services  # noqa: E402
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _plan
+from ansible_collections.cloudlab.microservices.plugins.module_utils._services import check_services
 
 ACCOUNT = "123456789012"
 VPC = "vpc-0123456789abcdef0"

@@ -3,24 +3,21 @@
 Each planner gets what lab_info read: a converged read (built from what the roles' modules would create)
 plans nothing; each kind of difference the role's module would change plans a line; a difference the
 module does not count (a release: the live target group of the pair, the pipeline's revision) plans
-nothing; an input lab_info was not given plans None. tests/integration/e2e/test_site_plan.py runs the
+nothing; an input lab_info was not given plans None. tests/e2e/test_site_plan.py runs the
 same planners on a converged local cloud lab.
 """
 import copy
 import json
-import os
-import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
 # Plain imports: these tests must fail, not skip, where the planners do not exist.
-from ansible_collections.cloudlab.microservices.plugins.module_utils import _codedeploy  # noqa: E402
-from ansible_collections.cloudlab.microservices.plugins.module_utils import _ecs_services  # noqa: E402
-from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab  # noqa: E402
-from ansible_collections.cloudlab.microservices.plugins.module_utils import _pipeline  # noqa: E402
-from ansible_collections.cloudlab.microservices.plugins.module_utils import _plan  # noqa: E402
-from ansible_collections.cloudlab.microservices.plugins.module_utils._services import check_services  # noqa: E402
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _codedeploy
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _ecs_services
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _pipeline
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _plan
+from ansible_collections.cloudlab.microservices.plugins.module_utils._services import check_services
+
 
 ACCOUNT = "123456789012"
 CLUSTER = "microservices-serverlesscluster"

@@ -1,14 +1,9 @@
 """What a followed release says (plugins/module_utils/_release.py): timeline, percent, traffic, its one line."""
-import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-from ansible_collections.cloudlab.microservices.plugins.module_utils import _release  # noqa: E402
-from ansible_collections.cloudlab.microservices.plugins.module_utils._checks import release as checks  # noqa: E402
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _release
+from ansible_collections.cloudlab.microservices.plugins.module_utils._checks import release as checks
 
 ONE, TWO, OTHER = "arn:tg/employee-tg-one", "arn:tg/employee-tg-two", "arn:tg/customer-tg-one"
 GROUPS = {ONE: "employee-tg-one", TWO: "employee-tg-two"}

@@ -1,13 +1,8 @@
 """The rules of a `microservices` entry (module_utils/_services.py), each with a case that breaks it."""
-import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-_services = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._services")
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _services
 check = _services.check_services
 ServiceError = _services.ServiceError
 

@@ -1,15 +1,11 @@
 """A change to a committed taskdef or AppSpec, told as the keys of the service's entry that would give it."""
 import json
-import os
-import sys
 
 import pytest
+
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-_taskdef = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef")
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _taskdef
 
 SETTINGS = dict(region="us-east-1", execution_role_arn="arn:aws:iam::123456789012:role/PipelineRole",
                 db_host="supplierdb.example.internal")

@@ -1,14 +1,12 @@
 """The deployment files: built once from the service list, each check of a pair fails on a crafted bad one."""
 import json
 import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
+from helpers import ROOT
 
-_taskdef = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef")
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _taskdef
 
 APPSPEC = """version: 0.0
 Resources:

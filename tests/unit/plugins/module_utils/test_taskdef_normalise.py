@@ -1,14 +1,9 @@
 """The comparison ecs_taskdef_sync makes: what ECS adds never differs, a changed value always does."""
 import copy
-import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-_taskdef = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef")
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _taskdef
 
 DESIRED = {
     "family": "customer-microservice",

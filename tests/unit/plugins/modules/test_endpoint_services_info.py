@@ -2,16 +2,11 @@
 not there" (LocalStack's 501 for a paid service, a server error), and the
 message that stops a run before any change. The probes themselves run against
 LocalStack's community runtime in the molecule scenario `localstack`."""
-import os
-import sys
 
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ROOT
-
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-mod = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._endpoint")
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _endpoint as mod
 
 
 def error(status, code, message=""):

@@ -8,16 +8,10 @@ throttling on both services, and a rolled-back stack's events.
 """
 import json
 import os
-import sys
 
-import pytest
+from helpers import run_aws_module, ROOT
 
-from conftest import run_aws_module
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-plan_module = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.fargate_cluster_plan")
+from ansible_collections.cloudlab.microservices.plugins.modules import fargate_cluster_plan as plan_module
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

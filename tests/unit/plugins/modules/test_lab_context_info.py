@@ -7,17 +7,12 @@ main() in process against real botocore clients answered by Stubbers (the `stubs
 """
 import datetime
 import json
-import os
-import sys
 
 import pytest
 
-from conftest import run_aws_module
+from helpers import run_aws_module
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-lab_context_info = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.lab_context_info")
+from ansible_collections.cloudlab.microservices.plugins.modules import lab_context_info
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -4,16 +4,14 @@ and the modules' own attribute texts use one key (`details`, as ansible-core's m
 import json
 import os
 import subprocess
-import sys
 
 import pytest
+
+from helpers import ROOT
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-_services = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._services")
-arg_spec = pytest.importorskip("ansible.module_utils.common.arg_spec")
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _services
+from ansible.module_utils.common import arg_spec
 
 MODULES = os.path.join(ROOT, "plugins", "modules")
 # List-of-dict options that stay free-form, each with the reason its module documents.
@@ -117,9 +115,9 @@ def test_ansible_refuses_what_the_preflight_refuses():
 
 
 def test_aws_call_is_amazon_aws_error_handler_raising_ours():
-    _aws = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._aws")
-    errors = pytest.importorskip("ansible_collections.amazon.aws.plugins.module_utils.errors")
-    botocore = pytest.importorskip("botocore.exceptions")
+    from ansible_collections.cloudlab.microservices.plugins.module_utils import _aws
+    from ansible_collections.amazon.aws.plugins.module_utils import errors
+    from botocore import exceptions as botocore
     assert issubclass(_aws.ErrorHandler, errors.AWSErrorHandler)
 
     @_aws.aws_call("describe load balancer microservicesLB")

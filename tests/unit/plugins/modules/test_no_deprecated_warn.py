@@ -4,7 +4,7 @@ and 8 tests assert no DEPRECATION in their playbooks' output; this finds a direc
 import os
 import re
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from helpers import ROOT
 
 
 def test_modules_warn_through_aws_warn():

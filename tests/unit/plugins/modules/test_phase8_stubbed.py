@@ -5,20 +5,13 @@ service (the `stubs` fixture). Retries are botocore's handler's, which a Stubber
 through the local cloud's faults (tests/integration/retry).
 """
 import copy
-import os
-import sys
 
-import pytest
+from helpers import run_aws_module
 
-from conftest import run_aws_module
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-group_module = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.codedeploy_deployment_group")
-pipeline_module = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.codepipeline_pipeline")
-_codedeploy = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._codedeploy")
-_pipeline = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._pipeline")
+from ansible_collections.cloudlab.microservices.plugins.modules import codedeploy_deployment_group as group_module
+from ansible_collections.cloudlab.microservices.plugins.modules import codepipeline_pipeline as pipeline_module
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _codedeploy
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _pipeline
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -78,17 +78,44 @@ def _trust(*services):
 
 def _push_deployment(cloud, tmp_path, services):
     """Branch dev of CodeCommit repository deployment with each service's taskdef and AppSpec file."""
-    cloud.client("codecommit").create_repository(repositoryName="deployment")
-    work = tmp_path / "deployment"
-    work.mkdir()
-    env = dict(cloud.env(), GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.invalid",
-               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.invalid")
+    files = {}
     for svc in services:
-        (work / ("taskdef-%s.json" % svc)).write_text(json.dumps({"family": "%s-microservice" % svc}))
-        (work / ("appspec-%s.yaml" % svc)).write_text("version: 0.0\n")
-    for args in (["init", "-q", "-b", "dev"], ["add", "."], ["commit", "-q", "-m", "deployment files"],
-                 ["push", "-q", "%s/v1/repos/deployment" % cloud.endpoint, "dev"]):
-        subprocess.run(["git"] + args, cwd=str(work), env=env, check=True, capture_output=True)
+        files["taskdef-%s.json" % svc] = json.dumps({"family": "%s-microservice" % svc})
+        files["appspec-%s.yaml" % svc] = "version: 0.0\n"
+    Deployment.create(cloud, tmp_path / "deployment").push(files, "deployment files")
+
+
+def target_group_pair(elbv2, vpc, svc, health_check_path="/"):
+    """<svc>-tg-one and <svc>-tg-two as the lab's task 6.1 makes them: {"one": {"name", "arn"}, "two": {...}}."""
+    pair = {}
+    for which in ("one", "two"):
+        group = elbv2.create_target_group(Name="%s-tg-%s" % (svc, which), Protocol="HTTP", Port=PORT, VpcId=vpc,
+                                          TargetType="ip", HealthCheckPath=health_check_path)["TargetGroups"][0]
+        pair[which] = {"name": group["TargetGroupName"], "arn": group["TargetGroupArn"]}
+    return pair
+
+
+def load_balancer(elbv2, name, subnets, security_group):
+    """An internet-facing Application Load Balancer (task 6.3's microservicesLB); its ARN."""
+    return elbv2.create_load_balancer(Name=name, Subnets=subnets, SecurityGroups=[security_group],
+                                      Scheme="internet-facing", Type="application",
+                                      IpAddressType="ipv4")["LoadBalancers"][0]["LoadBalancerArn"]
+
+
+def lab_listeners(elbv2, lb, target_groups, services):
+    """HTTP:80 (production) to the first service's tg-two and HTTP:8080 (test) to its tg-one, each with an
+    /admin/* rule to the same group of every other service (task 6.3); {"production": ARN, "test": ARN}."""
+    listeners = {}
+    for role, port, which in (("production", 80, "two"), ("test", 8080, "one")):
+        first = target_groups[services[0]][which]["arn"]
+        listener = elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=port,
+                                         DefaultActions=[{"Type": "forward", "TargetGroupArn": first}])
+        listeners[role] = listener["Listeners"][0]["ListenerArn"]
+        for priority, svc in enumerate(services[1:], start=1):
+            elbv2.create_rule(ListenerArn=listeners[role], Priority=priority,
+                              Conditions=[{"Field": "path-pattern", "Values": ["/admin/*"]}],
+                              Actions=[{"Type": "forward", "TargetGroupArn": target_groups[svc][which]["arn"]}])
+    return listeners
 
 
 def make_lab(cloud, tmp_path, services=SERVICES):
@@ -108,30 +135,10 @@ def make_lab(cloud, tmp_path, services=SERVICES):
                           ("DeployRole", ("codedeploy.amazonaws.com",))):
         roles[name] = iam.create_role(RoleName=name, AssumeRolePolicyDocument=_trust(*trusted))["Role"]["Arn"]
 
-    def balancer(name):
-        return elbv2.create_load_balancer(Name=name, Subnets=subnets, SecurityGroups=[sg], Scheme="internet-facing",
-                                          Type="application")["LoadBalancers"][0]["LoadBalancerArn"]
-
-    lb = balancer("microservicesLB")
-    other_lb = balancer("otherLB")
-    target_groups = {}
-    for svc in services:
-        target_groups[svc] = {}
-        for which in ("one", "two"):
-            name = "%s-tg-%s" % (svc, which)
-            arn = elbv2.create_target_group(Name=name, Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip")[
-                "TargetGroups"][0]["TargetGroupArn"]
-            target_groups[svc][which] = {"name": name, "arn": arn}
-    listeners = {}
-    for role, port, which in (("production", 80, "two"), ("test", 8080, "one")):
-        first = target_groups[services[0]][which]["arn"]
-        listener = elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=port,
-                                         DefaultActions=[{"Type": "forward", "TargetGroupArn": first}])
-        listeners[role] = listener["Listeners"][0]["ListenerArn"]
-        for priority, svc in enumerate(services[1:], start=1):
-            elbv2.create_rule(ListenerArn=listeners[role], Priority=priority,
-                              Conditions=[{"Field": "path-pattern", "Values": ["/admin/*"]}],
-                              Actions=[{"Type": "forward", "TargetGroupArn": target_groups[svc][which]["arn"]}])
+    lb = load_balancer(elbv2, "microservicesLB", subnets, sg)
+    other_lb = load_balancer(elbv2, "otherLB", subnets, sg)
+    target_groups = dict((svc, target_group_pair(elbv2, vpc, svc)) for svc in services)
+    listeners = lab_listeners(elbv2, lb, target_groups, services)
     other_listener = elbv2.create_listener(
         LoadBalancerArn=other_lb, Protocol="HTTP", Port=80,
         DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200"}}]
@@ -175,6 +182,17 @@ class Deployment:
         self.cloud, self.work = cloud, work
         self.env = dict(cloud.env(), GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.invalid",
                         GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.invalid")
+
+    @classmethod
+    def create(cls, cloud, work):
+        """CodeCommit repository deployment, new, and a repository in `work` (made here) on branch dev whose
+        origin it is; nothing committed yet."""
+        cloud.client("codecommit").create_repository(repositoryName="deployment")
+        work.mkdir()
+        repo = cls(cloud, work)
+        repo.git("init", "-q", "-b", "dev")
+        repo.git("remote", "add", "origin", "%s/v1/repos/deployment" % cloud.endpoint)
+        return repo
 
     def git(self, *args):
         return subprocess.run(["git"] + list(args), cwd=str(self.work), env=self.env, check=True,

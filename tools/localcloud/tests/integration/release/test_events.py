@@ -23,12 +23,7 @@ def test_push_and_image_events(release_cloud, tmp_path):
     cloud.reset()
     commits = _queue(cloud, "commits", {"source": ["aws.codecommit"]})
     images = _queue(cloud, "images", {"source": ["aws.ecr"]})
-    cloud.client("codecommit").create_repository(repositoryName="deployment")
-    work = tmp_path / "deployment"
-    work.mkdir()
-    repo = Deployment(cloud, work)
-    repo.git("init", "-q", "-b", "dev")
-    repo.git("remote", "add", "origin", "%s/v1/repos/deployment" % cloud.endpoint)
+    repo = Deployment.create(cloud, tmp_path / "deployment")
     first = repo.push({"a.txt": "1"}, "first")
     second = repo.push({"a.txt": "2"}, "second")
     created, updated = sorted(_received(cloud, commits), key=lambda e: e["detail"]["event"])

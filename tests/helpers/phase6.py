@@ -1,34 +1,16 @@
-"""Fixtures of the load balancer suite: the lab's starting point, and what to read back from the cloud."""
-
-import pytest
-
-from conftest import require_binary, run_playbook, shown_summary
+"""Phase 6's tests: its run on the sample services and what to read back from the cloud (the lab's starting
+point is tests/conftest.py's `lab`)."""
+from helpers import run_playbook
 
 PHASE6 = "playbooks/phase6.yml"
-LAB = "playbooks/lab_environment.yml"
 SERVICES = [
     {"name": "customer"},
     {"name": "employee", "health_check_path": "/admin/suppliers", "path_pattern": "/admin/*"},
 ]
 
 
-@pytest.fixture(scope="module")
-def lab(local_cloud):
-    """The session's local cloud, emptied, holding only what an AWS Academy lab has (VPC, subnets, role)."""
-    require_binary("git")
-    local_cloud.reset()
-    result = run_playbook(local_cloud, LAB, json_output=False)
-    assert result.rc == 0, result
-    return local_cloud
-
-
 def phase6(cloud, **kwargs):
     return run_playbook(cloud, PHASE6, **kwargs)
-
-
-def summary(result):
-    """The `phase6_summary` that phase6.yml shows last."""
-    return shown_summary(result, "phase6_summary")
 
 
 def state(cloud):

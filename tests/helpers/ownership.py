@@ -3,15 +3,7 @@
 ``missing(cloud, services, kinds)`` gives one line per resource of the lab that lacks a tag the lab model
 (plugins/module_utils/_lab.py, ``owner_tags``) says it must carry, read with boto3 the way AWS answers.
 """
-import importlib
-import os
-import sys
-
-from conftest import ROOT
-
-if os.path.join(ROOT, ".collections") not in sys.path:
-    sys.path.insert(0, os.path.join(ROOT, ".collections"))
-LAB = importlib.import_module("ansible_collections.cloudlab.microservices.plugins.module_utils._lab")
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab as LAB
 
 KINDS = ("stack", "ecr", "target_groups", "load_balancer", "security_group", "ecs_services", "codedeploy_application",
          "deployment_groups", "pipelines", "event_rules", "bucket")
