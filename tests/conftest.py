@@ -11,9 +11,7 @@ import importlib.util
 import os
 import types
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
 from helpers import LAB_ENVIRONMENT, ROOT, run_playbook
 
@@ -44,10 +42,9 @@ if _MISSING:
 
 # Imported only once the setup is known to be there; the plugin's asserts rewritten all the same.
 pytest.register_assert_rewrite("localcloud.testing")
-from ansible_collections.amazon.aws.plugins.module_utils import modules as aws_modules  # noqa: E402
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab, _pipeline  # noqa: E402
 from localcloud.testing import require_binary  # noqa: E402
-from localcloud.testing.cloud import AWS_ENV, clear_faults  # noqa: E402
+from localcloud.testing.cloud import clear_faults  # noqa: E402
 
 pytest_plugins = ["localcloud.testing"]
 
@@ -74,33 +71,3 @@ def lab(local_cloud):
 def lab_pipelines():
     """The boto3 lab's pipelines as the collection declares them (plugins/module_utils/_pipeline.py)."""
     return types.SimpleNamespace(name=_lab.pipeline, stages=_pipeline.lab_stages, rules=_pipeline.change_detection_rules)
-
-
-@pytest.fixture
-def stubs(monkeypatch):
-    """{service: Stubber}: the clients a module makes answer from botocore Stubbers (unit tests).
-
-    amazon.aws's `boto3_conn` is patched, not `_aws.client()`: the stubbed client gets the collection's
-    retry policy as any other, but a Stubber answers before botocore's retry handler runs (retries are
-    tested through the local cloud's faults).
-    `stubs[service]` (or the module asking for that service) makes the service's client and
-    its Stubber, active, once. At teardown every stubbed answer must have been used.
-    """
-    class Stubs(dict):
-        def __missing__(self, service):
-            client = boto3.client(service, region_name=AWS_ENV["AWS_DEFAULT_REGION"],
-                                  aws_access_key_id="AKIDTEST", aws_secret_access_key="secret")
-            stubber = self[service] = Stubber(client)
-            stubber.activate()
-            return stubber
-
-    stubbers = Stubs()
-    monkeypatch.setattr(aws_modules, "boto3_conn", lambda *_args, **kwargs: stubbers[kwargs["resource"]].client)
-    yield stubbers
-    unused = {}
-    for service, stubber in stubbers.items():
-        try:
-            stubber.assert_no_pending_responses()
-        except AssertionError as e:
-            unused[service] = str(e)
-    assert not unused, "stubbed answers the module never asked for: %s" % unused

@@ -122,10 +122,11 @@ def task_results(result, name_part):
             if name_part in task["task"]["name"] and "localhost" in task["hosts"]]
 
 
-def git(*args, cwd=None, env=None):
-    """`git <args>` in `cwd` (with `env` added to this process's environment); its output, stripped."""
-    return subprocess.run(["git"] + list(args), cwd=cwd, env=dict(os.environ, **(env or {})), check=True,
-                          capture_output=True, text=True).stdout.strip()
+def git(*args, cwd=None, env=None, strip=True):
+    """`git <args>` in `cwd` (with `env` added to this process's environment); its output, stripped unless told."""
+    out = subprocess.run(["git"] + list(args), cwd=cwd, env=dict(os.environ, **(env or {})), check=True,
+                         capture_output=True, text=True).stdout
+    return out.strip() if strip else out
 
 
 def run_aws_module(main, args, capsys, region="us-east-1"):

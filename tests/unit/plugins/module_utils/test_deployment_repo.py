@@ -235,8 +235,8 @@ NAMES.update(include_local_commits="taskdef_appspec_include_local_commits",
 
 
 def git_as(name, email, *args, cwd=None):
-    return helpers.git(*args, cwd=cwd, env=dict(GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email, GIT_COMMITTER_NAME=name,
-                                                GIT_COMMITTER_EMAIL=email))
+    return helpers.git(*args, cwd=cwd, strip=False, env=dict(GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email,
+                                                             GIT_COMMITTER_NAME=name, GIT_COMMITTER_EMAIL=email))
 
 
 def user_commit(folder, name, text, message="my change"):
