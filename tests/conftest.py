@@ -70,4 +70,5 @@ def lab(local_cloud):
 @pytest.fixture
 def lab_pipelines():
     """The boto3 lab's pipelines as the collection declares them (plugins/module_utils/_pipeline.py)."""
-    return types.SimpleNamespace(name=_lab.pipeline, stages=_pipeline.lab_stages, rules=_pipeline.change_detection_rules)
+    return types.SimpleNamespace(name=_lab.pipeline, stages=_pipeline.lab_stages,
+                                 rules=_pipeline.change_detection_rules)

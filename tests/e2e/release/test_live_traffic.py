@@ -335,7 +335,8 @@ def test_make_release_puts_the_new_version_live(live_lab, tmp_path):
     built = subprocess.run([sys.executable, "-m", "examples.release_cli", "--service", "employee",
                             "--endpoint", cloud.endpoint, "--busybox", shutil.which("busybox"),
                             "--archive-dir", str(tmp_path / "no-archives"), "--release-dir", str(tmp_path)],
-                           cwd=ROOT, env=examples_env(cloud.env()), capture_output=True, text=True, timeout=300, check=False)
+                           cwd=ROOT, env=examples_env(cloud.env()), capture_output=True, text=True, timeout=300,
+                           check=False)
     assert built.returncode == 0, built.stdout + built.stderr
     result, followed = _release(cloud, built.stdout.strip())
     assert result.rc == 0, failure_messages(result)
@@ -366,7 +367,8 @@ def test_phase9_limits_releases_scales_and_a_rerun_changes_nothing(live_lab, doc
     built = subprocess.run([sys.executable, "-m", "examples.release_cli", "--service", "employee",
                             "--endpoint", cloud.endpoint, "--busybox", shutil.which("busybox"),
                             "--archive-dir", str(tmp_path / "no-archives"), "--release-dir", str(tmp_path)],
-                           cwd=ROOT, env=examples_env(cloud.env()), capture_output=True, text=True, timeout=300, check=False)
+                           cwd=ROOT, env=examples_env(cloud.env()), capture_output=True, text=True, timeout=300,
+                           check=False)
     assert built.returncode == 0, built.stdout + built.stderr
     version = built.stderr.split("employee version ", 1)[1].split(" ", 1)[0]
     assert version != "1"
