@@ -9,11 +9,9 @@ probe counted any cluster it could list as taken) and the third failed.
 """
 import pytest
 
-from helpers import run_playbook
+from helpers import failure_messages, run_playbook, summary
 
-from helpers import failure_messages
 
-from helpers import summary
 from helpers.phase5 import DESTROY, PHASE5, phase5_vars, snapshot
 
 pytestmark = pytest.mark.slow

@@ -4,8 +4,8 @@ duplicating anything."""
 import pytest
 
 from localcloud.testing.cloud import add_fault, clear_faults, faults
-from helpers import failure_messages, run_playbook
 
+from helpers import failure_messages, run_playbook
 from helpers.phase5 import DESTROY, FAMILIES, PHASE5, SERVICES, dev_commits, phase5_vars, snapshot
 
 pytestmark = pytest.mark.slow

@@ -5,9 +5,7 @@ import os
 
 import pytest
 
-from helpers import changed_tasks, failure_messages, run_playbook
-
-from helpers import git, summary
+from helpers import changed_tasks, failure_messages, git, run_playbook, summary
 from helpers.phase5 import DESTROY, FAMILIES, PHASE5, SERVICES, clone_url, dev_commits, phase5_vars, snapshot
 
 pytestmark = pytest.mark.slow

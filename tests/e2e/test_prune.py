@@ -15,9 +15,7 @@ import pytest
 
 from examples import build
 
-from helpers import failure_messages, run_playbook, ROOT
-
-from helpers import git
+from helpers import ROOT, failure_messages, git, run_playbook
 from helpers.phase5 import clone_url, phase5_vars, snapshot
 
 pytestmark = pytest.mark.slow

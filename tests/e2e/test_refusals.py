@@ -6,9 +6,8 @@ import re
 import pytest
 
 from localcloud.testing.cloud import free_port, LocalCloud
-from helpers import changed_tasks, failure_messages, run_playbook
 
-from helpers import git
+from helpers import changed_tasks, failure_messages, git, run_playbook
 from helpers.phase5 import PHASE5, phase5_vars, snapshot
 
 pytestmark = pytest.mark.slow

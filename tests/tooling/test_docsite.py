@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from localcloud.testing import require_binary
+
 from helpers import ROOT
 
 MODULE = "ecr_repository"

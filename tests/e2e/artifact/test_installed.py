@@ -24,9 +24,8 @@ import yaml
 
 from localcloud.testing import require_binary
 from localcloud.testing.cloud import free_port
-from helpers import failure_messages, run_playbook, BIN, ROOT
-# archives: a fixture, used as one.
-from helpers import summary
+
+from helpers import BIN, ROOT, failure_messages, run_playbook, summary
 from helpers.phase5 import phase5_vars
 
 pytestmark = pytest.mark.slow

@@ -7,11 +7,10 @@ group of the pair has some. The lab is the release tests' (tasks off): targets a
 """
 import os
 
+from localcloud.testing.lab import CLUSTER, SERVICES, traffic
+
 from helpers import failure_messages, run_playbook, shown_summary
 
-from localcloud.testing.lab import SERVICES, traffic
-
-from localcloud.testing.lab import CLUSTER
 
 PHASE6 = os.path.join("playbooks", "phase6.yml")
 PHASE8 = os.path.join("playbooks", "phase8.yml")

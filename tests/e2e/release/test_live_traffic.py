@@ -1,7 +1,7 @@
 """With a Docker engine: task sets run as containers, listeners answer on 127.0.0.1, a release shows in curl.
 
 The local cloud here runs with LOCALCLOUD_TASKS=on and a Docker engine of the test session's own
-(`dockerd` in tests/conftest.py): the sample services' images (examples/build.py, whose pages say
+(`dockerd` of localcloud.testing): the sample services' images (examples/build.py, whose pages say
 their version) are pushed through the ECR API, and what the listeners answer is read over HTTP.
 """
 import json

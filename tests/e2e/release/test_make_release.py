@@ -6,7 +6,7 @@ import subprocess
 import sys
 import tarfile
 
-from helpers import examples_env, failure_messages, run_playbook, ROOT
+from helpers import ROOT, examples_env, failure_messages, run_playbook
 
 RELEASE = os.path.join("playbooks", "release.yml")
 

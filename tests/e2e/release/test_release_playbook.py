@@ -16,12 +16,12 @@ import pytest
 
 from examples import build
 
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab as LAB
 from localcloud.testing import require_binary
 from localcloud.testing.cloud import free_port
-from helpers import failure_messages, run_playbook, BIN, ROOT
-
-from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab as LAB
 from localcloud.testing.lab import APP, phases5to8, push_image, wait_execution
+
+from helpers import BIN, ROOT, failure_messages, run_playbook
 
 RELEASE = os.path.join("playbooks", "release.yml")
 PIPELINE = "update-employee-microservice"

@@ -11,11 +11,11 @@ import os
 
 import pytest
 
+from localcloud.testing.lab import (
+    SERVICES, Deployment, appspec, first_executions, push_image, taskdef, traffic, wait_execution)
+
 from helpers import run_playbook
 from helpers.ownership import missing as untagged
-
-from localcloud.testing.lab import (
-    SERVICES, appspec, first_executions, push_image, taskdef, traffic, wait_execution, Deployment)
 
 PLAYS = os.path.join("tests", "e2e", "release", "plays", "phases6to8.yml")
 CLUSTER = "microservices-serverlesscluster"

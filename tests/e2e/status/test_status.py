@@ -13,11 +13,10 @@ import urllib.request
 
 import pytest
 
-from helpers import failure_messages, run_playbook
-
-from helpers import LAB_ENVIRONMENT
-from helpers.phase5 import PHASE5, phase5_vars
 from localcloud.testing.lab import wait_execution
+
+from helpers import LAB_ENVIRONMENT, failure_messages, run_playbook
+from helpers.phase5 import PHASE5, phase5_vars
 
 STATUS = "playbooks/status.yml"
 PHASES6TO8 = os.path.join("tests", "e2e", "release", "plays", "phases6to8.yml")

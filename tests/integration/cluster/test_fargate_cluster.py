@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from localcloud.testing import require_binary
-from helpers import run_playbook, BIN, ROOT
+
+from helpers import BIN, ROOT, run_playbook
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 

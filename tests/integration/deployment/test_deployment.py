@@ -5,6 +5,7 @@ import os
 import pytest
 
 from localcloud.testing import require_binary
+
 from helpers import git, run_playbook
 
 HERE = os.path.dirname(os.path.abspath(__file__))

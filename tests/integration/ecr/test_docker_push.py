@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from localcloud.testing import require_binary
+
 from helpers import run_playbook
 
 PLAYS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plays")

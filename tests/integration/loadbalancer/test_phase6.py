@@ -8,7 +8,6 @@ import pytest
 
 from helpers import changed_tasks, failure_messages, summary
 from helpers.ownership import LAB, missing as untagged
-
 from helpers.phase6 import SERVICES, phase6, state
 
 THIRD = SERVICES + [{"name": "inventory", "health_check_path": "/health", "path_pattern": "/inventory/*"}]

@@ -9,7 +9,7 @@ throttling on both services, and a rolled-back stack's events.
 import json
 import os
 
-from helpers import run_aws_module, ROOT
+from helpers import ROOT, run_aws_module
 
 from ansible_collections.cloudlab.microservices.plugins.modules import fargate_cluster_plan as plan_module
 

@@ -2,7 +2,7 @@
 import botocore.exceptions
 import pytest
 
-from localcloud.testing.wire import RawCapture, assert_conforms, error_codes
+from localcloud.testing.wire import assert_conforms, error_codes, RawCapture
 
 CLUSTER = "microservices-serverlesscluster"
 NAME = "customer-microservice"

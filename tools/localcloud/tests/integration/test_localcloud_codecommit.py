@@ -7,7 +7,7 @@ import botocore.exceptions
 import pytest
 
 from localcloud.testing import require_binary
-from localcloud.testing.wire import RawCapture, assert_conforms, error_codes, unvalidated_client
+from localcloud.testing.wire import assert_conforms, error_codes, unvalidated_client, RawCapture
 
 SERVICE = "codecommit"
 

@@ -12,7 +12,7 @@ import botocore.exceptions
 import pytest
 
 from localcloud.testing import require_binary
-from localcloud.testing.wire import RawCapture, assert_conforms, error_codes
+from localcloud.testing.wire import assert_conforms, error_codes, RawCapture
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 

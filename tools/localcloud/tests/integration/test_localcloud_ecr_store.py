@@ -23,7 +23,7 @@ import pytest
 
 from localcloud.testing import require_binary
 from localcloud.testing.cloud import AWS_ENV, LocalCloud
-from localcloud.testing.wire import RawCapture, assert_conforms
+from localcloud.testing.wire import assert_conforms, RawCapture
 
 # The package's folder (tools/localcloud): `python -m localcloud` runs from there as from an installed package.
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

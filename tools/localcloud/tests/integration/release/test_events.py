@@ -1,7 +1,7 @@
 """The change events the local cloud sends EventBridge, as AWS sends them: seen through an SQS target."""
 import json
 
-from localcloud.testing.lab import Deployment, push_image
+from localcloud.testing.lab import push_image, Deployment
 
 
 def _queue(cloud, name, pattern):
