@@ -122,6 +122,17 @@ def task_results(result, name_part):
             if name_part in task["task"]["name"] and "localhost" in task["hosts"]]
 
 
+def task_result(result, name_part):
+    """The host result of the one task whose name contains `name_part`."""
+    (found,) = task_results(result, name_part)
+    return found
+
+
+def changed_count(result):
+    """How many tasks of the run's host changed something (its recap)."""
+    return result.stats()["localhost"]["changed"]
+
+
 def git(*args, cwd=None, env=None, strip=True):
     """`git <args>` in `cwd` (with `env` added to this process's environment); its output, stripped unless told."""
     out = subprocess.run(["git"] + list(args), cwd=cwd, env=dict(os.environ, **(env or {})), check=True,

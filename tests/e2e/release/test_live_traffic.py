@@ -22,7 +22,7 @@ from localcloud.testing import require_binary
 from localcloud.testing.cloud import free_port
 from localcloud.testing.lab import CLUSTER
 
-from helpers import ROOT, examples_env, failure_messages, run_playbook
+from helpers import ROOT, examples_env, failure_messages, run_playbook, task_result
 from helpers.live import CUSTOMER, EMPLOYEE, containers, count, ended, get, listeners, push_sample, settle
 
 
@@ -132,12 +132,6 @@ def _phase(cloud, playbook, services, **kwargs):
     return result
 
 
-def _task_result(result, name_part):
-    (found,) = [task["hosts"]["localhost"] for play in result.data()["plays"] for task in play["tasks"]
-                if name_part in task["task"]["name"] and "localhost" in task["hosts"]]
-    return found
-
-
 def test_source_cidrs_limit_the_admin_rule_on_both_listeners(live_lab):
     """9.1 through phase6.yml: the address let in reaches employee, another one gets the listener's default
     (customer); the weighted forward CodeDeploy left stays; removing the setting removes the condition."""
@@ -158,7 +152,7 @@ def test_source_cidrs_limit_the_admin_rule_on_both_listeners(live_lab):
 
     before = [r["Actions"] for r in admin_rules()]  # CodeDeploy's: employee-tg-one on both listeners
     let_in = _phase(cloud, PHASE6, [CUSTOMER_ENTRY, dict(EMPLOYEE_ENTRY, source_cidrs=["127.0.0.1/32"])], diff=True)
-    alb = _task_result(let_in, "its two listeners and their rules")
+    alb = task_result(let_in, "its two listeners and their rules")
     assert [a for a in alb["actions"] if a.startswith("limit")] == [  # (the fixture's rules also move to priority 10)
         "limit rule /admin/* of production listener HTTP:80 to 127.0.0.1/32",
         "limit rule /admin/* of test listener HTTP:8080 to 127.0.0.1/32"]
@@ -202,7 +196,7 @@ def test_desired_count_is_converged_and_an_unset_one_left_alone(live_lab, docker
 
     scaled = [dict(CUSTOMER_ENTRY, desired_count=3), EMPLOYEE_ENTRY]
     result = _phase(cloud, PHASE7, scaled, diff=True)
-    diff = _task_result(result, "Create, update or delete the ECS services")["diff"]
+    diff = task_result(result, "Create, update or delete the ECS services")["diff"]
     assert (diff["before"]["customer-microservice"]["desired_count"],
             diff["after"]["customer-microservice"]["desired_count"]) == (1, 3)
     assert (diff["after"].get("employee-microservice") or {}).get("desired_count", 1) == 1  # employee stays at 1
@@ -329,14 +323,19 @@ def test_own_engine_starts_and_stops_with_the_cloud(tmp_path):
         assert [line for line in handle if " %s/" % state in line] == []
 
 
+def next_employee(cloud, tmp_path):
+    """`make release`'s helper (examples/release_cli.py) run for employee: the next version as an archive."""
+    return subprocess.run([sys.executable, "-m", "examples.release_cli", "--service", "employee",
+                           "--endpoint", cloud.endpoint, "--busybox", shutil.which("busybox"),
+                           "--archive-dir", str(tmp_path / "no-archives"), "--release-dir", str(tmp_path)],
+                          cwd=ROOT, env=examples_env(cloud.env()), capture_output=True, text=True, timeout=300,
+                          check=False)
+
+
 def test_make_release_puts_the_new_version_live(live_lab, tmp_path):
     """`make release`: the helper builds version 2, the playbook pushes it, follows it, reads what listeners answer."""
     cloud = live_lab["cloud"]
-    built = subprocess.run([sys.executable, "-m", "examples.release_cli", "--service", "employee",
-                            "--endpoint", cloud.endpoint, "--busybox", shutil.which("busybox"),
-                            "--archive-dir", str(tmp_path / "no-archives"), "--release-dir", str(tmp_path)],
-                           cwd=ROOT, env=examples_env(cloud.env()), capture_output=True, text=True, timeout=300,
-                           check=False)
+    built = next_employee(cloud, tmp_path)
     assert built.returncode == 0, built.stdout + built.stderr
     result, followed = _release(cloud, built.stdout.strip())
     assert result.rc == 0, failure_messages(result)
@@ -364,11 +363,7 @@ def test_phase9_limits_releases_scales_and_a_rerun_changes_nothing(live_lab, doc
     cloud = live_lab["cloud"]
     elbv2, ecs, ecr = cloud.client("elbv2"), cloud.client("ecs"), cloud.client("ecr")
     urls = listeners(cloud)
-    built = subprocess.run([sys.executable, "-m", "examples.release_cli", "--service", "employee",
-                            "--endpoint", cloud.endpoint, "--busybox", shutil.which("busybox"),
-                            "--archive-dir", str(tmp_path / "no-archives"), "--release-dir", str(tmp_path)],
-                           cwd=ROOT, env=examples_env(cloud.env()), capture_output=True, text=True, timeout=300,
-                           check=False)
+    built = next_employee(cloud, tmp_path)
     assert built.returncode == 0, built.stdout + built.stderr
     version = built.stderr.split("employee version ", 1)[1].split(" ", 1)[0]
     assert version != "1"
@@ -402,7 +397,7 @@ def test_phase9_limits_releases_scales_and_a_rerun_changes_nothing(live_lab, doc
     result = run_playbook(cloud, PHASE9, extra_vars=extra)
     assert result.rc == 0, failure_messages(result)
     assert sources() == [["127.0.0.1/32"], ["127.0.0.1/32"]]
-    followed = _task_result(result, "Follow the execution")
+    followed = task_result(result, "Follow the execution")
     assert followed["status"] == "Succeeded"
     assert followed["traffic"] == {"80": {"employee-tg-two": 100}, "8080": {"employee-tg-two": 100}}
     for port in (80, 8080):

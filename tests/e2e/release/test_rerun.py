@@ -14,23 +14,11 @@ import pytest
 from localcloud.testing.lab import (
     SERVICES, Deployment, appspec, first_executions, push_image, taskdef, traffic, wait_execution)
 
-from helpers import run_playbook
+from helpers import changed_tasks, failure_messages, run_playbook
 from helpers.ownership import missing as untagged
 
 PLAYS = os.path.join("tests", "e2e", "release", "plays", "phases6to8.yml")
 CLUSTER = "microservices-serverlesscluster"
-
-
-def _failed(result):
-    doc = json.loads(result.stdout[result.stdout.index("{"):])
-    return [(task["task"]["name"], task["hosts"]["localhost"].get("msg")) for play in doc["plays"]
-            for task in play["tasks"] if task["hosts"].get("localhost", {}).get("failed")]
-
-
-def _changed_tasks(result):
-    doc = json.loads(result.stdout[result.stdout.index("{"):])
-    return [task["task"]["name"] for play in doc["plays"] for task in play["tasks"]
-            if task["hosts"].get("localhost", {}).get("changed")]
 
 
 @pytest.mark.slow
@@ -58,8 +46,8 @@ def test_rerun_after_a_release_changes_nothing(release_cloud, tmp_path, lab_pipe
     # The cluster is made above, not by Phase 5's stack: its name is Phase 5's fact, as site.yml passes it on.
     extra = {"aws_context_db_instance": "", "fargate_cluster_name": CLUSTER}
     first = run_playbook(cloud, PLAYS, extra_vars=extra)
-    assert first.rc == 0, _failed(first)
-    assert _changed_tasks(first), "the first run changed nothing: the rerun check below would prove nothing"
+    assert first.rc == 0, failure_messages(first)
+    assert changed_tasks(first), "the first run changed nothing: the rerun check below would prove nothing"
     # What Phases 6 to 8 made carries the ownership tags (Phase 5's repositories and stack: e2e/test_phase5.py).
     phases6to8 = ("target_groups", "load_balancer", "security_group", "ecs_services", "codedeploy_application",
                   "deployment_groups", "pipelines", "event_rules", "bucket")
@@ -90,8 +78,8 @@ def test_rerun_after_a_release_changes_nothing(release_cloud, tmp_path, lab_pipe
         assert traffic(cloud, made, svc) == {"production": ["%s-tg-one" % svc], "test": ["%s-tg-one" % svc]}
 
     again = run_playbook(cloud, PLAYS, extra_vars=extra)
-    assert again.rc == 0, _failed(again)
-    assert _changed_tasks(again) == []
+    assert again.rc == 0, failure_messages(again)
+    assert changed_tasks(again) == []
     assert untagged(cloud, SERVICES, phases6to8) == []
     for svc in SERVICES:
         summaries = cloud.client("codepipeline").list_pipeline_executions(

@@ -15,7 +15,7 @@ import yaml
 
 from localcloud.testing import require_binary
 
-from helpers import BIN, ROOT, run_playbook
+from helpers import BIN, ROOT, changed_count as changed, run_playbook
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 
@@ -42,10 +42,6 @@ def network(cloud):
 def run(cloud, network, **kwargs):
     extra = dict(network, **kwargs.pop("extra", {}))
     return run_playbook(cloud, PLAY, extra_vars=extra, **kwargs)
-
-
-def changed(result):
-    return result.stats()["localhost"]["changed"]
 
 
 def published(result):

@@ -7,7 +7,7 @@ import pytest
 
 from localcloud.testing.lab import CLUSTER
 
-from helpers import run_playbook, summary, task_results
+from helpers import changed_count as changed, run_playbook, summary, task_results
 
 DESTROY = "playbooks/destroy.yml"
 PHASE6 = "playbooks/phase6.yml"
@@ -15,10 +15,6 @@ PHASE7 = "playbooks/phase7.yml"
 ORDERS = {"name": "orders", "path_pattern": "/orders/*"}
 LAB_SERVICES = [{"name": "customer"}, {"name": "employee", "health_check_path": "/admin/suppliers",
                                        "path_pattern": "/admin/*"}]
-
-
-def changed(result):
-    return result.stats()["localhost"]["changed"]
 
 
 def test_deploy_role_is_in_the_lab_environment(lab7):
