@@ -53,10 +53,12 @@ python-check:
 	  exit 1; \
 	fi
 
-$(VENV)/.installed: requirements.txt
+# The collection's tools (requirements.txt) and the local cloud, a package of its own (tools/localcloud),
+# editable: a change of its code counts at once.
+$(VENV)/.installed: requirements.txt tools/localcloud/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt -e tools/localcloud
 	@touch $@
 
 # ansible.cfg points collections_path at .collections: this link makes
@@ -85,7 +87,7 @@ lab: cloud
 
 ## The sample services' images (Docker when an engine answers, else OCI archives).
 images: setup
-	$(BIN)/python examples/build.py
+	$(BIN)/python -m examples.build
 
 ## Several labs at once (make demo LABS=3): one local cloud per lab on free ports, each with its own state dir
 ## under LABS_DIR, and an inventory with one host per lab (python -m localcloud.labs); the playbooks run on all
@@ -111,11 +113,13 @@ demo: setup system-deps images
 endif
 
 ## One release on the local cloud (Phases 5 to 8 done): the next version of a
-## sample service built as an archive (localcloud/release_cli.py), then
+## sample service built as an archive (examples/release_cli.py), then
 ## playbooks/release.yml pushes it as latest and follows what it starts.
 SERVICE ?= employee
 # The next version of a sample service, built as an archive; prints the archive's path.
-next_version = $(LOCAL_AWS_ENV) $(BIN)/python -m localcloud.release_cli --service $(1) --endpoint $(LOCALCLOUD_ENDPOINT)
+# It imports the collection's lab model through the .collections link, as the tests do (pytest.ini's pythonpath).
+next_version = $(LOCAL_AWS_ENV) PYTHONPATH=$(CURDIR)/.collections$(if $(PYTHONPATH),:$(PYTHONPATH)) \
+  $(BIN)/python -m examples.release_cli --service $(1) --endpoint $(LOCALCLOUD_ENDPOINT)
 release: setup
 	$(SHOW_ENDPOINT)
 	@archive="$$($(call next_version,$(SERVICE)))" && \
@@ -134,7 +138,7 @@ test: setup system-deps
 	bash tests/run-all.sh
 
 pytest: setup
-	$(BIN)/python -m pytest tests -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ansible-lint --profile production
@@ -146,7 +150,7 @@ molecule: setup
 	bash tests/molecule.sh
 
 bench: setup system-deps
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 ## Role READMEs from meta/argument_specs.yml.
 docs: setup

@@ -19,6 +19,8 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from localcloud.request_log import RequestLog
+
 # Requests that are the local cloud's own controls, not AWS API calls.
 INTERNAL_PREFIXES = ("/moto-api", "/_localcloud")
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
@@ -58,41 +60,6 @@ def layer_bytes(operation, body):
     except ValueError:
         return 0
     return len(base64.b64decode(blob)) if blob else 0
-
-
-class RequestLog:
-    """Thread-safe tally of the requests the proxy forwarded."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.reset()
-
-    def reset(self):
-        with self._lock:
-            self.calls = {}
-            self.git_requests = 0
-            self.upload_bytes = 0
-            self.body_bytes = 0
-
-    def add(self, kind, service, operation, body_len, uploaded):
-        with self._lock:
-            if kind == "git":
-                self.git_requests += 1
-            elif kind == "aws":
-                key = "%s:%s" % (service, operation)
-                self.calls[key] = self.calls.get(key, 0) + 1
-                self.body_bytes += body_len
-                self.upload_bytes += uploaded
-
-    def snapshot(self):
-        with self._lock:
-            return {
-                "api_calls": sum(self.calls.values()),
-                "by_operation": dict(sorted(self.calls.items())),
-                "git_requests": self.git_requests,
-                "upload_bytes": self.upload_bytes,
-                "request_body_bytes": self.body_bytes,
-            }
 
 
 def _read_body(rfile, headers):
@@ -150,7 +117,10 @@ class CountingProxy:
                         if attempt == 2:
                             self.send_error(502, "local cloud unreachable")
                             return
-                proxy.log.add(kind, service, operation, len(body), layer_bytes(operation, body))
+                if kind == "git":
+                    proxy.log.add_git()
+                elif kind == "aws":
+                    proxy.log.add(service, operation, len(body), layer_bytes(operation, body))
                 self.send_response_only(resp.status, resp.reason)
                 for key, value in resp.getheaders():
                     if key.lower() not in _HOP:
@@ -171,6 +141,17 @@ class CountingProxy:
     def start(self):
         self._thread.start()
         return self
+
+    def counts(self):
+        """What the proxy forwarded since the log's reset: api_calls, by_operation ({"service:operation": n}),
+        git_requests, upload_bytes, request_body_bytes."""
+        state = self.log.state()
+        return {"api_calls": state["total"],
+                "by_operation": dict(sorted(("%s:%s" % (svc, op), n) for svc, ops in state["services"].items()
+                                            for op, n in ops.items())),
+                "git_requests": state["git_requests"],
+                "upload_bytes": state["upload_bytes"],
+                "request_body_bytes": state["request_body_bytes"]}
 
     def stop(self):
         self.server.shutdown()

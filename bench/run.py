@@ -34,14 +34,14 @@ import tempfile
 import time
 import urllib.request
 
+from localcloud import labs as localcloud_labs
+from localcloud.testing.cloud import LocalCloud
+
+from bench import benchlib
+from examples import build
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-
-import benchlib  # noqa: E402
-from conftest import LocalCloud  # noqa: E402  (the tests' local cloud launcher)
-from localcloud import labs as localcloud_labs  # noqa: E402  (conftest put the checkout on sys.path)
 
 BIN = os.path.dirname(sys.executable)
 PHASE5 = os.path.join(ROOT, "playbooks", "phase5.yml")
@@ -57,18 +57,10 @@ def log(msg):
     print("[bench %s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
 
 
-def load_build():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("examples_build", os.path.join(ROOT, "examples", "build.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 class Bench:
     def __init__(self, work, keep_output=False):
         self.work = work
-        self.build = load_build()
+        self.build = build
         self.busybox = shutil.which("busybox") or "/bin/busybox"
         os.makedirs(os.path.join(work, "cloud"))
         self.cloud = LocalCloud(os.path.join(work, "cloud"))
@@ -83,6 +75,7 @@ class Bench:
         self.env = self.cloud.env()
         # Both sides reach the cloud through the proxy only.
         self.env.update({"LOCALCLOUD_ENDPOINT": self.proxy.endpoint, "AWS_ENDPOINT_URL": self.proxy.endpoint,
+                         "ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"),
                          "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
                          "ANSIBLE_LOCALHOST_WARNING": "false", "AWS_PAGER": ""})
         log("local cloud on port %d, counting proxy at %s" % (self.cloud.port, self.proxy.endpoint))
@@ -144,7 +137,7 @@ class Bench:
         start = time.monotonic()
         proc = subprocess.run(cmd, cwd=ROOT, env=env or self.env, capture_output=True, text=True)
         seconds = round(time.monotonic() - start, 2)
-        counts = self.proxy.log.snapshot()
+        counts = self.proxy.counts()
         counts["proxy_api_calls"] = counts["api_calls"]
         cloud = self._cloud_log()
         if cloud and "total" in cloud:

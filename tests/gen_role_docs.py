@@ -3,7 +3,7 @@
 A README may start with a part a person wrote (a paragraph, an example): everything above the
 generated header line is kept as it is, and the generated tables follow it.
 
-`make docs` runs it; tests/unit/test_role_docs.py fails when a role README
+`make docs` runs it; tests/tooling/test_role_docs.py fails when a role README
 is not what this script would write, so the variable tables cannot drift
 from the specs that Ansible itself enforces.
 """
@@ -13,7 +13,8 @@ import sys
 
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from helpers import ROOT
+
 HEADER = "<!-- Generated from meta/argument_specs.yml by `make docs`; edit the spec, not this file. -->\n"
 
 

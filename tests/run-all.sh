@@ -3,7 +3,7 @@
 # ansible-lint, cfn-lint, the docs linter of Ansible's collections, the
 # changelog linter, pytest, molecule. ansible-test sanity runs inside pytest,
 # on the collection installed from its tarball (the same files as the
-# checkout's: tests/integration/artifact/test_installed.py); `make sanity`
+# checkout's: tests/e2e/artifact/test_installed.py); `make sanity`
 # runs it on the checkout alone.
 # `make test` runs this after setting up .venv and the system packages.
 set -uo pipefail
@@ -48,7 +48,8 @@ pytest_all() {
     # too, and pytest already returns non-zero for it.
     # Two workers, whole test files each: every worker starts its own local
     # cloud (and dockerd) on free ports, and tests reset the cloud they use.
-    "$BIN/python" -m pytest tests -q -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" --dist loadfile --durations=15
+    # pytest.ini's testpaths: the collection's tests/ and the local cloud's tools/localcloud/tests.
+    "$BIN/python" -m pytest -q -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" --dist loadfile --durations=15
 }
 
 step ansible-lint "$BIN/ansible-lint" --profile production

@@ -12,7 +12,7 @@
 #
 # SANITY_COLLECTION_DIR=<.../ansible_collections/cloudlab/microservices> runs
 # it on that tree instead (an installed collection, its dependencies beside
-# it): tests/integration/artifact/test_installed.py does so in `make test`.
+# it): tests/e2e/artifact/test_installed.py does so in `make test`.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -6,8 +6,8 @@
 
 One place for the words: ``plugins/module_utils/_summary.py`` renders each summary from the facts a run
 published and the templates here; nothing else spells a summary's words. Both languages have the same keys
-and the same ``{placeholders}`` (``tests/unit/test_summary.py``); only words change, never a count, name, ARN
-or URL. The French task titles are the lab's own (its task list, "Tâche 5.1 : ...").
+and the same ``{placeholders}`` (``tests/unit/plugins/filter/test_summary.py``); only words change, never a
+count, name, ARN or URL. The French task titles are the lab's own (its task list, "Tâche 5.1 : ...").
 
 No Ansible import. Private to this collection.
 """

@@ -12,7 +12,7 @@
   the artifact bucket. Only Describe / List / Get / Head calls; what is missing is ``exists: false``.
 - ``live(...)``, ``addresses(...)``: where each service's traffic goes and where it answers.
 - ``checklist(...)``: the lab's tasks 5.1 to 8.2, each ``done``, ``missing`` or ``drifted`` with what differs.
-  Pure functions, unit tested in tests/unit/test_lab_info.py.
+  Pure functions, unit tested in tests/unit/plugins/modules/test_lab_info.py.
 
 Every name comes from the lab model (_lab).
 

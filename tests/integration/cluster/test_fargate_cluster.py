@@ -9,15 +9,15 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 import yaml
 
-from conftest import BIN, ROOT, require_binary, run_playbook
+from localcloud.testing import require_binary
 
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab  # noqa: E402
+from helpers import BIN, ROOT, changed_count as changed, run_playbook
+
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLAY = os.path.join(HERE, "cluster.yml")
@@ -42,10 +42,6 @@ def network(cloud):
 def run(cloud, network, **kwargs):
     extra = dict(network, **kwargs.pop("extra", {}))
     return run_playbook(cloud, PLAY, extra_vars=extra, **kwargs)
-
-
-def changed(result):
-    return result.stats()["localhost"]["changed"]
 
 
 def published(result):

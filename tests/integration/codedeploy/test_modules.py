@@ -2,7 +2,7 @@
 import json
 import os
 
-from conftest import run_playbook
+from helpers import run_playbook
 
 PLAY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plays", "modules.yml")
 

@@ -6,11 +6,15 @@ a pipeline runs it once; this account has no image in ECR, so those first execut
 source action.
 """
 import json
+import os
 import time
 
-from conftest import run_playbook
+from localcloud.testing.lab import SERVICES
 
-from .conftest import DESTROY, PHASE8, SERVICES
+from helpers import run_playbook
+
+PHASE8 = os.path.join("playbooks", "phase8.yml")
+DESTROY = os.path.join("playbooks", "destroy.yml")
 
 APP = "microservices"
 
@@ -49,8 +53,8 @@ def _recap(result):
     return result.stats()["localhost"]
 
 
-def test_phase8_life_cycle(cloud, lab):
-    ev = lab["extra_vars"]
+def test_phase8_life_cycle(cloud, lab8):
+    ev = lab8["extra_vars"]
 
     # Check mode on an account without Phase 8: predicts, makes nothing.
     check = run_playbook(cloud, PHASE8, extra_vars=ev, check=True)
@@ -63,14 +67,14 @@ def test_phase8_life_cycle(cloud, lab):
     assert _recap(run_playbook(cloud, PHASE8, extra_vars=ev))["changed"] >= 2
     groups = _groups(cloud)
     customer = groups["microservices-customer"]
-    assert customer["serviceRoleArn"] == lab["roles"]["DeployRole"]
+    assert customer["serviceRoleArn"] == lab8["roles"]["DeployRole"]
     assert customer["deploymentConfigName"] == "CodeDeployDefault.ECSAllAtOnce"
     assert customer["ecsServices"] == [{"serviceName": "customer-microservice",
                                         "clusterName": "microservices-serverlesscluster"}]
     pair = customer["loadBalancerInfo"]["targetGroupPairInfoList"][0]
     assert [t["name"] for t in pair["targetGroups"]] == ["customer-tg-two", "customer-tg-one"]
-    assert pair["prodTrafficRoute"]["listenerArns"] == [lab["listeners"]["production"]]
-    assert pair["testTrafficRoute"]["listenerArns"] == [lab["listeners"]["test"]]
+    assert pair["prodTrafficRoute"]["listenerArns"] == [lab8["listeners"]["production"]]
+    assert pair["testTrafficRoute"]["listenerArns"] == [lab8["listeners"]["test"]]
     blue_green = customer["blueGreenDeploymentConfiguration"]
     assert blue_green["terminateBlueInstancesOnDeploymentSuccess"] == {"action": "TERMINATE",
                                                                        "terminationWaitTimeInMinutes": 5}
@@ -79,7 +83,7 @@ def test_phase8_life_cycle(cloud, lab):
     assert set(groups) == {"microservices-customer", "microservices-employee"}
 
     pipeline = cloud.client("codepipeline").get_pipeline(name="update-employee-microservice")["pipeline"]
-    assert pipeline["roleArn"] == lab["roles"]["PipelineRole"]
+    assert pipeline["roleArn"] == lab8["roles"]["PipelineRole"]
     source, image = pipeline["stages"][0]["actions"]
     assert source["configuration"]["RepositoryName"] == "deployment"
     assert source["configuration"]["BranchName"] == "dev"

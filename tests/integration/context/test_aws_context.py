@@ -1,6 +1,6 @@
 """The aws_context role against the lab environment on a real local cloud.
 
-One lab (made by playbooks/lab_environment.yml) serves the whole module; tests
+One lab (tests/conftest.py's `lab`, made by playbooks/lab_environment.yml) serves the whole module; tests
 that hide a resource put it back in `finally`, so they do not depend on order.
 """
 import base64
@@ -9,18 +9,10 @@ import os
 
 import pytest
 
-from conftest import run_playbook
+from helpers import run_playbook
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONTEXT = os.path.join(HERE, "context.yml")
-
-
-@pytest.fixture(scope="module")
-def lab(local_cloud):
-    local_cloud.reset()
-    result = run_playbook(local_cloud, "playbooks/lab_environment.yml")
-    assert result.rc == 0, result
-    return local_cloud
 
 
 def shown_facts(result):

@@ -1,7 +1,7 @@
 """playbooks/lab_environment.yml: idempotent, and only for a local cloud."""
 import pytest
 
-from conftest import run_playbook
+from helpers import run_playbook
 
 LAB = "playbooks/lab_environment.yml"
 

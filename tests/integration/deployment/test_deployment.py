@@ -1,11 +1,12 @@
 """Tasks 5.3 to 5.6 on the local cloud with real git: roles codecommit_repo and taskdef_appspec."""
 import json
 import os
-import subprocess
 
 import pytest
 
-from conftest import require_binary, run_playbook
+from localcloud.testing import require_binary
+
+from helpers import git, run_playbook
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLAY = "tests/integration/deployment/plays/deploy.yml"
@@ -15,10 +16,6 @@ GOLDEN = os.path.join(HERE, "golden")
 ACCOUNT = "123456789012"
 DB_HOST = "supplierdb.aaaaaaaaaa.us-east-1.rds.amazonaws.com"
 FILES = ["appspec-customer.yaml", "appspec-employee.yaml", "taskdef-customer.json", "taskdef-employee.json"]
-
-
-def git(*args, cwd=None):
-    return subprocess.run(["git"] + list(args), cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
 @pytest.fixture

@@ -1,27 +1,17 @@
-"""Fixtures of the ECR suite: sample image archives (the Docker engine is tests/conftest.py's `dockerd`)."""
-import importlib.util
-import os
+"""Fixtures of the ECR suite: sample image archives (the Docker engine is localcloud.testing's `dockerd`)."""
 import shutil
 
 import pytest
 
-from conftest import ROOT, require_binary
+from examples import build as examples_build
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PLAYS = os.path.join(HERE, "plays")
-
-
-def _load_build():
-    spec = importlib.util.spec_from_file_location("examples_build", os.path.join(ROOT, "examples", "build.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from localcloud.testing import require_binary
 
 
 @pytest.fixture(scope="session")
 def build():
-    """examples/build.py as a module (the same code `make images` runs)."""
-    return _load_build()
+    """examples/build.py (the same code `make images` runs)."""
+    return examples_build
 
 
 @pytest.fixture

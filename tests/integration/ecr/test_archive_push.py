@@ -8,8 +8,9 @@ import tarfile
 
 import pytest
 
-from conftest import run_playbook
-from .conftest import PLAYS
+from helpers import run_playbook
+
+PLAYS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plays")
 
 PUSH = os.path.join(PLAYS, "push.yml")
 

@@ -7,8 +7,11 @@ import sys
 
 import pytest
 
-from conftest import require_binary, run_playbook
-from .conftest import PLAYS
+from localcloud.testing import require_binary
+
+from helpers import run_playbook
+
+PLAYS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plays")
 
 PUSH = os.path.join(PLAYS, "push.yml")
 SERVICES = ("customer", "employee")

@@ -3,9 +3,9 @@ import base64
 import json
 import os
 
-from conftest import run_playbook
+from helpers import run_playbook
 
-from .conftest import PLAYS
+PLAYS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plays")
 
 
 def test_image_info_and_login(cloud, archives):

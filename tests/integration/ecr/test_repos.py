@@ -4,8 +4,9 @@ import os
 
 import pytest
 
-from conftest import run_playbook
-from .conftest import PLAYS
+from helpers import run_playbook
+
+PLAYS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plays")
 
 REPOS = os.path.join(PLAYS, "repos.yml")
 PUSH = os.path.join(PLAYS, "push.yml")

@@ -9,9 +9,9 @@ import os
 
 import pytest
 
-from conftest import run_playbook
+from helpers import run_playbook
 
-from .conftest import PLAYS
+PLAYS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plays")
 
 
 @pytest.mark.parametrize("check", [True, False], ids=["check", "apply"])

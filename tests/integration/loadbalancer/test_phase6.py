@@ -6,10 +6,9 @@ each run of phase6.yml costs seconds, and the sequence is the life of the load b
 """
 import pytest
 
-from conftest import changed_tasks, failure_messages
-from ownership import LAB, missing as untagged
-
-from .conftest import SERVICES, phase6, state, summary
+from helpers import changed_tasks, failure_messages, summary
+from helpers.ownership import LAB, missing as untagged
+from helpers.phase6 import SERVICES, phase6, state
 
 THIRD = SERVICES + [{"name": "inventory", "health_check_path": "/health", "path_pattern": "/inventory/*"}]
 
@@ -21,7 +20,8 @@ THIRD = SERVICES + [{"name": "inventory", "health_check_path": "/health", "path_
 ], ids=["same-path-pattern", "no-path-pattern"])
 def test_bad_input_is_refused_before_any_change(lab, services, message):
     # The other refusals (health check path, port, names, CIDRs) are unit tests of the same preflight
-    # (tests/unit/test_load_balancer_checks.py); these two go through both preflight stages of phase6.yml.
+    # (tests/unit/plugins/module_utils/test_load_balancer_checks.py); these two go through both preflight stages
+    # of phase6.yml.
     before = state(lab)
     result = phase6(lab, extra_vars={"microservices": services})
     assert result.rc != 0, result
@@ -34,7 +34,7 @@ def test_check_mode_on_a_fresh_account_predicts_and_creates_nothing(lab):
     result = phase6(lab, check=True, diff=True)
     assert result.rc == 0, result
     assert result.stats()["localhost"]["changed"] == 3, changed_tasks(result)
-    routes = summary(result)["routes"]
+    routes = summary(result, 6)["routes"]
     assert routes["production"]["port"] == 80 and routes["production"]["rules"][0]["path_pattern"] == "/admin/*"
     now = state(lab)
     assert now["target_groups"] == {} and now["load_balancers"] == [] and now["security_groups"] == []
@@ -63,7 +63,7 @@ def _assert_lab_layout(cloud, result, switched=False):
     assert now["listeners"][80]["rules"]["/admin/*"][:2] == (10, "employee-tg-%s" % prod)
     assert now["listeners"][8080]["default"] == "customer-tg-%s" % test
     assert now["listeners"][8080]["rules"]["/admin/*"][:2] == (10, "employee-tg-%s" % test)
-    shown = summary(result)
+    shown = summary(result, 6)
     assert shown["dns_name"] == lb["DNSName"]
     assert shown["routes"]["production"]["target_group"] == "customer-tg-%s" % prod
     assert shown["routes"]["production"]["rules"][0]["target_group"] == "employee-tg-%s" % prod

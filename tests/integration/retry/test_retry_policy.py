@@ -6,20 +6,16 @@ Calls go through clients made by _aws.client() for an AnsibleAWSModule built in 
 connection settings a playbook's module_defaults give; the modules themselves run the same way (their main()).
 """
 import json
-import os
-import sys
 
 import pytest
 
-from conftest import ROOT, add_fault, clear_faults, faults
+from localcloud.testing.cloud import add_fault, clear_faults, faults
 
-sys.path.insert(0, os.path.join(ROOT, ".collections"))
-
-aws = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.module_utils._aws")
-modules = pytest.importorskip("ansible_collections.amazon.aws.plugins.module_utils.modules")
-testing = pytest.importorskip("ansible.module_utils.testing")
-alb = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.alb")
-ecs_taskdef_sync = pytest.importorskip("ansible_collections.cloudlab.microservices.plugins.modules.ecs_taskdef_sync")
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _aws as aws
+from ansible_collections.amazon.aws.plugins.module_utils import modules
+from ansible.module_utils import testing
+from ansible_collections.cloudlab.microservices.plugins.modules import alb
+from ansible_collections.cloudlab.microservices.plugins.modules import ecs_taskdef_sync
 
 THROTTLES = 3   # more than botocore's default 2 retries (the waits stay short: see the unit tests for the bounds)
 OUTAGE = 2      # seconds of 503

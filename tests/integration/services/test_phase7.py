@@ -5,9 +5,9 @@ The tests of this module share one cloud (module-scoped `lab7`) and run in order
 """
 import pytest
 
-from conftest import run_playbook
+from localcloud.testing.lab import CLUSTER
 
-from .conftest import CLUSTER, summary, task_results
+from helpers import changed_count as changed, run_playbook, summary, task_results
 
 DESTROY = "playbooks/destroy.yml"
 PHASE6 = "playbooks/phase6.yml"
@@ -15,10 +15,6 @@ PHASE7 = "playbooks/phase7.yml"
 ORDERS = {"name": "orders", "path_pattern": "/orders/*"}
 LAB_SERVICES = [{"name": "customer"}, {"name": "employee", "health_check_path": "/admin/suppliers",
                                        "path_pattern": "/admin/*"}]
-
-
-def changed(result):
-    return result.stats()["localhost"]["changed"]
 
 
 def test_deploy_role_is_in_the_lab_environment(lab7):
@@ -35,7 +31,7 @@ def test_deploy_role_is_in_the_lab_environment(lab7):
 def test_check_mode_creates_nothing(lab7):
     result = lab7.phase7(check=True)
     assert result.rc == 0, result
-    shown = summary(result)
+    shown = summary(result, 7)
     assert shown["check_mode"] is True
     actions = {name: svc["action"] for name, svc in shown["services"].items()}
     assert actions == {"customer": "create", "employee": "create"}
@@ -59,14 +55,15 @@ def test_converge_as_the_lab_then_rerun_changes_nothing(lab7):
         network = svc["networkConfiguration"]["awsvpcConfiguration"]
         assert sorted(network["subnets"]) == lab7.subnet_ids
         assert network["securityGroups"] == [lab7.group_id] and network["assignPublicIp"] == "ENABLED"
-    shown = summary(first)["services"]
+    shown = summary(first, 7)["services"]
     assert shown["customer"]["status"] == "ACTIVE"
     assert shown["customer"]["task_definition"].endswith("customer-microservice:1")
 
     second = lab7.phase7()
     assert second.rc == 0, second
     assert changed(second) == 0
-    assert {n: s["action"] for n, s in summary(second)["services"].items()} == {"customer": "none", "employee": "none"}
+    assert {n: s["action"] for n, s in summary(second, 7)["services"].items()} == {"customer": "none",
+                                                                                 "employee": "none"}
 
 
 def test_desired_count_is_updated_in_place_with_a_diff(lab7):
@@ -79,7 +76,7 @@ def test_desired_count_is_updated_in_place_with_a_diff(lab7):
     assert diff["after"]["customer-microservice"]["desired_count"] == 2
     svc = lab7.service("customer")
     assert svc["desiredCount"] == 2 and svc["taskSets"][0]["computedDesiredCount"] == 2
-    assert svc["serviceArn"] == summary(result)["services"]["customer"]["arn"]  # the same service, not a new one
+    assert svc["serviceArn"] == summary(result, 7)["services"]["customer"]["arn"]  # the same service, not a new one
 
 
 def test_an_unset_count_is_not_reset(lab7):
@@ -99,9 +96,9 @@ def test_a_new_task_definition_is_reported_not_applied(lab7):
     result = lab7.phase7(ecs_services_desired_count=1)
     assert result.rc == 0, result
     assert changed(result) == 1
-    assert summary(result)["services"]["customer"]["action"] == "update"
+    assert summary(result, 7)["services"]["customer"]["action"] == "update"
     assert lab7.service("customer")["desiredCount"] == 1
-    (diff,) = summary(result)["services"]["customer"]["differences"]
+    (diff,) = summary(result, 7)["services"]["customer"]["differences"]
     assert diff["field"] == "task_definition" and diff["desired"] == newer
     assert "CodeDeploy" in diff["action"]
     (module,) = task_results(result, "Create, update or delete the ECS services")
@@ -124,7 +121,7 @@ def test_after_a_blue_green_switch_a_rerun_changes_nothing(lab7):
     result = lab7.phase7()
     assert result.rc == 0, result
     assert changed(result) == 0
-    shown = summary(result)["services"]["customer"]
+    shown = summary(result, 7)["services"]["customer"]
     assert shown["differences"] == []
     assert shown["target_group_arn"] == lab7.target_groups["customer"]["one"]["arn"]
     after = lab7.service("customer")
@@ -152,7 +149,7 @@ def test_a_third_service(lab7):
     result = lab7.phase7(services=LAB_SERVICES + [ORDERS])
     assert result.rc == 0, result
     assert changed(result) == 1
-    actions = {n: s["action"] for n, s in summary(result)["services"].items()}
+    actions = {n: s["action"] for n, s in summary(result, 7)["services"].items()}
     assert actions == {"customer": "none", "employee": "none", "orders": "create"}
     assert lab7.service("orders")["loadBalancers"][0]["targetGroupArn"] == lab7.target_groups["orders"]["two"]["arn"]
 
@@ -178,7 +175,7 @@ def test_teardown_then_a_clean_second_converge(lab7):
     # The cluster was made by the fixture, not by Phase 5's stack: its name is Phase 5's fact.
     again = run_playbook(lab7.cloud, PHASE7, extra_vars=dict(microservices=services, fargate_cluster_name=CLUSTER))
     assert again.rc == 0, again
-    assert {n: s["action"] for n, s in summary(again)["services"].items()} == dict.fromkeys(
+    assert {n: s["action"] for n, s in summary(again, 7)["services"].items()} == dict.fromkeys(
         ("customer", "employee", "orders"), "create")
     groups = {g["TargetGroupName"]: g["TargetGroupArn"]
               for g in lab7.cloud.client("elbv2").describe_target_groups()["TargetGroups"]}
@@ -210,7 +207,7 @@ def test_a_service_running_a_release_of_the_latest_is_not_reported(lab7):
     result = run_playbook(lab7.cloud, PHASE7, extra_vars=dict(microservices=services, fargate_cluster_name=CLUSTER))
     assert result.rc == 0, result
     assert changed(result) == 0
-    shown = summary(result)["services"]["customer"]
+    shown = summary(result, 7)["services"]["customer"]
     assert shown["differences"] == [] and shown["task_definition"] == released
     (module,) = task_results(result, "Create, update or delete the ECS services")
     assert not module.get("warnings"), module.get("warnings")
@@ -222,5 +219,5 @@ def test_a_service_running_a_release_of_the_latest_is_not_reported(lab7):
         "containerDefinitions")))["taskDefinition"]["taskDefinitionArn"]
     result = run_playbook(lab7.cloud, PHASE7, extra_vars=dict(microservices=services, fargate_cluster_name=CLUSTER))
     assert result.rc == 0, result
-    (diff,) = summary(result)["services"]["customer"]["differences"]
+    (diff,) = summary(result, 7)["services"]["customer"]["differences"]
     assert diff["field"] == "task_definition" and diff["current"] == released and diff["desired"] == other
