@@ -30,8 +30,10 @@ from ansible.module_utils.urls import open_url
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _alb
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _cluster
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _codedeploy
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _ecr
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _ecs_services
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _oci
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _pipeline
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _plan
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _taskdef
@@ -69,9 +71,23 @@ def read_repositories(ecr, services, tag):
             return dict(name=name, exists=False, uri="", image_digest="", image_tag=tag)
         images = _absent(lambda: ecr.describe_images(repositoryName=name, imageIds=[{"imageTag": tag}])["imageDetails"],
                          "ImageNotFoundException")
+        # The settings ecr_repository compares (_ecr.compare); the tags are read_tags' (the plan adds them).
+        settings = _ecr.state_of(repos[0], _ecr.read_policy(ecr, name), _ecr.read_lifecycle(ecr, name), None)
         return dict(name=name, exists=True, uri=repos[0]["repositoryUri"], image_tag=tag,
-                    image_digest=(images[0].get("imageDigest") or "") if images else "")
+                    image_digest=(images[0].get("imageDigest") or "") if images else "", settings=settings)
     return each(one, services, lambda s: s["name"], "read the ECR repository")
+
+
+def read_archive_digests(services, given):
+    """{service: manifest digest of the image its archive holds} as ecr_image_push reads it (method archive; the
+    archive of the entry, else <archive_dir>/<name>.oci.tar), a service's digest None when its archive cannot be read
+    (the role's own checks then say why); {} unless ``given`` (plan_inputs.image_push) asks method archive."""
+    if not given or given.get("method") != "archive":
+        return {}
+    out = {}
+    for svc in services:
+        out[svc["name"]] = _oci.archive_digest(_oci.service_archive(svc, given.get("archive_dir")))
+    return out
 
 
 def read_cluster(ecs, cfn, requested, stack_name):
@@ -269,7 +285,8 @@ def read_lab(module, services):
     found = dict(repos=repos, cluster=cluster, ecs=ecs_found, groups=groups, sg=sg, lb=lb, app=app, dgroups=dgroups,
                  pipelines=pipelines, bucket=bucket if bucket_found else "",
                  lb_name=p["load_balancer_name"], sg_name=p["security_group_name"],
-                 listeners=listeners, codecommit=codecommit)
+                 listeners=listeners, codecommit=codecommit,
+                 archives=read_archive_digests(services, (p.get("plan_inputs") or {}).get("image_push")))
     tagged = read_tags(c, context, p["application_name"], found)
     found["tags"] = dict(tagged)
     out["ownership"] = ownership(p["application_name"], services, tagged,
@@ -597,7 +614,7 @@ def assemble(services, p, context, repos, cluster, ecs_found, codecommit, famili
     ports = dict(production=p["production_port"], test=p["test_port"])
     out = dict(context)
     out["services"] = [s["name"] for s in services]
-    out["repositories"] = dict((r["name"], r) for r in repos)
+    out["repositories"] = dict((r["name"], dict((k, v) for k, v in r.items() if k != "settings")) for r in repos)
     out["cluster"] = cluster
     out["codecommit"] = codecommit
     out["task_definitions"] = dict((s["name"], f) for s, f in zip(services, families))

@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.join(ROOT, ".collections"))
 # Plain imports: these tests must fail, not skip, where the module does not exist.
 from ansible_collections.amazon.aws.plugins.module_utils import modules as aws_modules  # noqa: E402
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _codedeploy  # noqa: E402
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _ecr  # noqa: E402
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab  # noqa: E402
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab_info  # noqa: E402
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _pipeline  # noqa: E402
@@ -159,6 +160,8 @@ def converged_answers():
              "repositoryUri": "%s.dkr.ecr.us-east-1.amazonaws.com/%s" % (ACCOUNT, name)}
             for name in p.get("repositoryNames") or ["customer", "employee"]]},
         ("ecr", "DescribeImages"): {"imageDetails": [{"imageDigest": "sha256:0123", "imageTags": ["latest"]}]},
+        ("ecr", "GetRepositoryPolicy"): {"policyText": json.dumps(_ecr.account_policy("aws", ACCOUNT))},
+        ("ecr", "GetLifecyclePolicy"): {"lifecyclePolicyText": json.dumps(_ecr.lab_lifecycle(10))},
         ("ecs", "DescribeClusters"): {"clusters": [{"clusterName": CLUSTER, "status": "ACTIVE"}], "failures": []},
         ("cloudformation", "DescribeStacks"): lambda p: {"Stacks": [{
             "StackName": STACK, "StackStatus": "CREATE_COMPLETE",
