@@ -41,7 +41,7 @@ MAY_BE_EMPTY = dict(codedeploy=("service_names", "target_groups"), pipelines=("d
 
 
 def planned_wiring(lab, role):
-    """What the plan of the ecr_repos role or of a Phase 7 or 8 role took from the read (or derived by the lab's
+    """What the plan of the ecr_repos or fargate_cluster role or of a Phase 7 or 8 role took from the read (or derived by the lab's
     rules) for the inputs the playbooks wire from earlier roles' facts; {} for the other roles. A wired input that differs (an extra var,
     or an earlier role of the run that changed what it publishes) makes the role run: the plan did not see it."""
     lab = _read(lab, "planned_wiring")
@@ -50,6 +50,8 @@ def planned_wiring(lab, role):
     application = lab["codedeploy"]["application"]["name"]
     if role == "ecr_repos":
         return dict(account_id=lab.get("account_id"), partition=lab.get("partition"))
+    if role == "fargate_cluster":
+        return dict(vpc_id=lab.get("vpc_id"), subnet_ids=lab.get("subnet_ids"))
     if role == "ecs_services":
         return dict(cluster=facts["fargate_cluster_name"], subnet_ids=facts["aws_context_subnet_ids"],
                     security_group_ids=[facts["load_balancer_security_group_id"]],

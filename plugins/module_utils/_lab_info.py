@@ -43,6 +43,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._context import lab_context
 from ansible_collections.cloudlab.microservices.plugins.module_utils._s3 import bucket_exists
 from ansible_collections.cloudlab.microservices.plugins.module_utils._stacks import cluster_statuses
+from ansible_collections.cloudlab.microservices.plugins.module_utils._stacks import deployed_template
 from ansible_collections.cloudlab.microservices.plugins.module_utils._stacks import read_stacks
 
 DONE, MISSING, DRIFTED = "done", "missing", "drifted"
@@ -90,7 +91,7 @@ def read_archive_digests(services, given):
     return out
 
 
-def read_cluster(ecs, cfn, requested, stack_name):
+def read_cluster(ecs, cfn, requested, stack_name, template=False):
     names = _lab.clusters(requested)
     statuses = cluster_statuses(ecs, names)
     stacks = read_stacks(cfn, [_lab.stack(n, stack_name) for n in names])
@@ -100,9 +101,14 @@ def read_cluster(ecs, cfn, requested, stack_name):
     stack_of = _lab.stack(name, stack_name)
     found = (stacks.get(stack_of) or {}).get("stack") or {}
     outputs = dict((o["OutputKey"], o.get("OutputValue", "")) for o in found.get("Outputs") or [])
+    # The stack as described (its tags are read_tags'), and with ``template`` its deployed template, as
+    # fargate_cluster_plan compares them (the plan's); neither is in lab_info's result.
+    deployed = None
+    if template and found.get("StackStatus") in _cluster.SETTLED_STATUSES:
+        deployed = deployed_template(cfn, stack_of)
     return dict(requested_name=requested, name=name, note=note, status=statuses.get(name, ""),
                 arn=outputs.get("ClusterArn", ""), stack_name=stack_of, stack_status=found.get("StackStatus", ""),
-                stack_outputs=outputs)
+                stack_outputs=outputs, stack=found, template=deployed)
 
 
 def read_repository(codecommit, name, branch, services):
@@ -256,12 +262,15 @@ def local_listeners(endpoint_url, timeout=5):
 def read_lab(module, services):
     """Everything Phases 5 to 8 make, read; the result of lab_info (without the checklist)."""
     p = module.params
-    context = lab_context(module)
-    c = dict((name, client(module, name)) for name in CLIENTS)
+    # The lab context's reads (a few calls, one after the other) while the other services' clients are made.
+    context, c = each(lambda start: start(), [lambda: lab_context(module),
+                                              lambda: dict((name, client(module, name)) for name in CLIENTS)],
+                      lambda start: "lab context", "read the")
     bucket = p["artifact_bucket"] or _lab.artifact_bucket(context["region"], context["account_id"])
 
     def cluster_and_services():
-        cluster = read_cluster(c["ecs"], c["cloudformation"], p["cluster_name"], p["stack_name"])
+        cluster = read_cluster(c["ecs"], c["cloudformation"], p["cluster_name"], p["stack_name"],
+                               template="fargate_cluster" in (p.get("plan_inputs") or {}))
         return cluster, read_services(c["ecs"], cluster["name"], services)
 
     sections = [
@@ -420,7 +429,8 @@ def read_tags(c, context, application, found):
             out.append(("ECR repository " + repo["name"], _tags(dict(Tags=tags))))
     stack = found["cluster"]["stack_name"]
     if found["cluster"]["stack_status"]:
-        described = c["cloudformation"].describe_stacks(StackName=stack)["Stacks"][0]
+        # read_cluster described it already.
+        described = found["cluster"].get("stack") or c["cloudformation"].describe_stacks(StackName=stack)["Stacks"][0]
         out.append(("stack " + stack, _tags(described)))
     elb_arns = [g["TargetGroupArn"] for g in found["groups"].values()]
     if found["lb"]:
@@ -615,7 +625,7 @@ def assemble(services, p, context, repos, cluster, ecs_found, codecommit, famili
     out = dict(context)
     out["services"] = [s["name"] for s in services]
     out["repositories"] = dict((r["name"], dict((k, v) for k, v in r.items() if k != "settings")) for r in repos)
-    out["cluster"] = cluster
+    out["cluster"] = dict((k, v) for k, v in cluster.items() if k not in ("stack", "template"))
     out["codecommit"] = codecommit
     out["task_definitions"] = dict((s["name"], f) for s, f in zip(services, families))
     out["target_groups"] = dict((s["name"], dict((which, _group_view(groups.get(_lab.target_group(s["name"], which))))

@@ -25,6 +25,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _alb
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _cluster
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _codedeploy
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _ecr
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _ecs_services
@@ -108,13 +109,35 @@ def image_push(services, p, lab, raw):
     return lines
 
 
+# The fargate_cluster inputs a plan takes when not given: the role's defaults (a unit test keeps them equal);
+# the template comes with the inputs (read_lab.yml reads the role's), the VPC and subnets are the read's.
+FARGATE_CLUSTER_DEFAULTS = dict(security_group_ids=[], container_insights="enabled", service_connect=False,
+                                service_connect_namespace="", tags={}, lab="microservices")
+
+
 def fargate_cluster(services, p, lab, raw):
-    """A stack to create is planned; an existing one is compared with the template by fargate_cluster_plan
-    (the role's own read): None then."""
+    """A stack to create is planned; an existing one is compared with the template, parameters and tags as
+    fargate_cluster_plan compares them (_cluster.compare_stack), given ``plan_inputs.fargate_cluster`` with
+    ``template_body``. None without it, when the cluster's name is the "-c" fallback's or another choice the module
+    warns about, or when the stack is not in a clean state (the module then shows its events or refuses)."""
     cluster = raw["cluster"]
     if not cluster["stack_status"]:
         return ["create stack %s with cluster %s" % (cluster["stack_name"], cluster["name"])]
-    return None
+    given = _inputs(p, "fargate_cluster")
+    if given is None or not given.get("template_body") or cluster.get("note"):
+        return None
+    if cluster["stack_status"] not in _cluster.CLEAN_STATUSES or not cluster.get("stack") or cluster.get("template") is None:
+        return None
+    given = dict(FARGATE_CLUSTER_DEFAULTS, **given)
+    settings = dict(given, vpc_id=lab["vpc_id"], subnet_ids=lab["subnet_ids"],
+                    service_connect=boolean(given["service_connect"]),
+                    tags=_lab.with_owner_tags(given["tags"], given["lab"]))
+    compared = _cluster.compare_stack(cluster["name"], cluster["stack"], lambda: cluster["template"], settings)
+    if compared["action"] == "none":
+        return []
+    if compared["action"] == "update":
+        return ["update stack %s: %s" % (cluster["stack_name"], "; ".join(compared["differences"]))]
+    return ["%s stack %s: %s" % (compared["action"], cluster["stack_name"], compared["reason"])]
 
 
 def codecommit_repo(services, p, lab, raw):

@@ -277,6 +277,75 @@ def test_the_modules_lifecycle_policy_is_the_one_the_role_asked_before():
         "action": {"type": "expire"}}]}
 
 
+TEMPLATE = os.path.join(ROOT, "roles", "fargate_cluster", "files", "fargate-cluster.cfn.yml")
+CLUSTER = "microservices-serverlesscluster"
+
+
+def _template():
+    with open(TEMPLATE, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def stack_read(raw):
+    """The converged stack, as fargate_cluster deployed it: the role's template, parameters and tags."""
+    params = dict(ECSClusterName=CLUSTER, VpcId=VPC, SubnetIds=",".join(SUBNETS), SecurityGroupIds="",
+                  ContainerInsights="enabled", ServiceConnectNamespace="")
+    raw["cluster"].update(name=CLUSTER, note="", template=_template(), stack=dict(
+        StackName=raw["cluster"]["stack_name"], StackStatus="CREATE_COMPLETE",
+        Parameters=[dict(ParameterKey=k, ParameterValue=v) for k, v in params.items()],
+        Tags=[dict(Key=k, Value=v) for k, v in _lab.owner_tags("microservices").items()]))
+    return raw
+
+
+def test_fargate_cluster_converged_plans_nothing():
+    assert plan_of("fargate_cluster", stack_read(converged()), fargate_cluster={"template_body": _template()}) == []
+
+
+@pytest.mark.parametrize("change, inputs, expected", [
+    (lambda c: c["stack"]["Parameters"][4].update(ParameterValue="disabled"), {},
+     'update stack Infra-ECS-Cluster-microservices-serverlesscluster: parameter ContainerInsights: "disabled" -> "enabled"'),
+    (lambda c: None, {"container_insights": "enhanced"}, "parameter ContainerInsights"),
+    (lambda c: c["stack"]["Parameters"][2].update(ParameterValue=SUBNETS[0]), {}, "parameter SubnetIds"),
+    (lambda c: c["stack"]["Tags"].pop(), {}, "tags:"),
+    (lambda c: None, {"tags": {"Owner": "me"}}, "tags:"),
+    (lambda c: c.update(template=c["template"].replace("Default: enabled", "Default: disabled")), {}, "template"),
+    (lambda c: c["stack"].update(StackStatus="UPDATE_ROLLBACK_COMPLETE"), {}, None),
+    (lambda c: c["stack"].update(StackStatus="UPDATE_IN_PROGRESS"), {}, None),
+    (lambda c: c.update(note="cluster microservices-serverlesscluster is someone else's"), {}, None),
+    (lambda c: c.update(template=None), {}, None),
+])
+def test_fargate_cluster_plans_each_difference(change, inputs, expected):
+    raw = stack_read(converged())
+    change(raw["cluster"])
+    raw["cluster"]["stack_status"] = raw["cluster"]["stack"]["StackStatus"]
+    planned = plan_of("fargate_cluster", raw, fargate_cluster=dict(inputs, template_body=_template()))
+    if expected is None:
+        assert planned is None
+    else:
+        assert len(planned) == 1 and planned[0].startswith("update stack ") and expected in planned[0], planned
+
+
+def test_fargate_cluster_without_its_template_cannot_tell():
+    assert plan_of("fargate_cluster", stack_read(converged())) is None
+    assert plan_of("fargate_cluster", stack_read(converged()), fargate_cluster={"container_insights": "enabled"}) is None
+
+
+def test_the_fargate_cluster_plan_defaults_are_the_roles_defaults():
+    import yaml
+    with open(os.path.join(ROOT, "roles", "fargate_cluster", "defaults", "main.yml"), encoding="utf-8") as handle:
+        found = yaml.safe_load(handle)
+    assert dict((k, found["fargate_cluster_" + k]) for k in _plan.FARGATE_CLUSTER_DEFAULTS) == \
+        _plan.FARGATE_CLUSTER_DEFAULTS
+    with open(os.path.join(ROOT, "playbooks", "tasks", "read_lab.yml"), encoding="utf-8") as handle:
+        given = yaml.safe_load(handle)[0]["cloudlab.microservices.lab_info"]["plan_inputs"]["fargate_cluster"]
+    for key in _plan.FARGATE_CLUSTER_DEFAULTS:
+        assert given[key] == "{{ fargate_cluster_%s | default(omit) }}" % key, key
+    # The template the plan compares with is the file the role deploys.
+    from ansible_collections.cloudlab.microservices.plugins.filter import fargate_cluster
+    assert os.path.realpath(fargate_cluster.fargate_cluster_template("")) == os.path.realpath(TEMPLATE)
+    assert "fargate_cluster_template" in given["template_body"]
+
+
 # --- the filters the playbooks call -----------------------------------------------------------------------
 def _filters():
     # Imported in the test, as test_lab_model does (ansible's plugin side at collection time changes what
