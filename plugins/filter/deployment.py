@@ -8,7 +8,8 @@
 ``appspec-<name>.yaml`` and checks each pair (botocore's ECS model, the image
 placeholder exactly once, the AppSpec's container and port in the task
 definition); ``with_images`` turns the committed task definitions into the
-ones that are registered, with the real image. The rules are in
+ones that are registered, with the real image; ``registered_unchanged`` says
+whether they are already their families' latest revisions. The rules are in
 module_utils/_taskdef.py; these filters only reach them from YAML.
 """
 
@@ -20,6 +21,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import BuildError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import build
+from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import unchanged
 from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import with_images as _with_images
 
 
@@ -37,9 +39,17 @@ def with_images(built, image_uris, variable="image_uris", tag="latest"):
         raise AnsibleFilterError(str(e))
 
 
+def registered_unchanged(task_definitions, registered):
+    if not isinstance(task_definitions, list) or not isinstance(registered, dict):
+        raise AnsibleFilterError("registered_unchanged: the input must be the task definitions to register (a list) "
+                                 "and the argument the registered ones by family (a dict)")
+    return unchanged(task_definitions, registered)
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "deployment_files": deployment_files,
             "with_images": with_images,
+            "registered_unchanged": registered_unchanged,
         }

@@ -113,6 +113,8 @@ def lab_facts(lab):
         ecr_repos_uris=dict((n, r["uri"]) for n, r in lab["repositories"].items() if r["exists"]),
         ecr_repos_registry=lab.get("registry"),
         image_push_digests=dict((n, r["image_digest"]) for n, r in lab["repositories"].items()),
+        taskdef_appspec_registered=dict((f["family"], f["registered"]) for f in (lab.get("task_definitions") or {}).values()
+                                        if f.get("registered")),
         codecommit_repo_clone_url=lab["codecommit"]["clone_url"],
         load_balancer_security_group_id=lab["security_group"]["id"],
         load_balancer_target_groups=groups,

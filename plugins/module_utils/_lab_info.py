@@ -148,7 +148,9 @@ def read_families(ecs, services):
                         "ClientException", "InvalidParameterException")
         if not found:
             return dict(family=svc["family"], exists=False, arn="", revision=0)
-        return dict(family=svc["family"], exists=True, arn=found["taskDefinitionArn"], revision=found.get("revision", 0))
+        # The latest ACTIVE revision as ecs_taskdef_sync compares it (taskdef_appspec skips it when unchanged).
+        return dict(family=svc["family"], exists=True, arn=found["taskDefinitionArn"], revision=found.get("revision", 0),
+                    registered=_taskdef.active(found))
     return each(one, services, lambda s: s["family"], "read the task definition family")
 
 

@@ -73,8 +73,8 @@ def converged():
                            encryptionConfiguration=dict(encryptionType="AES256")),
                       _ecr.account_policy("aws", ACCOUNT), _ecr.lab_lifecycle(10), None)) for s in SERVICES]
     for svc in SERVICES:
-        tags["ECR repository " + svc["name"]] = _lab.with_owner_tags({"Project": "microservices"}, "microservices",
-                                                                      svc["name"])
+        owned = _lab.with_owner_tags({"Project": "microservices"}, "microservices", svc["name"])
+        tags["ECR repository " + svc["name"]] = owned
     cluster = dict(name="microservices-serverlesscluster", stack_name="Infra-ECS-Cluster-microservices-serverlesscluster",
                    stack_status="CREATE_COMPLETE")
     codecommit = dict(name="deployment", exists=True, commit="abc", description=CC_INPUTS["description"])
@@ -373,6 +373,9 @@ def test_lab_facts_are_the_roles_facts_from_the_read():
             "repositories": {"customer": {"exists": True, "uri": "r.example/customer", "image_digest": "sha256:c"},
                              "employee": {"exists": False, "uri": "", "image_digest": ""}},
             "codecommit": {"clone_url": "https://git/deployment"}, "security_group": {"id": SG},
+            "task_definitions": {"customer": {"family": "customer-microservice",
+                                              "registered": {"family": "customer-microservice"}},
+                                 "employee": {"family": "employee-microservice", "registered": None}},
             "target_groups": {"customer": {"one": {"arn": tg_arn("customer-tg-one")}, "two": None}},
             "load_balancer": {"arn": "arn:lb", "dns_name": "lb.example"}, "listener_arns": {"production": "arn:l80"}}
     facts = _filters().lab_facts(read)
@@ -380,6 +383,7 @@ def test_lab_facts_are_the_roles_facts_from_the_read():
     assert facts["fargate_cluster_name"] == "microservices-serverlesscluster-c"
     assert facts["ecr_repos_uris"] == {"customer": "r.example/customer"}
     assert facts["image_push_digests"] == {"customer": "sha256:c", "employee": ""}
+    assert facts["taskdef_appspec_registered"] == {"customer-microservice": {"family": "customer-microservice"}}
     assert facts["codecommit_repo_clone_url"] == "https://git/deployment"
     assert facts["load_balancer_security_group_id"] == SG
     assert facts["load_balancer_target_groups"] == {"customer": {

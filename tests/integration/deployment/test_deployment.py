@@ -275,15 +275,17 @@ def test_codecommit_on_the_local_cloud(cloud, tmp_path):
     assert again.stats()["localhost"]["changed"] == 0
 
 
-def test_no_op_rerun_runs_three_modules_and_one_read_of_the_folder(cloud, remote, tmp_path):
+def test_no_op_rerun_runs_two_modules_and_one_read_of_the_folder(cloud, remote, tmp_path):
     extra = inputs(tmp_path, remote)
-    apply(cloud, extra)
+    first = apply(cloud, extra)
     again = apply(cloud, extra)
     runs = module_runs(again)
-    # ecs_taskdef_sync, git_deployment_repo, the folder's read in the preflight (the remote is
-    # not CodeCommit here, so codecommit_repository does not run).
-    assert len(runs) == 3, runs
+    # ecs_taskdef_sync and the folder's read in the preflight (the remote is not CodeCommit here, so
+    # codecommit_repository does not run); that read predicted nothing to write, commit or push, so
+    # git_deployment_repo does not run a second time, and the commit published is the branch's.
+    assert len(runs) == 2, runs
     assert again.stats()["localhost"]["changed"] == 0
+    assert published(again)["commit"] == published(first)["commit"] == commits(remote)[0]
 
 
 def test_uncommitted_edit_to_a_managed_file_is_kept_and_refused_before_any_change(cloud, remote, tmp_path):

@@ -326,6 +326,11 @@ def test_a_noop_rerun_plans_nothing_and_runs_no_write_module_of_a_converged_role
     # The bench's target: at most 6 module runs for a no-op rerun of the whole lab.
     count, by_action = module_runs(result.data())
     assert count <= 6, by_action
+    # The deployment folder's check (Phase 5's preflight) predicted nothing to write: git_deployment_repo ran once;
+    # the task definitions are their families' latest revisions as read: ecs_taskdef_sync did not run.
+    assert by_action.get("cloudlab.microservices.git_deployment_repo") == 1, by_action
+    assert "cloudlab.microservices.ecs_taskdef_sync" not in by_action, by_action
+    assert sorted(shown_summary(result, "phase5_summary")["task_definitions"]) == ["customer", "employee"]
     assert "cloudlab.microservices.lab_context_info" not in ran
     # Phases 7 and 8 skipped their roles: what later steps and the summaries take comes from the read, and the
     # route check still ran on it (its own read of targets).
