@@ -17,6 +17,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import BuildError
@@ -32,9 +34,15 @@ def deployment_files(services, settings):
         raise AnsibleFilterError(str(e))
 
 
+def _plain(value):
+    """Plain data: the builders copy what they take, and copying templating's lazy containers is slow."""
+    return json.loads(json.dumps(value))
+
+
 def with_images(built, image_uris, variable="image_uris", tag="latest"):
     try:
-        return _with_images(built["task_definitions"], built["containers"], image_uris, tag=tag, variable=variable)
+        return _with_images(_plain(built["task_definitions"]), _plain(built["containers"]), _plain(image_uris or {}),
+                            tag=tag, variable=variable)
     except BuildError as e:
         raise AnsibleFilterError(str(e))
 
@@ -43,7 +51,7 @@ def registered_unchanged(task_definitions, registered):
     if not isinstance(task_definitions, list) or not isinstance(registered, dict):
         raise AnsibleFilterError("registered_unchanged: the input must be the task definitions to register (a list) "
                                  "and the argument the registered ones by family (a dict)")
-    return unchanged(task_definitions, registered)
+    return unchanged(_plain(task_definitions), _plain(registered))
 
 
 class FilterModule(object):
