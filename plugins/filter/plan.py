@@ -41,13 +41,17 @@ MAY_BE_EMPTY = dict(codedeploy=("service_names", "target_groups"), pipelines=("d
 
 
 def planned_wiring(lab, role):
-    """What the plan of a Phase 7 or 8 role took from the read (or derived by the lab's rules) for the inputs the
-    playbooks wire from earlier roles' facts; {} for the other roles. A wired input that differs (an extra var,
+    """What the plan of the ecr_repos or fargate_cluster role or of a Phase 7 or 8 role took from the read (or derived by the lab's
+    rules) for the inputs the playbooks wire from earlier roles' facts; {} for the other roles. A wired input that differs (an extra var,
     or an earlier role of the run that changed what it publishes) makes the role run: the plan did not see it."""
     lab = _read(lab, "planned_wiring")
     facts = lab_facts(lab)
     services = lab.get("services") or []
     application = lab["codedeploy"]["application"]["name"]
+    if role == "ecr_repos":
+        return dict(account_id=lab.get("account_id"), partition=lab.get("partition"))
+    if role == "fargate_cluster":
+        return dict(vpc_id=lab.get("vpc_id"), subnet_ids=lab.get("subnet_ids"))
     if role == "ecs_services":
         return dict(cluster=facts["fargate_cluster_name"], subnet_ids=facts["aws_context_subnet_ids"],
                     security_group_ids=[facts["load_balancer_security_group_id"]],
@@ -108,6 +112,9 @@ def lab_facts(lab):
         fargate_cluster_name=lab["cluster"]["name"],
         ecr_repos_uris=dict((n, r["uri"]) for n, r in lab["repositories"].items() if r["exists"]),
         ecr_repos_registry=lab.get("registry"),
+        image_push_digests=dict((n, r["image_digest"]) for n, r in lab["repositories"].items()),
+        taskdef_appspec_registered=dict((f["family"], f["registered"]) for f in (lab.get("task_definitions") or {}).values()
+                                        if f.get("registered")),
         codecommit_repo_clone_url=lab["codecommit"]["clone_url"],
         load_balancer_security_group_id=lab["security_group"]["id"],
         load_balancer_target_groups=groups,

@@ -74,6 +74,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import random
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 try:
@@ -157,11 +158,24 @@ def with_retry_policy(conn):
     return conn
 
 
+_CLIENTS_LOCK = threading.Lock()
+
+
 def client(module, service):
-    """A boto3 client of the module's connection settings, with the collection's retry policy.
+    """A boto3 client of the module's connection settings, with the collection's retry policy; one per service
+    for the module's run (made once: a client's service model takes a while to load, and clients are
+    thread-safe).
 
     Its successful writes are recorded on the module, for ``run()``'s failure to report ``changed``.
     """
+    with _CLIENTS_LOCK:
+        made = module.__dict__.setdefault("_cloudlab_clients", {})
+        if service not in made:
+            made[service] = _client(module, service)
+        return made[service]
+
+
+def _client(module, service):
     conn = with_retry_policy(module.client(service))
     name = conn.meta.service_model.service_id.hyphenize()
 

@@ -38,6 +38,8 @@ HOLDING_STATUSES = ("ACTIVE", "PROVISIONING")
 SETTLED_STATUSES = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE",
                     "IMPORT_COMPLETE", "IMPORT_ROLLBACK_COMPLETE")
 # A create that failed leaves a stack that can only be deleted (then created again).
+# A stack in one of these has nothing to explain: fargate_cluster_plan reads its events otherwise.
+CLEAN_STATUSES = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
 DEAD_STATUSES = ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED")
 
 CLUSTER_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -201,6 +203,31 @@ def plan_stack(status, current, desired):
     if not diffs:
         return "none", "stack is %s and matches the template, parameters and tags" % status, []
     return "update", "stack is %s and differs: %s" % (status, "; ".join(diffs)), diffs
+
+
+def compare_stack(name, stack, read_template, settings):
+    """The stack of cluster ``name`` (DescribeStacks' answer, {} when it does not exist) against the role's
+    ``settings`` (template_body, vpc_id, subnet_ids, security_group_ids, container_insights, service_connect,
+    service_connect_namespace, tags: fargate_cluster_plan's options), as that module and lab_info's plan compare
+    them. ``read_template()`` gives the deployed template's text; it is called only for a settled stack.
+    Returns dict(status, parameters, tags, desired, current, action, reason, differences)."""
+    p = settings
+    status = stack.get("StackStatus", "")
+    desired_template = parse_template(p["template_body"])
+    parameters = desired_parameters(name, p["vpc_id"], p["subnet_ids"], p["security_group_ids"],
+                                    p["container_insights"], p["service_connect"], p["service_connect_namespace"])
+    tags = dict((str(k), str(v)) for k, v in p["tags"].items())
+    desired = {"template": desired_template, "parameters": normalise_parameters(parameters, desired_template),
+               "tags": tags}
+    current = None
+    if status in SETTLED_STATUSES:
+        current_params = dict((x["ParameterKey"], x.get("ParameterValue", "")) for x in stack.get("Parameters", []))
+        current = {"template": parse_template(read_template()),
+                   "parameters": normalise_parameters(current_params, desired_template),
+                   "tags": dict((t["Key"], t["Value"]) for t in stack.get("Tags", []))}
+    action, reason, diffs = plan_stack(status, current, desired)
+    return dict(status=status, parameters=parameters, tags=tags, desired=desired, current=current, action=action,
+                reason=reason, differences=diffs)
 
 
 def format_events(events, limit=8):

@@ -30,8 +30,10 @@ from ansible.module_utils.urls import open_url
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _alb
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _cluster
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _codedeploy
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _ecr
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _ecs_services
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _oci
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _pipeline
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _plan
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _taskdef
@@ -41,6 +43,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._context import lab_context
 from ansible_collections.cloudlab.microservices.plugins.module_utils._s3 import bucket_exists
 from ansible_collections.cloudlab.microservices.plugins.module_utils._stacks import cluster_statuses
+from ansible_collections.cloudlab.microservices.plugins.module_utils._stacks import deployed_template
 from ansible_collections.cloudlab.microservices.plugins.module_utils._stacks import read_stacks
 
 DONE, MISSING, DRIFTED = "done", "missing", "drifted"
@@ -69,12 +72,26 @@ def read_repositories(ecr, services, tag):
             return dict(name=name, exists=False, uri="", image_digest="", image_tag=tag)
         images = _absent(lambda: ecr.describe_images(repositoryName=name, imageIds=[{"imageTag": tag}])["imageDetails"],
                          "ImageNotFoundException")
+        # The settings ecr_repository compares (_ecr.compare); the tags are read_tags' (the plan adds them).
+        settings = _ecr.state_of(repos[0], _ecr.read_policy(ecr, name), _ecr.read_lifecycle(ecr, name), None)
         return dict(name=name, exists=True, uri=repos[0]["repositoryUri"], image_tag=tag,
-                    image_digest=(images[0].get("imageDigest") or "") if images else "")
+                    image_digest=(images[0].get("imageDigest") or "") if images else "", settings=settings)
     return each(one, services, lambda s: s["name"], "read the ECR repository")
 
 
-def read_cluster(ecs, cfn, requested, stack_name):
+def read_archive_digests(services, given):
+    """{service: manifest digest of the image its archive holds} as ecr_image_push reads it (method archive; the
+    archive of the entry, else <archive_dir>/<name>.oci.tar), a service's digest None when its archive cannot be read
+    (the role's own checks then say why); {} unless ``given`` (plan_inputs.image_push) asks method archive."""
+    if not given or given.get("method") != "archive":
+        return {}
+    out = {}
+    for svc in services:
+        out[svc["name"]] = _oci.archive_digest(_oci.service_archive(svc, given.get("archive_dir")))
+    return out
+
+
+def read_cluster(ecs, cfn, requested, stack_name, template=False):
     names = _lab.clusters(requested)
     statuses = cluster_statuses(ecs, names)
     stacks = read_stacks(cfn, [_lab.stack(n, stack_name) for n in names])
@@ -84,9 +101,14 @@ def read_cluster(ecs, cfn, requested, stack_name):
     stack_of = _lab.stack(name, stack_name)
     found = (stacks.get(stack_of) or {}).get("stack") or {}
     outputs = dict((o["OutputKey"], o.get("OutputValue", "")) for o in found.get("Outputs") or [])
+    # The stack as described (its tags are read_tags'), and with ``template`` its deployed template, as
+    # fargate_cluster_plan compares them (the plan's); neither is in lab_info's result.
+    deployed = None
+    if template and found.get("StackStatus") in _cluster.SETTLED_STATUSES:
+        deployed = deployed_template(cfn, stack_of)
     return dict(requested_name=requested, name=name, note=note, status=statuses.get(name, ""),
                 arn=outputs.get("ClusterArn", ""), stack_name=stack_of, stack_status=found.get("StackStatus", ""),
-                stack_outputs=outputs)
+                stack_outputs=outputs, stack=found, template=deployed)
 
 
 def read_repository(codecommit, name, branch, services):
@@ -126,7 +148,9 @@ def read_families(ecs, services):
                         "ClientException", "InvalidParameterException")
         if not found:
             return dict(family=svc["family"], exists=False, arn="", revision=0)
-        return dict(family=svc["family"], exists=True, arn=found["taskDefinitionArn"], revision=found.get("revision", 0))
+        # The latest ACTIVE revision as ecs_taskdef_sync compares it (taskdef_appspec skips it when unchanged).
+        return dict(family=svc["family"], exists=True, arn=found["taskDefinitionArn"], revision=found.get("revision", 0),
+                    registered=_taskdef.active(found))
     return each(one, services, lambda s: s["family"], "read the task definition family")
 
 
@@ -240,12 +264,15 @@ def local_listeners(endpoint_url, timeout=5):
 def read_lab(module, services):
     """Everything Phases 5 to 8 make, read; the result of lab_info (without the checklist)."""
     p = module.params
-    context = lab_context(module)
-    c = dict((name, client(module, name)) for name in CLIENTS)
+    # The lab context's reads (a few calls, one after the other) while the other services' clients are made.
+    context, c = each(lambda start: start(), [lambda: lab_context(module),
+                                              lambda: dict((name, client(module, name)) for name in CLIENTS)],
+                      lambda start: "lab context", "read the")
     bucket = p["artifact_bucket"] or _lab.artifact_bucket(context["region"], context["account_id"])
 
     def cluster_and_services():
-        cluster = read_cluster(c["ecs"], c["cloudformation"], p["cluster_name"], p["stack_name"])
+        cluster = read_cluster(c["ecs"], c["cloudformation"], p["cluster_name"], p["stack_name"],
+                               template="fargate_cluster" in (p.get("plan_inputs") or {}))
         return cluster, read_services(c["ecs"], cluster["name"], services)
 
     sections = [
@@ -269,7 +296,8 @@ def read_lab(module, services):
     found = dict(repos=repos, cluster=cluster, ecs=ecs_found, groups=groups, sg=sg, lb=lb, app=app, dgroups=dgroups,
                  pipelines=pipelines, bucket=bucket if bucket_found else "",
                  lb_name=p["load_balancer_name"], sg_name=p["security_group_name"],
-                 listeners=listeners, codecommit=codecommit)
+                 listeners=listeners, codecommit=codecommit,
+                 archives=read_archive_digests(services, (p.get("plan_inputs") or {}).get("image_push")))
     tagged = read_tags(c, context, p["application_name"], found)
     found["tags"] = dict(tagged)
     out["ownership"] = ownership(p["application_name"], services, tagged,
@@ -403,7 +431,8 @@ def read_tags(c, context, application, found):
             out.append(("ECR repository " + repo["name"], _tags(dict(Tags=tags))))
     stack = found["cluster"]["stack_name"]
     if found["cluster"]["stack_status"]:
-        described = c["cloudformation"].describe_stacks(StackName=stack)["Stacks"][0]
+        # read_cluster described it already.
+        described = found["cluster"].get("stack") or c["cloudformation"].describe_stacks(StackName=stack)["Stacks"][0]
         out.append(("stack " + stack, _tags(described)))
     elb_arns = [g["TargetGroupArn"] for g in found["groups"].values()]
     if found["lb"]:
@@ -597,8 +626,8 @@ def assemble(services, p, context, repos, cluster, ecs_found, codecommit, famili
     ports = dict(production=p["production_port"], test=p["test_port"])
     out = dict(context)
     out["services"] = [s["name"] for s in services]
-    out["repositories"] = dict((r["name"], r) for r in repos)
-    out["cluster"] = cluster
+    out["repositories"] = dict((r["name"], dict((k, v) for k, v in r.items() if k != "settings")) for r in repos)
+    out["cluster"] = dict((k, v) for k, v in cluster.items() if k not in ("stack", "template"))
     out["codecommit"] = codecommit
     out["task_definitions"] = dict((s["name"], f) for s, f in zip(services, families))
     out["target_groups"] = dict((s["name"], dict((which, _group_view(groups.get(_lab.target_group(s["name"], which))))

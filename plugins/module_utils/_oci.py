@@ -328,6 +328,28 @@ def default_archive(archive_dir, name):
     return os.path.join(archive_dir, "%s.oci.tar" % name)
 
 
+def service_archive(entry, archive_dir):
+    """The archive a service entry pushes with method archive: its own, else <archive_dir>/<name>.oci.tar, else None."""
+    if entry.get("archive"):
+        return entry["archive"]
+    return default_archive(archive_dir, entry["name"]) if archive_dir else None
+
+
+def archive_digest(path, ref=None):
+    """The manifest digest of the image at ``path`` (what ECR lists once it is pushed), or None when ``path`` is
+    None or holds no readable image."""
+    if not path:
+        return None
+    try:
+        image = load_image(path, ref)
+    except ImageSourceError:
+        return None
+    try:
+        return image.digest
+    finally:
+        image.close()
+
+
 def check_image(path, ref=None):
     """Read the index and manifests of the image at ``path`` (not the layers); ImageSourceError if it is none."""
     load_image(path, ref).close()

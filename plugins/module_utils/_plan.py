@@ -20,15 +20,20 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _alb
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _cluster
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _codedeploy
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _ecr
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _ecs_services
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _pipeline
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _security_group
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _target_groups
+from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
 
 # The roles of Phases 5 to 8, in the order the phases run them.
 ROLES = ("ecr_repos", "image_push", "fargate_cluster", "codecommit_repo", "taskdef_appspec",
@@ -42,28 +47,97 @@ def _inputs(p, role):
     return found if isinstance(found, dict) else None
 
 
+# The ecr_repos and image_push inputs a plan takes when not given: the roles' defaults (a unit test keeps them
+# equal); what a playbook wires (account, partition) is the read's, and plan_runs' wiring compares it.
+ECR_REPOS_DEFAULTS = dict(image_tag_mutability="MUTABLE", scan_on_push=True, encryption_type="AES256",
+                          policy_scope="account", untagged_keep=10, tags={"Project": "microservices"},
+                          purge_tags=False, lab="microservices")
+IMAGE_PUSH_DEFAULTS = dict(method="auto", tag="latest")
+
+
 def ecr_repos(services, p, lab, raw):
-    """A repository to create is planned; the settings of existing ones (policy, lifecycle, scanning, tags)
-    are compared by ecr_repository only: None then."""
-    missing = ["create ECR repository %s" % r["name"] for r in raw["repos"] if not r["exists"]]
-    return missing or None
+    """ecr_repository's changes (the ecr_repos role's settings, _ecr.compare): a repository to create, a setting,
+    policy, lifecycle policy or tag to change, or the refusal of an encryption that cannot change (the role runs
+    and its module refuses). None when a repository's settings or tags were not read."""
+    given = dict(ECR_REPOS_DEFAULTS, **(_inputs(p, "ecr_repos") or {}))
+    settings = dict(given, scan_on_push=boolean(given["scan_on_push"]), purge_tags=boolean(given["purge_tags"]))
+    policy = _ecr.policy_for(given["policy_scope"], lab["partition"], lab["account_id"])
+    lifecycle = _ecr.lab_lifecycle(given["untagged_keep"])
+    lines = []
+    for repo in raw["repos"]:
+        name = repo["name"]
+        if not repo["exists"]:
+            lines.append("create ECR repository %s" % name)
+            continue
+        tags = (raw.get("tags") or {}).get("ECR repository " + name)
+        if repo.get("settings") is None or tags is None:
+            return None
+        try:
+            actions, _desired, to_tag, to_untag = _ecr.compare(settings, name, dict(repo["settings"], tags=tags),
+                                                               policy, lifecycle)
+        except CloudlabError as e:
+            lines.append(e.message)
+            continue
+        lines.extend(_ecr.ACTION_LINES[a] % name for a in actions if a in _ecr.ACTION_LINES)
+        if "tags" in actions:
+            lines.append("retag ECR repository %s: %s" % (name, ", ".join(
+                ["set " + k for k in sorted(to_tag)] + ["remove " + k for k in sorted(to_untag)])))
+    return lines
 
 
 def image_push(services, p, lab, raw):
-    """An image still to push (no repository, or none tagged) is planned; whether an existing image is the
-    archive's or the engine's needs the image itself: None then."""
+    """ecr_image_push's changes: an image still to push (no repository, or none tagged), or whose tag holds another
+    image than the service's archive (method archive, the digests compared as the module compares them). None
+    for another method (the engine's image is the module's to read), another tag than the read's, or an archive
+    that could not be read."""
     missing = ["push %s:%s" % (r["name"], r["image_tag"]) for r in raw["repos"]
                if not r["exists"] or not r["image_digest"]]
-    return missing or None
+    given = dict(IMAGE_PUSH_DEFAULTS, **(_inputs(p, "image_push") or {}))
+    if missing:
+        return missing
+    archives = raw.get("archives") or {}
+    if given["method"] != "archive" or given["tag"] != p["image_tag"]:
+        return None
+    lines = []
+    for repo in raw["repos"]:
+        digest = archives.get(repo["name"])
+        if digest is None:
+            return None
+        if digest != repo["image_digest"]:
+            lines.append("push %s:%s (%s, ECR holds %s)" % (repo["name"], repo["image_tag"], digest,
+                                                            repo["image_digest"]))
+    return lines
+
+
+# The fargate_cluster inputs a plan takes when not given: the role's defaults (a unit test keeps them equal);
+# the template comes with the inputs (read_lab.yml reads the role's), the VPC and subnets are the read's.
+FARGATE_CLUSTER_DEFAULTS = dict(security_group_ids=[], container_insights="enabled", service_connect=False,
+                                service_connect_namespace="", tags={}, lab="microservices")
 
 
 def fargate_cluster(services, p, lab, raw):
-    """A stack to create is planned; an existing one is compared with the template by fargate_cluster_plan
-    (the role's own read): None then."""
+    """A stack to create is planned; an existing one is compared with the template, parameters and tags as
+    fargate_cluster_plan compares them (_cluster.compare_stack), given ``plan_inputs.fargate_cluster`` with
+    ``template_body``. None without it, when the cluster's name is the "-c" fallback's or another choice the module
+    warns about, or when the stack is not in a clean state (the module then shows its events or refuses)."""
     cluster = raw["cluster"]
     if not cluster["stack_status"]:
         return ["create stack %s with cluster %s" % (cluster["stack_name"], cluster["name"])]
-    return None
+    given = _inputs(p, "fargate_cluster")
+    if given is None or not given.get("template_body") or cluster.get("note"):
+        return None
+    if cluster["stack_status"] not in _cluster.CLEAN_STATUSES or not cluster.get("stack") or cluster.get("template") is None:
+        return None
+    given = dict(FARGATE_CLUSTER_DEFAULTS, **given)
+    settings = dict(given, vpc_id=lab["vpc_id"], subnet_ids=lab["subnet_ids"],
+                    service_connect=boolean(given["service_connect"]),
+                    tags=_lab.with_owner_tags(given["tags"], given["lab"]))
+    compared = _cluster.compare_stack(cluster["name"], cluster["stack"], lambda: cluster["template"], settings)
+    if compared["action"] == "none":
+        return []
+    if compared["action"] == "update":
+        return ["update stack %s: %s" % (cluster["stack_name"], "; ".join(compared["differences"]))]
+    return ["%s stack %s: %s" % (compared["action"], cluster["stack_name"], compared["reason"])]
 
 
 def codecommit_repo(services, p, lab, raw):

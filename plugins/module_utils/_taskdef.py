@@ -154,6 +154,26 @@ def is_release_of(desired, current):
     return want == have
 
 
+def active(found):
+    """The family's latest revision as DescribeTaskDefinition gave it, or None when it is not ACTIVE: some endpoints
+    (moto 5) answer with the last revision even when it was deregistered, which must not count as the current one."""
+    return found if found and found.get("status", "ACTIVE") == "ACTIVE" else None
+
+
+def unchanged(desired, registered):
+    """ecs_taskdef_sync's entries (family, previous_arn, changed, arn, revision) when every definition of ``desired``
+    is its family's latest ACTIVE revision in ``registered`` ({family: task definition as read}) by is_release_of,
+    the module's own rule: nothing to register. None as soon as one is not (or was not read)."""
+    entries = []
+    for td in desired:
+        current = active((registered or {}).get(td.get("family")))
+        if not is_release_of(td, current):
+            return None
+        entries.append(dict(family=td["family"], previous_arn=current["taskDefinitionArn"], changed=False,
+                            arn=current["taskDefinitionArn"], revision=current.get("revision")))
+    return entries
+
+
 # Placeholders
 
 IMAGE_PLACEHOLDER = "<IMAGE1_NAME>"

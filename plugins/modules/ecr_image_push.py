@@ -244,6 +244,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._oci import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._oci import config_digest
 from ansible_collections.cloudlab.microservices.plugins.module_utils._oci import default_archive
 from ansible_collections.cloudlab.microservices.plugins.module_utils._oci import load_image
+from ansible_collections.cloudlab.microservices.plugins.module_utils._oci import service_archive
 from ansible_collections.cloudlab.microservices.plugins.module_utils._services import SERVICE_OPTIONS
 
 MAX_LAYER_DIGESTS = 100  # BatchCheckLayerAvailability's limit per call
@@ -265,7 +266,9 @@ def specs(module):
     """The images to push, each with repository, tag, source, image, ref filled in."""
     p = module.params
     if p["services"] is not None:
-        given = [dict(repository=s.get("name"), tag=p["tag"], source=s.get("archive") or None,
+        # The archive lab_info's plan compares too (_oci.service_archive).
+        given = [dict(repository=s.get("name"), tag=p["tag"],
+                      source=service_archive(s, p["archive_dir"]) if s.get("name") else None,
                       image=s.get("image") or None, ref=None) for s in p["services"]]
     else:
         given = [dict(i) for i in p["images"]]

@@ -89,6 +89,11 @@ options:
         ansible-core 2.18 renders a template nested in a dict, such as C({{ keep | int }}), as a string,
         which ECR refuses.
     type: json
+  untagged_keep:
+    description:
+      - Instead of O(lifecycle_policy), the lab's lifecycle policy, built by the module, under which untagged
+        images beyond the O(untagged_keep) newest expire.
+    type: int
   tags:
     description: Resource tags. Omitted leaves the tags alone.
     type: dict
@@ -203,12 +208,9 @@ import json
 from ansible.module_utils.six.moves.urllib.parse import urlparse
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _ecr
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import CloudlabError
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import aws_call
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client
@@ -216,15 +218,6 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import missing_code
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import warn
-
-LAB_POLICY = {"Version": "2008-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "ecr:*"}]}
-
-
-def account_policy(partition, account):
-    """Every ECR action, for the principals of this account only."""
-    return {"Version": "2012-10-17", "Statement": [{
-        "Sid": "ThisAccountOnly", "Effect": "Allow",
-        "Principal": {"AWS": "arn:%s:iam::%s:root" % (partition, account)}, "Action": "ecr:*"}]}
 
 
 def _parse(module, name):
@@ -262,15 +255,6 @@ def lifecycle_numbers(policy):
     return dict(policy, rules=rules)
 
 
-def opens_to_everyone(policy):
-    for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
-        principal = statement.get("Principal")
-        if statement.get("Effect") == "Allow" and (principal == "*" or (
-                isinstance(principal, dict) and principal.get("AWS") in ("*", ["*"]))):
-            return True
-    return False
-
-
 @aws_call("read the caller identity for the account-only policy")
 def caller(module):
     identity = client(module, "sts").get_caller_identity()
@@ -280,100 +264,22 @@ def caller(module):
 def desired_policy(module):
     """The policy to apply (None: leave it alone), built here for policy_scope."""
     p = module.params
-    if p["policy_scope"] == "lab":
-        return LAB_POLICY
     if p["policy_scope"] == "account":
         partition, account = p["partition"], p["account_id"]
         if not partition or not account:
             found_partition, found_account = caller(module)
             partition, account = partition or found_partition, account or found_account
-        return account_policy(partition, account)
+        return _ecr.policy_for("account", partition, account)
+    if p["policy_scope"] == "lab":
+        return _ecr.policy_for("lab", None, None)
     return _parse(module, "policy")
 
 
-def describe(ecr, name):
-    try:
-        return ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
-    except missing_code("RepositoryNotFoundException"):
-        return None
-
-
-def read_policy(ecr, name):
-    try:
-        return json.loads(ecr.get_repository_policy(repositoryName=name)["policyText"])
-    except missing_code("RepositoryPolicyNotFoundException", "RepositoryNotFoundException"):
-        return None
-
-
-def read_lifecycle(ecr, name):
-    try:
-        return json.loads(ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"])
-    except missing_code("LifecyclePolicyNotFoundException", "RepositoryNotFoundException"):
-        return None
-
-
-def read_state(ecr, name):
-    repo = describe(ecr, name)
-    if repo is None:
-        return None
-    tags = ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"]).get("tags", [])
-    return dict(
-        repository=repo,
-        image_tag_mutability=repo.get("imageTagMutability", "MUTABLE"),
-        scan_on_push=bool(repo.get("imageScanningConfiguration", {}).get("scanOnPush")),
-        encryption_type=repo.get("encryptionConfiguration", {}).get("encryptionType", "AES256"),
-        policy=read_policy(ecr, name),
-        lifecycle_policy=read_lifecycle(ecr, name),
-        tags=boto3_tag_list_to_ansible_dict(tags),
-    )
-
-
-def _public(state):
-    """The comparable part of a state, for diff and return."""
-    if not state:
-        return {}
-    return dict((k, v) for k, v in state.items() if k != "repository")
-
-
-def plan(module, name, current, policy, lifecycle):
-    """(actions, desired state, tags to add, tag keys to remove) of one repository."""
-    p = module.params
-    desired = dict(current and _public(current) or dict(policy=None, lifecycle_policy=None, tags={}))
-    desired.update(image_tag_mutability=p["image_tag_mutability"], scan_on_push=p["scan_on_push"],
-                   encryption_type=current["encryption_type"] if current else p["encryption_type"])
-    actions = []
-    if current is None:
-        actions.append("create")
-    elif current["encryption_type"] != p["encryption_type"]:
-        raise CloudlabError(message="Failed to update ECR repository %s: it is encrypted with %s and encryption "
-                            "cannot be changed after creation; set encryption_type to %s or recreate the repository"
-                            % (name, current["encryption_type"], current["encryption_type"]))
-    else:
-        if current["image_tag_mutability"] != p["image_tag_mutability"]:
-            actions.append("mutability")
-        if current["scan_on_push"] != p["scan_on_push"]:
-            actions.append("scan")
-    if policy is not None:
-        desired["policy"] = policy or None
-        if compare_policies(current and current["policy"] or {}, policy or {}):
-            actions.append("policy")
-    if lifecycle is not None:
-        desired["lifecycle_policy"] = lifecycle or None
-        # Lifecycle rules are not IAM policies; ECR returns them as sent, so a plain comparison works.
-        if (current and current["lifecycle_policy"] or {}) != (lifecycle or {}):
-            actions.append("lifecycle")
-    to_tag, to_untag = {}, []
-    tags, purge = p["tags"], p["purge_tags"]
-    if p["lab"]:
-        # The ownership tags are added to what the user asks; without O(tags) no other tag is touched.
-        purge = purge and tags is not None
-        tags = _lab.with_owner_tags(tags, p["lab"], name)
-    if tags is not None:
-        to_tag, to_untag = compare_aws_tags(current["tags"] if current else {}, tags, purge)
-        desired["tags"] = dict(tags) if purge else dict(desired["tags"], **tags)
-        if current is not None and (to_tag or to_untag):
-            actions.append("tags")
-    return actions, desired, to_tag, to_untag
+def desired_lifecycle(module):
+    """The lifecycle policy to apply (None: leave it alone): O(lifecycle_policy), or the lab's of O(untagged_keep)."""
+    if module.params["untagged_keep"] is not None:
+        return _ecr.lab_lifecycle(module.params["untagged_keep"])
+    return lifecycle_numbers(_parse(module, "lifecycle_policy"))
 
 
 def apply(module, ecr, name, current, actions, policy, lifecycle, to_tag, to_untag):
@@ -409,26 +315,26 @@ def apply(module, ecr, name, current, actions, policy, lifecycle, to_tag, to_unt
             ecr.untag_resource(resourceArn=repo["repositoryArn"], tagKeys=to_untag)
         if to_tag:
             ecr.tag_resource(resourceArn=repo["repositoryArn"], tags=ansible_dict_to_boto3_tag_list(to_tag))
-    return read_state(ecr, name)
+    return _ecr.read_state(ecr, name)
 
 
 def ensure_present(module, ecr, name, policy, lifecycle):
     """One repository: dict(changed, repository, policy, lifecycle_policy, tags, before, after)."""
-    current = aws_call("read ECR repository %s" % name)(read_state)(ecr, name)
-    actions, desired, to_tag, to_untag = plan(module, name, current, policy, lifecycle)
+    current = aws_call("read ECR repository %s" % name)(_ecr.read_state)(ecr, name)
+    actions, desired, to_tag, to_untag = _ecr.compare(module.params, name, current, policy, lifecycle)
     after = current
     if actions and not module.check_mode:
         after = aws_call("update ECR repository %s" % name)(apply)(
             module, ecr, name, current, actions, policy, lifecycle, to_tag, to_untag)
-    shown = _public(after) if after and not module.check_mode else desired
+    shown = _ecr.public(after) if after and not module.check_mode else desired
     repository = (after or {}).get("repository") or {"repositoryName": name}
     return dict(changed=bool(actions), repository=repository, policy=shown.get("policy"),
                 lifecycle_policy=shown.get("lifecycle_policy"), tags=shown.get("tags", {}),
-                before=_public(current), after=shown)
+                before=_ecr.public(current), after=shown)
 
 
 def ensure_absent(module, ecr, name):
-    current = aws_call("read ECR repository %s" % name)(read_state)(ecr, name)
+    current = aws_call("read ECR repository %s" % name)(_ecr.read_state)(ecr, name)
     if current is not None and not module.check_mode:
         try:
             ecr.delete_repository(repositoryName=name, force=module.params["force_absent"])
@@ -437,7 +343,7 @@ def ensure_absent(module, ecr, name):
                                 % name, exception=e)
         except missing_code("RepositoryNotFoundException"):  # pylint: disable=duplicate-except
             pass  # gone meanwhile: that is what was asked
-    return dict(changed=current is not None, repository={}, before=_public(current), after={})
+    return dict(changed=current is not None, repository={}, before=_ecr.public(current), after={})
 
 
 @aws_call("read the ECR registry address")
@@ -464,11 +370,11 @@ def manage(module):
                                      "delete ECR repository")))
     else:
         policy = desired_policy(module)
-        if policy and opens_to_everyone(policy):
+        if policy and _ecr.opens_to_everyone(policy):
             which = ("y" if len(names) == 1 else "ies", ", ".join(names))
             warn(module, "The policy of ECR repositor%s %s grants ECR actions to Principal '*': any AWS account "
                  "can then pull, push and delete their images" % which)
-        lifecycle = lifecycle_numbers(_parse(module, "lifecycle_policy"))
+        lifecycle = desired_lifecycle(module)
         found = dict(zip(names, each(lambda name: ensure_present(module, ecr, name, policy, lifecycle), names, str,
                                      "update ECR repository")))
     uris = dict((name, r["repository"].get("repositoryUri", "")) for name, r in found.items())
@@ -505,13 +411,15 @@ def main():
         account_id=dict(type="str"),
         partition=dict(type="str"),
         lifecycle_policy=dict(type="json"),
+        untagged_keep=dict(type="int"),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
         lab=dict(type="str"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True,
                               required_one_of=[["name", "repositories"]],
-                              mutually_exclusive=[["name", "repositories"], ["policy", "policy_scope"]],
+                              mutually_exclusive=[["name", "repositories"], ["policy", "policy_scope"],
+                                                  ["lifecycle_policy", "untagged_keep"]],
                               required_if=[["encryption_type", "KMS", ["kms_key"]]])
     if module.params["repositories"] is not None:
         names = module.params["repositories"]

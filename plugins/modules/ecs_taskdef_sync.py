@@ -149,6 +149,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import client as aws_client
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import each
 from ansible_collections.cloudlab.microservices.plugins.module_utils._aws import run
+from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import active
 from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import is_release_of
 from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import normalise
 from ansible_collections.cloudlab.microservices.plugins.module_utils._taskdef import validate_register_input
@@ -166,11 +167,9 @@ def describe_latest(client, family):
         except is_boto3_error_message("Unable to describe task definition"):
             return None
 
-    found = aws_call("describe task definition family %s" % family)(call)()
-    # Some endpoints (moto 5) answer with the last revision even when it was
-    # deregistered: it must not count as the current one, or a family whose
-    # revisions were all deregistered would never get an ACTIVE one again.
-    return found if found and found.get("status", "ACTIVE") == "ACTIVE" else None
+    # A deregistered revision some endpoints still answer with is not the current one (_taskdef.active), or a
+    # family whose revisions were all deregistered would never get an ACTIVE one again.
+    return active(aws_call("describe task definition family %s" % family)(call)())
 
 
 def _register(client, desired):

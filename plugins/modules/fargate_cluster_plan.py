@@ -211,7 +211,7 @@ from ansible_collections.cloudlab.microservices.plugins.module_utils._stacks imp
 from ansible_collections.cloudlab.microservices.plugins.module_utils._stacks import read_stacks
 from ansible_collections.cloudlab.microservices.plugins.module_utils._stacks import stack_events
 
-CLEAN_EVENTS = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
+CLEAN_EVENTS = rules.CLEAN_STATUSES
 ADVICE = ("Check fargate_cluster_vpc_id, fargate_cluster_subnet_ids, fargate_cluster_security_group_ids and "
           "fargate_cluster_service_connect (the Service Connect namespace is the usual cause of a rollback).")
 
@@ -251,23 +251,11 @@ def plan(module):
     stack_name = _lab.stack(name, p["stack_name"])
     found = stacks.get(stack_name)
     stack = found["stack"] if found else {}
-    status = stack.get("StackStatus", "")
-
-    desired_template = rules.parse_template(p["template_body"])
-    parameters = rules.desired_parameters(name, p["vpc_id"], p["subnet_ids"], p["security_group_ids"],
-                                          p["container_insights"], p["service_connect"],
-                                          p["service_connect_namespace"])
-    tags = dict((str(k), str(v)) for k, v in p["tags"].items())
-    desired = {"template": desired_template, "parameters": rules.normalise_parameters(parameters, desired_template),
-               "tags": tags}
-    current = None
-    if status in rules.SETTLED_STATUSES:
-        current_template = rules.parse_template(deployed_template(cfn, stack_name))
-        current_params = dict((x["ParameterKey"], x.get("ParameterValue", "")) for x in stack.get("Parameters", []))
-        current = {"template": current_template,
-                   "parameters": rules.normalise_parameters(current_params, desired_template),
-                   "tags": dict((t["Key"], t["Value"]) for t in stack.get("Tags", []))}
-    action, reason, diffs = rules.plan_stack(status, current, desired)
+    # The comparison lab_info's plan makes too (_cluster.compare_stack).
+    compared = rules.compare_stack(name, stack, lambda: deployed_template(cfn, stack_name), p)
+    status, parameters, tags = compared["status"], compared["parameters"], compared["tags"]
+    current, desired, desired_template = compared["current"], compared["desired"], compared["desired"]["template"]
+    action, reason, diffs = compared["action"], compared["reason"], compared["differences"]
     outputs = dict((o["OutputKey"], o.get("OutputValue", "")) for o in stack.get("Outputs", []))
 
     result = dict(changed=False, cluster_name=name, name_note=note, stack_name=stack_name,

@@ -138,7 +138,15 @@ options:
   plan_inputs:
     description:
       - The roles' inputs the plan (RV(plan)) compares beside what it read, keyed by role; a role whose inputs
-        are not given here is planned null (its module decides).
+        are not given here is planned null (its module decides), unless said otherwise below.
+      - C(ecr_repos) takes the ecr_repos role's C(image_tag_mutability), C(scan_on_push), C(encryption_type),
+        C(policy_scope), C(untagged_keep), C(tags), C(purge_tags) and C(lab), each the role's default when not given
+        (the account and partition of the policy are the read's).
+      - C(image_push) takes C(method), C(tag) and C(archive_dir); only with C(method=archive) are the archives'
+        digests read and compared with ECR's.
+      - C(fargate_cluster) takes C(template_body) (without it the stack is planned null), C(security_group_ids),
+        C(container_insights), C(service_connect), C(service_connect_namespace), C(tags) and C(lab), each the role's
+        default when not given (the VPC and subnets are the read's); the deployed template is read with it.
       - C(codecommit_repo) takes C(remote_url) and C(description); C(load_balancer) takes C(lab) (the ownership
         tags' lab), C(ingress_cidrs) and C(subnet_ids) (when not given, the lab's public subnets the read found,
         as the playbooks wire them) and C(state) (any other than C(present) is planned null).

@@ -11,10 +11,14 @@ import os
 
 import pytest
 
+# Module runs counted as `make bench` counts them.
+from bench.benchlib import module_runs
+
 from helpers import BIN, changed_tasks, failure_messages, run_playbook, shown_lines, shown_summary
 
 from .awx import META, RESULT_EVENTS, awx_private_data_dir, inventory_secrets, secrets_in_artifacts
 from helpers.phase5 import FAMILIES, clone_url, dev_commits, phase5_vars, snapshot
+
 
 pytestmark = pytest.mark.slow
 
@@ -255,6 +259,8 @@ def test_lab_info_plans_phases_7_and_8_from_one_read(lab, site):
 
 # The write modules of each role whose plan can be [] (a role the plan skips runs none of them).
 WRITES = {
+    "ecr_repos": {"cloudlab.microservices.ecr_repository"},
+    "image_push": {"cloudlab.microservices.ecr_image_push"},
     "codecommit_repo": {"community.aws.codecommit_repository"},
     "load_balancer": {"cloudlab.microservices.alb_target_groups", "amazon.aws.ec2_security_group",
                       "cloudlab.microservices.alb"},
@@ -316,6 +322,14 @@ def test_a_noop_rerun_plans_nothing_and_runs_no_write_module_of_a_converged_role
         assert not ran & writes, (role, ran & writes)
     # One read for the run: the plan's lab_info, no lab_context_info, no target groups read in check mode.
     assert modules_run(result).count("cloudlab.microservices.lab_info") == 1
+    # The bench's target: at most 6 module runs for a no-op rerun of the whole lab.
+    count, by_action = module_runs(result.data())
+    assert count <= 6, by_action
+    # The deployment folder's check (Phase 5's preflight) predicted nothing to write: git_deployment_repo ran once;
+    # the task definitions are their families' latest revisions as read: ecs_taskdef_sync did not run.
+    assert by_action.get("cloudlab.microservices.git_deployment_repo") == 1, by_action
+    assert "cloudlab.microservices.ecs_taskdef_sync" not in by_action, by_action
+    assert sorted(shown_summary(result, "phase5_summary")["task_definitions"]) == ["customer", "employee"]
     assert "cloudlab.microservices.lab_context_info" not in ran
     # Phases 7 and 8 skipped their roles: what later steps and the summaries take comes from the read, and the
     # route check still ran on it (its own read of targets).
@@ -350,3 +364,26 @@ def test_a_drift_made_by_hand_is_planned_and_fixed(lab, site, archives, workdir)
     assert group["HealthCheckPath"] == "/"
     rules = [r for r in elbv2.describe_rules(ListenerArn=production["ListenerArn"])["Rules"] if not r["IsDefault"]]
     assert [c.get("Values") or c["PathPatternConfig"]["Values"] for r in rules for c in r["Conditions"]] == [["/admin/*"]]
+
+
+def test_a_phase5_drift_made_by_hand_is_planned_and_fixed(lab, site, archives, workdir):
+    """An ECR lifecycle policy removed and a repository's scan on push turned off by hand: the plan names both,
+    ecr_repository puts them back; the image push (its archive's digest is ECR's) stays skipped."""
+    ecr = lab.client("ecr")
+    lifecycle = ecr.get_lifecycle_policy(repositoryName="customer")["lifecyclePolicyText"]
+    ecr.delete_lifecycle_policy(repositoryName="customer")
+    ecr.put_image_scanning_configuration(repositoryName="employee", imageScanningConfiguration={"scanOnPush": False})
+    result = run_playbook(lab, SITE, extra_vars=phase5_vars(workdir, archives))
+    assert result.rc == 0, failure_messages(result)
+    plan = the_plan(result)
+    assert plan["ecr_repos"] == ["set the lifecycle policy of ECR repository customer",
+                                 "set scan on push of ECR repository employee"], plan
+    assert plan["image_push"] == [], plan
+    ran = set(modules_run(result))
+    assert "cloudlab.microservices.ecr_repository" in ran and not ran & WRITES["image_push"], ran
+    assert ecr.get_lifecycle_policy(repositoryName="customer")["lifecyclePolicyText"] == lifecycle
+    (repo,) = ecr.describe_repositories(repositoryNames=["employee"])["repositories"]
+    assert repo["imageScanningConfiguration"]["scanOnPush"] is True
+    # The image push skipped, its digests are the read's: the summary still names each image.
+    digests = shown_summary(result, "phase5_summary")["repositories"]
+    assert sorted(digests) == ["customer", "employee"] and all(d.startswith("sha256:") for d in digests.values())

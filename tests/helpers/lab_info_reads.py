@@ -5,12 +5,14 @@ Every call is checked to be a read (Describe / List / Get / BatchGet / Head) and
 botocore clients validate the requests, and nothing leaves the process.
 """
 import copy
+import json
 import re
 
 import boto3
 
 from ansible_collections.amazon.aws.plugins.module_utils import modules as aws_modules
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _codedeploy
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _ecr
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _pipeline
 from ansible_collections.cloudlab.microservices.plugins.modules import lab_info
@@ -147,6 +149,8 @@ def converged_answers():
              "repositoryUri": "%s.dkr.ecr.us-east-1.amazonaws.com/%s" % (ACCOUNT, name)}
             for name in p.get("repositoryNames") or ["customer", "employee"]]},
         ("ecr", "DescribeImages"): {"imageDetails": [{"imageDigest": "sha256:0123", "imageTags": ["latest"]}]},
+        ("ecr", "GetRepositoryPolicy"): {"policyText": json.dumps(_ecr.account_policy("aws", ACCOUNT))},
+        ("ecr", "GetLifecyclePolicy"): {"lifecyclePolicyText": json.dumps(_ecr.lab_lifecycle(10))},
         ("ecs", "DescribeClusters"): {"clusters": [{"clusterName": CLUSTER, "status": "ACTIVE"}], "failures": []},
         ("cloudformation", "DescribeStacks"): lambda p: {"Stacks": [{
             "StackName": STACK, "StackStatus": "CREATE_COMPLETE",

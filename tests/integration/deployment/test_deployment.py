@@ -272,15 +272,17 @@ def test_codecommit_on_the_local_cloud(cloud, tmp_path):
     assert again.stats()["localhost"]["changed"] == 0
 
 
-def test_no_op_rerun_runs_three_modules_and_one_read_of_the_folder(cloud, remote, tmp_path):
+def test_no_op_rerun_runs_two_modules_and_one_read_of_the_folder(cloud, remote, tmp_path):
     extra = inputs(tmp_path, remote)
-    apply(cloud, extra)
+    first = apply(cloud, extra)
     again = apply(cloud, extra)
     runs = module_runs(again)
-    # ecs_taskdef_sync, git_deployment_repo, the folder's read in the preflight (the remote is
-    # not CodeCommit here, so codecommit_repository does not run).
-    assert len(runs) == 3, runs
+    # ecs_taskdef_sync and the folder's read in the preflight (the remote is not CodeCommit here, so
+    # codecommit_repository does not run); that read predicted nothing to write, commit or push, so
+    # git_deployment_repo does not run a second time, and the commit published is the branch's.
+    assert len(runs) == 2, runs
     assert again.stats()["localhost"]["changed"] == 0
+    assert published(again)["commit"] == published(first)["commit"] == commits(remote)[0]
 
 
 def test_uncommitted_edit_to_a_managed_file_is_kept_and_refused_before_any_change(cloud, remote, tmp_path):
@@ -408,7 +410,8 @@ def test_playbook_preflight_refuses_divergence_before_the_first_change_and_reads
     again = apply(cloud, extra, playbook=PREFLIGHT_FIRST)
     assert again.stats()["localhost"]["changed"] == 1  # the marker only
     runs = [r for r in module_runs(again) if "stands for task 5.1" not in r]
-    assert len(runs) == 3, runs
+    # The folder's read and ecs_taskdef_sync: that read predicted nothing to write, so no second git run.
+    assert len(runs) == 2 and "Write the task definitions" not in " ".join(runs), runs
 
     other = clone("file://%s" % remote, tmp_path / "other")
     (other / "README").write_text("from elsewhere\n")

@@ -1,12 +1,16 @@
 """The planners of Phases 5 and 6 (_plan): a converged read plans [], each kind of difference a line, a
 missing input None. Pure functions on hand-made reads, as lab_info's read_lab hands them over."""
 import copy
+import os
 
 import pytest
 
+from ansible_collections.cloudlab.microservices.plugins.module_utils import _ecr
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _lab
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _plan
 from ansible_collections.cloudlab.microservices.plugins.module_utils._services import check_services
+
+from helpers import ROOT
 
 ACCOUNT = "123456789012"
 VPC = "vpc-0123456789abcdef0"
@@ -24,7 +28,7 @@ def tg_arn(name):
 
 
 def params(**inputs):
-    return dict(production_port=80, test_port=8080, load_balancer_name="microservicesLB",
+    return dict(production_port=80, test_port=8080, load_balancer_name="microservicesLB", image_tag="latest",
                 security_group_name="microservices-sg", repository="deployment", branch="dev",
                 plan_inputs=inputs)
 
@@ -61,15 +65,22 @@ def converged():
                       DefaultActions=forward("customer-tg-one"),
                       Rules=[dict(rule, RuleArn="arn:rule/8080", Actions=forward("employee-tg-one"))])]
     repos = [dict(name=s["name"], exists=True, uri="%s.dkr.ecr.us-east-1.amazonaws.com/%s" % (ACCOUNT, s["name"]),
-                  image_tag="latest", image_digest="sha256:" + "0" * 64) for s in SERVICES]
+                  image_tag="latest", image_digest="sha256:" + "0" * 64, settings=_ecr.state_of(
+                      dict(repositoryName=s["name"], imageTagMutability="MUTABLE",
+                           imageScanningConfiguration=dict(scanOnPush=True),
+                           encryptionConfiguration=dict(encryptionType="AES256")),
+                      _ecr.account_policy("aws", ACCOUNT), _ecr.lab_lifecycle(10), None)) for s in SERVICES]
+    for svc in SERVICES:
+        owned = _lab.with_owner_tags({"Project": "microservices"}, "microservices", svc["name"])
+        tags["ECR repository " + svc["name"]] = owned
     cluster = dict(name="microservices-serverlesscluster", stack_name="Infra-ECS-Cluster-microservices-serverlesscluster",
                    stack_status="CREATE_COMPLETE")
     codecommit = dict(name="deployment", exists=True, commit="abc", description=CC_INPUTS["description"])
     return dict(repos=repos, cluster=cluster, groups=groups, sg=sg, lb=lb, listeners=listeners, tags=tags,
-                codecommit=codecommit)
+                codecommit=codecommit, archives=dict((s["name"], "sha256:" + "0" * 64) for s in SERVICES))
 
 
-LAB = {"vpc_id": VPC, "subnet_ids": SUBNETS}
+LAB = {"vpc_id": VPC, "subnet_ids": SUBNETS, "account_id": ACCOUNT, "partition": "aws"}
 
 
 def plan_of(role, raw, **inputs):
@@ -172,7 +183,7 @@ def test_codecommit_repo_differences_and_missing_inputs():
 
 def test_phase5_roles_plan_what_is_missing_and_cannot_tell_the_rest():
     raw = converged()
-    for role in ("ecr_repos", "image_push", "fargate_cluster", "taskdef_appspec"):
+    for role in ("image_push", "fargate_cluster", "taskdef_appspec"):
         assert plan_of(role, raw) is None, role
     raw["repos"][1].update(exists=False, image_digest="")
     raw["cluster"]["stack_status"] = ""
@@ -184,6 +195,153 @@ def test_phase5_roles_plan_what_is_missing_and_cannot_tell_the_rest():
     assert plan_of("taskdef_appspec", raw) == ["push the deployment files to dev of deployment"]
     raw["repos"][0]["image_digest"] = ""
     assert plan_of("image_push", raw) == ["push customer:latest", "push employee:latest"]
+
+
+ARCHIVE = {"method": "archive", "archive_dir": "/images"}
+
+
+def test_ecr_repos_converged_plans_nothing():
+    assert plan_of("ecr_repos", converged()) == []
+    # The role's defaults given as the playbooks hand them (templated: numbers and booleans as text).
+    given = dict((k, str(v)) for k, v in _plan.ECR_REPOS_DEFAULTS.items() if k != "tags")
+    assert plan_of("ecr_repos", converged(), ecr_repos=given) == []
+
+
+@pytest.mark.parametrize("change, inputs, expected", [
+    (lambda s, t: s.update(lifecycle_policy=None), {}, "set the lifecycle policy of ECR repository customer"),
+    (lambda s, t: None, {"untagged_keep": 5}, "set the lifecycle policy of ECR repository customer"),
+    (lambda s, t: s.update(scan_on_push=False), {}, "set scan on push of ECR repository customer"),
+    (lambda s, t: s.update(image_tag_mutability="IMMUTABLE"), {}, "set the image tag mutability of ECR repository customer"),
+    (lambda s, t: s.update(policy=None), {}, "set the repository policy of ECR repository customer"),
+    (lambda s, t: None, {"policy_scope": "lab"}, "set the repository policy of ECR repository customer"),
+    (lambda s, t: t.pop(_lab.TAG_SERVICE), {}, "retag ECR repository customer: set cloudlab:service"),
+    (lambda s, t: t.update(Owner="me"), {"purge_tags": True}, "retag ECR repository customer: remove Owner"),
+])
+def test_ecr_repos_plans_each_difference(change, inputs, expected):
+    raw = converged()
+    change(raw["repos"][0]["settings"], raw["tags"]["ECR repository customer"])
+    planned = plan_of("ecr_repos", raw, ecr_repos=inputs)
+    assert expected in planned, planned
+    assert not [line for line in planned if "employee" in line] or inputs, planned
+
+
+def test_ecr_repos_plans_the_modules_refusal_and_cannot_tell_without_its_read():
+    raw = converged()
+    raw["repos"][0]["settings"]["encryption_type"] = "KMS"
+    (line,) = plan_of("ecr_repos", raw)
+    assert line.startswith("Failed to update ECR repository customer: it is encrypted with KMS"), line
+    raw = converged()
+    del raw["tags"]["ECR repository employee"]
+    assert plan_of("ecr_repos", raw) is None
+    raw = converged()
+    raw["repos"][1]["settings"] = None
+    assert plan_of("ecr_repos", raw) is None
+
+
+def test_image_push_compares_the_archives_digest_with_ecrs():
+    assert plan_of("image_push", converged(), image_push=ARCHIVE) == []
+    raw = converged()
+    raw["archives"]["employee"] = "sha256:" + "1" * 64
+    assert plan_of("image_push", raw, image_push=ARCHIVE) == [
+        "push employee:latest (sha256:%s, ECR holds sha256:%s)" % ("1" * 64, "0" * 64)]
+    # Cannot tell: the engine's image (method auto or docker), another tag than the read's, an archive not read.
+    assert plan_of("image_push", converged(), image_push=dict(ARCHIVE, method="docker")) is None
+    assert plan_of("image_push", converged(), image_push=dict(ARCHIVE, tag="v2")) is None
+    raw = converged()
+    raw["archives"]["customer"] = None
+    assert plan_of("image_push", raw, image_push=ARCHIVE) is None
+
+
+def test_the_phase5_plan_defaults_are_the_roles_defaults():
+    import yaml
+    for role, defaults, prefix in (("ecr_repos", _plan.ECR_REPOS_DEFAULTS, "ecr_repos_"),
+                                   ("image_push", _plan.IMAGE_PUSH_DEFAULTS, "image_push_")):
+        with open(os.path.join(ROOT, "roles", role, "defaults", "main.yml"), encoding="utf-8") as handle:
+            found = yaml.safe_load(handle)
+        assert dict((k, found[prefix + k]) for k in defaults) == defaults, role
+    # read_lab.yml hands each of them over by that variable.
+    with open(os.path.join(ROOT, "playbooks", "tasks", "read_lab.yml"), encoding="utf-8") as handle:
+        given = yaml.safe_load(handle)[0]["cloudlab.microservices.lab_info"]["plan_inputs"]
+    for role, defaults, prefix in (("ecr_repos", _plan.ECR_REPOS_DEFAULTS, "ecr_repos_"),
+                                   ("image_push", _plan.IMAGE_PUSH_DEFAULTS, "image_push_")):
+        for key in defaults:
+            assert given[role][key] == "{{ %s%s | default(omit) }}" % (prefix, key), (role, key)
+
+
+def test_the_modules_lifecycle_policy_is_the_one_the_role_asked_before():
+    assert _ecr.lab_lifecycle("10") == {"rules": [{
+        "rulePriority": 1, "description": "Expire untagged images beyond the 10 newest",
+        "selection": {"tagStatus": "untagged", "countType": "imageCountMoreThan", "countNumber": 10},
+        "action": {"type": "expire"}}]}
+
+
+TEMPLATE = os.path.join(ROOT, "roles", "fargate_cluster", "files", "fargate-cluster.cfn.yml")
+CLUSTER = "microservices-serverlesscluster"
+
+
+def _template():
+    with open(TEMPLATE, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def stack_read(raw):
+    """The converged stack, as fargate_cluster deployed it: the role's template, parameters and tags."""
+    params = dict(ECSClusterName=CLUSTER, VpcId=VPC, SubnetIds=",".join(SUBNETS), SecurityGroupIds="",
+                  ContainerInsights="enabled", ServiceConnectNamespace="")
+    raw["cluster"].update(name=CLUSTER, note="", template=_template(), stack=dict(
+        StackName=raw["cluster"]["stack_name"], StackStatus="CREATE_COMPLETE",
+        Parameters=[dict(ParameterKey=k, ParameterValue=v) for k, v in params.items()],
+        Tags=[dict(Key=k, Value=v) for k, v in _lab.owner_tags("microservices").items()]))
+    return raw
+
+
+def test_fargate_cluster_converged_plans_nothing():
+    assert plan_of("fargate_cluster", stack_read(converged()), fargate_cluster={"template_body": _template()}) == []
+
+
+@pytest.mark.parametrize("change, inputs, expected", [
+    (lambda c: c["stack"]["Parameters"][4].update(ParameterValue="disabled"), {},
+     'update stack Infra-ECS-Cluster-microservices-serverlesscluster: parameter ContainerInsights: "disabled" -> "enabled"'),
+    (lambda c: None, {"container_insights": "enhanced"}, "parameter ContainerInsights"),
+    (lambda c: c["stack"]["Parameters"][2].update(ParameterValue=SUBNETS[0]), {}, "parameter SubnetIds"),
+    (lambda c: c["stack"]["Tags"].pop(), {}, "tags:"),
+    (lambda c: None, {"tags": {"Owner": "me"}}, "tags:"),
+    (lambda c: c.update(template=c["template"].replace("Default: enabled", "Default: disabled")), {}, "template"),
+    (lambda c: c["stack"].update(StackStatus="UPDATE_ROLLBACK_COMPLETE"), {}, None),
+    (lambda c: c["stack"].update(StackStatus="UPDATE_IN_PROGRESS"), {}, None),
+    (lambda c: c.update(note="cluster microservices-serverlesscluster is someone else's"), {}, None),
+    (lambda c: c.update(template=None), {}, None),
+])
+def test_fargate_cluster_plans_each_difference(change, inputs, expected):
+    raw = stack_read(converged())
+    change(raw["cluster"])
+    raw["cluster"]["stack_status"] = raw["cluster"]["stack"]["StackStatus"]
+    planned = plan_of("fargate_cluster", raw, fargate_cluster=dict(inputs, template_body=_template()))
+    if expected is None:
+        assert planned is None
+    else:
+        assert len(planned) == 1 and planned[0].startswith("update stack ") and expected in planned[0], planned
+
+
+def test_fargate_cluster_without_its_template_cannot_tell():
+    assert plan_of("fargate_cluster", stack_read(converged())) is None
+    assert plan_of("fargate_cluster", stack_read(converged()), fargate_cluster={"container_insights": "enabled"}) is None
+
+
+def test_the_fargate_cluster_plan_defaults_are_the_roles_defaults():
+    import yaml
+    with open(os.path.join(ROOT, "roles", "fargate_cluster", "defaults", "main.yml"), encoding="utf-8") as handle:
+        found = yaml.safe_load(handle)
+    assert dict((k, found["fargate_cluster_" + k]) for k in _plan.FARGATE_CLUSTER_DEFAULTS) == \
+        _plan.FARGATE_CLUSTER_DEFAULTS
+    with open(os.path.join(ROOT, "playbooks", "tasks", "read_lab.yml"), encoding="utf-8") as handle:
+        given = yaml.safe_load(handle)[0]["cloudlab.microservices.lab_info"]["plan_inputs"]["fargate_cluster"]
+    for key in _plan.FARGATE_CLUSTER_DEFAULTS:
+        assert given[key] == "{{ fargate_cluster_%s | default(omit) }}" % key, key
+    # The template the plan compares with is the file the role deploys.
+    from ansible_collections.cloudlab.microservices.plugins.filter import fargate_cluster
+    assert os.path.realpath(fargate_cluster.fargate_cluster_template("")) == os.path.realpath(TEMPLATE)
+    assert "fargate_cluster_template" in given["template_body"]
 
 
 # --- the filters the playbooks call -----------------------------------------------------------------------
@@ -210,15 +368,20 @@ def test_lab_facts_are_the_roles_facts_from_the_read():
     read = {"plan": {}, "account_id": ACCOUNT, "partition": "aws", "region": "us-east-1", "vpc_id": VPC,
             "subnet_ids": SUBNETS, "pipeline_role_arn": "arn:p", "deploy_role_arn": "arn:d", "db_host": "db",
             "registry": "r.example", "cluster": {"name": "microservices-serverlesscluster-c"},
-            "repositories": {"customer": {"exists": True, "uri": "r.example/customer"},
-                             "employee": {"exists": False, "uri": ""}},
+            "repositories": {"customer": {"exists": True, "uri": "r.example/customer", "image_digest": "sha256:c"},
+                             "employee": {"exists": False, "uri": "", "image_digest": ""}},
             "codecommit": {"clone_url": "https://git/deployment"}, "security_group": {"id": SG},
+            "task_definitions": {"customer": {"family": "customer-microservice",
+                                              "registered": {"family": "customer-microservice"}},
+                                 "employee": {"family": "employee-microservice", "registered": None}},
             "target_groups": {"customer": {"one": {"arn": tg_arn("customer-tg-one")}, "two": None}},
             "load_balancer": {"arn": "arn:lb", "dns_name": "lb.example"}, "listener_arns": {"production": "arn:l80"}}
     facts = _filters().lab_facts(read)
     assert facts["aws_context_subnet_ids"] == SUBNETS and facts["aws_context_registry"] == "r.example"
     assert facts["fargate_cluster_name"] == "microservices-serverlesscluster-c"
     assert facts["ecr_repos_uris"] == {"customer": "r.example/customer"}
+    assert facts["image_push_digests"] == {"customer": "sha256:c", "employee": ""}
+    assert facts["taskdef_appspec_registered"] == {"customer-microservice": {"family": "customer-microservice"}}
     assert facts["codecommit_repo_clone_url"] == "https://git/deployment"
     assert facts["load_balancer_security_group_id"] == SG
     assert facts["load_balancer_target_groups"] == {"customer": {
@@ -313,3 +476,11 @@ def test_phase78_facts_are_the_roles_facts_from_the_read():
                                                      "employee": "microservices-employee"}
     assert facts["pipelines_names"] == {"customer": "update-customer-microservice",
                                         "employee": "update-employee-microservice"}
+
+
+def test_ecr_repos_is_skipped_only_when_its_wired_account_is_the_reads():
+    f = _filters()
+    read = _read78(ecr_repos=[])
+    assert f.plan_runs(read, "ecr_repos", {"account_id": ACCOUNT, "partition": "aws"}) is False
+    assert f.plan_runs(read, "ecr_repos", {"account_id": "210987654321", "partition": "aws"}) is True
+    assert f.plan_runs(read, "ecr_repos", {"account_id": ACCOUNT, "partition": "aws-cn"}) is True

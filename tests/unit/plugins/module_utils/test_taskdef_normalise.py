@@ -111,3 +111,26 @@ def test_a_release_with_other_content_is_no_release():
     changed["containerDefinitions"][0]["environment"][0]["value"] = "db-b"
     assert not _taskdef.is_release_of(changed, released(DESIRED, "r/customer@" + DIGEST))
     assert not _taskdef.is_release_of(DESIRED, None)
+
+
+def test_unchanged_gives_the_modules_entries_only_when_every_family_is_its_latest_revision():
+    employee = dict(copy.deepcopy(DESIRED), family="employee-microservice")
+    registered = {"customer-microservice": described(DESIRED),
+                  "employee-microservice": dict(released(employee, "r/customer@" + DIGEST), revision=7,
+                                                taskDefinitionArn="arn:td/employee-microservice:7")}
+    assert _taskdef.unchanged([DESIRED, employee], registered) == [
+        dict(family="customer-microservice", previous_arn=registered["customer-microservice"]["taskDefinitionArn"],
+             changed=False, arn=registered["customer-microservice"]["taskDefinitionArn"], revision=4),
+        dict(family="employee-microservice", previous_arn="arn:td/employee-microservice:7", changed=False,
+             arn="arn:td/employee-microservice:7", revision=7)]
+    # One family that changed, was not read, or whose latest revision is deregistered: the module decides.
+    changed = copy.deepcopy(DESIRED)
+    changed["memory"] = "2048"
+    assert _taskdef.unchanged([changed, employee], registered) is None
+    assert _taskdef.unchanged([DESIRED, employee], {"customer-microservice": registered["customer-microservice"]}) is None
+    gone = dict(registered, **{"customer-microservice": dict(described(DESIRED), status="INACTIVE")})
+    assert _taskdef.unchanged([DESIRED, employee], gone) is None
+    # An image not known yet (a repository still to be created): never unchanged.
+    unknown = copy.deepcopy(DESIRED)
+    unknown["containerDefinitions"][0]["image"] = None
+    assert _taskdef.unchanged([unknown], registered) is None
