@@ -105,7 +105,7 @@ demo: setup system-deps cloud lab images
 else
 # LABS labs in parallel: their starting point, Phases 5 to 8, until every lab's listeners answer, the checklists.
 demo: setup system-deps images
-	$(BIN)/python -m localcloud.labs up --count $(LABS) --dir $(LABS_DIR)
+	$(BIN)/python -m localcloud.labs up --count $(LABS) --dir $(LABS_DIR) --group-vars inventories/local/group_vars/all.yml
 	$(LABS_PLAYBOOK) playbooks/lab_environment.yml
 	$(LABS_PLAYBOOK) playbooks/site.yml $(DEMO_ARGS)
 	$(BIN)/python -m localcloud.labs wait --dir $(LABS_DIR)

@@ -402,7 +402,9 @@ def measure_labs(bench, results, sample, count=4):
             chosen = dict((name, clouds[name].endpoint) for name in sorted(clouds)[:labs])
             for name in chosen:
                 clouds[name].reset()
-            inventory = localcloud_labs.write_inventory(os.path.join(base, "inventory-%d" % labs), chosen)
+            inventory = localcloud_labs.write_inventory(
+                os.path.join(base, "inventory-%d" % labs), chosen,
+                os.path.join(ROOT, "inventories", "local", "group_vars", "all.yml"))
             home = os.path.join(base, "home-%d" % labs)
             os.makedirs(home)
             run_env = dict(env, HOME=home)

@@ -14,7 +14,7 @@ import pytest
 from localcloud import labs as localcloud_labs
 from localcloud.testing.cloud import LocalCloud
 
-from helpers import LAB_ENVIRONMENT, run_playbook
+from helpers import LAB_ENVIRONMENT, ROOT, run_playbook
 
 from helpers.phase5 import FAMILIES, clone_url, snapshot
 
@@ -23,6 +23,8 @@ pytestmark = pytest.mark.slow
 SITE = "playbooks/site.yml"
 LABS = ("lab1", "lab2")
 RECAP = "Say which labs converged and which a failure stopped"
+# The settings every lab shares: the local inventory's.
+LOCAL_VARS = os.path.join(ROOT, "inventories", "local", "group_vars", "all.yml")
 
 
 def _run(labs, playbook, **kwargs):
@@ -51,7 +53,7 @@ def _recap(result):
 
 def _write(labs, host_vars=None):
     localcloud_labs.write_inventory(labs["inventory"], dict((name, cloud.endpoint) for name, cloud in
-                                                            labs["clouds"].items()), host_vars=host_vars)
+                                                            labs["clouds"].items()), LOCAL_VARS, host_vars=host_vars)
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,9 @@
     python -m localcloud.labs down --dir build/labs            # stop the clouds `up` started
 
 Each cloud has its own state dir (<dir>/<lab>/cloud), a free port and a free registry port. The inventory
-(<dir>/inventory) is inventories/local's settings (group_vars/all.yml, copied) with the labs as hosts of the
-group cloudlab_labs, each with its own endpoint in its host vars (a host var wins over the group's
+(<dir>/inventory) is the settings one lab's inventory holds (`up --group-vars`, by default the collection's
+inventories/local/group_vars/all.yml from the checkout's root, copied) with the labs as hosts of the group
+cloudlab_labs, each with its own endpoint in its host vars (a host var wins over the group's
 LOCALCLOUD_ENDPOINT lookup). The collection's playbooks run on that group, one fork per lab:
 
     ansible-playbook -i build/labs/inventory playbooks/site.yml --forks 3
@@ -23,8 +24,6 @@ import urllib.request
 
 from localcloud import control
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LOCAL_VARS = os.path.join(ROOT, "inventories", "local", "group_vars", "all.yml")
 STATE = "labs.json"
 GROUP = "cloudlab_labs"
 
@@ -44,9 +43,10 @@ def _yaml_scalar(value):
     return json.dumps(value)
 
 
-def write_inventory(folder, labs, host_vars=None, group_vars_file=LOCAL_VARS):
+def write_inventory(folder, labs, group_vars_file, host_vars=None):
     """An inventory folder of several labs: `labs` {host: endpoint}, `host_vars` {host: {var: value}} beside
-    the endpoint; the group's settings are `group_vars_file`'s (inventories/local's). Returns the folder."""
+    the endpoint; the group's settings are `group_vars_file`'s (the collection's inventories/local/group_vars/
+    all.yml: the local cloud does not know the collection's layout). Returns the folder."""
     os.makedirs(os.path.join(folder, "group_vars"), exist_ok=True)
     shutil.copyfile(group_vars_file, os.path.join(folder, "group_vars", "all.yml"))
     lines = ["---",
@@ -72,9 +72,13 @@ def _state(folder):
         return {}
 
 
-def up(folder, count, host="127.0.0.1"):
+def up(folder, count, group_vars_file, host="127.0.0.1"):
     """Start `count` clouds (those of a previous `up` of this folder first stopped when the count differs)."""
     folder = os.path.abspath(folder)
+    if not os.path.isfile(group_vars_file):
+        print("no file %s: give --group-vars the collection's inventories/local/group_vars/all.yml"
+              % group_vars_file, file=sys.stderr)
+        return 2
     known = _state(folder)
     if known and sorted(known) != lab_names(count):
         down(folder)
@@ -92,7 +96,7 @@ def up(folder, count, host="127.0.0.1"):
         labs[name] = {"port": port, "state_dir": state_dir, "endpoint": "http://%s:%d" % (host, port)}
         _save(folder, labs)
     inventory = write_inventory(os.path.join(folder, "inventory"),
-                                dict((name, lab["endpoint"]) for name, lab in labs.items()))
+                                dict((name, lab["endpoint"]) for name, lab in labs.items()), group_vars_file)
     for name, lab in labs.items():
         print("lab %s: local cloud %s (state %s)" % (name, lab["endpoint"], lab["state_dir"]))
     print("inventory: %s" % inventory)
@@ -178,13 +182,16 @@ def main(argv=None):
         cmd.add_argument("--dir", default="build/labs", help="folder of the clouds' state and the inventory")
         if name == "up":
             cmd.add_argument("--count", type=int, default=3, help="how many labs")
+            cmd.add_argument("--group-vars", default=os.path.join("inventories", "local", "group_vars", "all.yml"),
+                             help="the settings every lab shares (default: the collection's local inventory's, "
+                                  "from the checkout's root)")
         if name == "wait":
             cmd.add_argument("--timeout", type=int, default=600, help="seconds to wait for the listeners")
     args = parser.parse_args(argv)
     if args.command == "up":
         if args.count < 1:
             parser.error("--count must be 1 or more")
-        return up(args.dir, args.count)
+        return up(args.dir, args.count, args.group_vars)
     if args.command == "wait":
         return wait(args.dir, args.timeout)
     return down(args.dir)
