@@ -60,9 +60,13 @@ def ecr_repos(services, p, lab, raw):
     policy, lifecycle policy or tag to change, or the refusal of an encryption that cannot change (the role runs
     and its module refuses). None when a repository's settings or tags were not read."""
     given = dict(ECR_REPOS_DEFAULTS, **(_inputs(p, "ecr_repos") or {}))
-    settings = dict(given, scan_on_push=boolean(given["scan_on_push"]), purge_tags=boolean(given["purge_tags"]))
-    policy = _ecr.policy_for(given["policy_scope"], lab["partition"], lab["account_id"])
-    lifecycle = _ecr.lab_lifecycle(given["untagged_keep"])
+    try:
+        settings = dict(given, scan_on_push=boolean(given["scan_on_push"]), purge_tags=boolean(given["purge_tags"]))
+        policy = _ecr.policy_for(given["policy_scope"], lab["partition"], lab["account_id"])
+        lifecycle = _ecr.lab_lifecycle(given["untagged_keep"])
+    except (TypeError, ValueError, CloudlabError):
+        # An input the role's preflight refuses (a count that is no number, ...): the role runs and says which.
+        return None
     lines = []
     for repo in raw["repos"]:
         name = repo["name"]

@@ -225,6 +225,12 @@ def test_ecr_repos_plans_each_difference(change, inputs, expected):
     assert not [line for line in planned if "employee" in line] or inputs, planned
 
 
+
+@pytest.mark.parametrize("inputs", [{"untagged_keep": "many"}, {"scan_on_push": "maybe"}])
+def test_ecr_repos_cannot_tell_with_an_input_its_role_refuses(inputs):
+    # The read runs before the role's preflight: the plan lets the role run, and the role says which input is wrong.
+    assert plan_of("ecr_repos", converged(), ecr_repos=inputs) is None
+
 def test_ecr_repos_plans_the_modules_refusal_and_cannot_tell_without_its_read():
     raw = converged()
     raw["repos"][0]["settings"]["encryption_type"] = "KMS"
