@@ -92,6 +92,33 @@ def owned(tags, lab=None):
     return tags.get(TAG_MANAGED_BY) == MANAGER and tags.get(TAG_LAB) == (lab or APPLICATION)
 
 
+def other_labs(tagged, lab=None):
+    """{resource: its lab} of the resources the collection made for another lab: ``cloudlab:managed-by`` says
+    the collection, ``cloudlab:lab`` names a lab that is not ``lab``. ``tagged`` is [(resource, tags)]. A
+    resource without a lab tag is nobody else's."""
+    lab = lab or APPLICATION
+    return dict((what, tags[TAG_LAB]) for what, tags in tagged
+                if (tags or {}).get(TAG_MANAGED_BY) == MANAGER and tags.get(TAG_LAB) not in (None, lab))
+
+
+def other_labs_refusal(found, lab=None):
+    """The refusal of a run on resources another lab of the collection made ({resource: lab}, other_labs'), or
+    None. A lab's names are fixed (customer-tg-one, the cluster, the pipelines): two labs in one account and
+    region would change, and destroy, each other's resources."""
+    if not found:
+        return None
+    by_lab = {}
+    for what, other in sorted(found.items()):
+        by_lab.setdefault(other, []).append(what)
+    named = "; ".join("%s %s cloudlab:lab=%s" % (", ".join(whats), "carry" if len(whats) > 1 else "carries", other)
+                      for other, whats in sorted(by_lab.items()))
+    others = ", ".join(sorted(by_lab))
+    return ("%s: the collection made them for the lab %s in this account and region, not for this lab (%s). A lab's "
+            "names are fixed, so two labs there would change and delete each other's resources; nothing changed. "
+            "Run this lab in an account or a region of its own (cloudlab_aws_connection), or, if it is that lab, "
+            "set cloudlab_lab: %s." % (named, others, lab or APPLICATION, sorted(by_lab)[0]))
+
+
 def owned_services(tagged, lab, services):
     """The services named by the ``cloudlab:service`` tag of owned resources that are not in ``services``.
 

@@ -306,7 +306,7 @@ def read_lab(module, services):
     out["ownership"]["unlisted_repositories"] = read_unlisted_repositories(c["ecr"], context, p["application_name"],
                                                                            services)
     out["plan"] = _plan.plan(services, p, out, found)
-    out["plan_refusals"] = _plan.refusals(services, out, found)
+    out["plan_refusals"] = _plan.refusals(services, out, found, p["application_name"])
     return out
 
 
@@ -482,6 +482,7 @@ def ownership(lab, services, tagged, candidates=()):
     ``tagged`` is [(resource, tags)], as ``read_tags`` gives it; ``candidates`` the same of what may belong to
     services not listed (``read_candidates``): they name services, they are not part of ``owned``."""
     return dict(owned=dict((what, _lab.owned(tags, lab)) for what, tags in tagged),
+                other_labs=_lab.other_labs(tagged, lab),
                 unlisted_services=_lab.owned_services([tags for _what, tags in list(tagged) + list(candidates)], lab,
                                                       [s["name"] for s in services]))
 

@@ -9,7 +9,8 @@ The rules every playbook follows, once:
     inventory of one lab (inventories/local, inventories/aws) runs as before, without a host pattern warning;
   - what is per lab on the controller's disk (``lab_path``): the path as given for a single lab, a path of its
     own per host when the inventory has several labs (``~/deployment-<host>``), so that two labs never share a
-    git folder, whichever order or fork runs them.
+    git folder, whichever order or fork runs them;
+  - two labs of a run never share an account and region (``sharing``): their names would collide.
 
 No Ansible import. Private to this collection.
 """
@@ -71,6 +72,38 @@ def lab_path(path, host, groups):
         return path
     stripped = path.rstrip("/") or path
     return "%s-%s" % (stripped, host_suffix(host))
+
+
+def place(read, connection):
+    """Where a lab's resources live: (endpoint, account, region) from its read (lab_info's C(account_id) and
+    C(region)) and its connection (C(cloudlab_aws_connection)'s C(endpoint_url), C(AWS) without one); None
+    when the read is missing or failed (that lab stops on its own failure)."""
+    if not isinstance(read, dict) or read.get("failed") or not read.get("account_id"):
+        return None
+    endpoint = (connection or {}).get("endpoint_url") if isinstance(connection, dict) else None
+    return (endpoint or "AWS", read["account_id"], read.get("region") or "")
+
+
+def sharing(places):
+    """{host: refusal} of the labs of a run that share an account and region with another (``places`` is
+    {host: place}, each ``place()``'s). A lab's names are fixed, so two such labs would change each other's
+    resources: each is refused, naming the others, before any change."""
+    by_place = {}
+    for host, where in places.items():
+        if where is not None:
+            by_place.setdefault(tuple(where), []).append(host)
+    out = {}
+    for (endpoint, account, region), hosts in by_place.items():
+        if len(hosts) < 2:
+            continue
+        for host in hosts:
+            others = ", ".join(h for h in hosts if h != host)
+            out[host] = ("The labs %s and %s of this inventory are the same account %s in %s%s: a lab's names are "
+                         "fixed, so they would change each other's resources; nothing changed on either. Give "
+                         "each lab its own account or region (cloudlab_aws_connection in its host vars), or keep "
+                         "one of them in the group cloudlab_labs."
+                         % (host, others, account, region, "" if endpoint == "AWS" else " at " + endpoint))
+    return out
 
 
 def recap(all_hosts, live_hosts):

@@ -231,11 +231,13 @@ def load_balancer(services, p, lab, raw):
     return lines
 
 
-def refusals(services, lab, raw):
-    """What a phase would refuse, from the read, before any phase writes: a target group whose port,
-    protocol, type or VPC differs (alb_target_groups's message)."""
-    refused = _target_groups.refusal(_target_groups.wanted(services, lab["vpc_id"]), raw["groups"])
-    return [refused] if refused else []
+def refusals(services, lab, raw, name=None):
+    """What a phase would refuse, from the read, before any phase writes: resources the collection made for
+    another lab (every phase would change them), a target group whose port, protocol, type or VPC differs
+    (alb_target_groups's message). ``name`` is the lab's (its cloudlab:lab tag)."""
+    refused = [_lab.other_labs_refusal((lab.get("ownership") or {}).get("other_labs"), name),
+               _target_groups.refusal(_target_groups.wanted(services, lab["vpc_id"]), raw["groups"])]
+    return [r for r in refused if r]
 
 
 # --- Phase 7 --------------------------------------------------------------------------------------------

@@ -335,6 +335,9 @@ ownership:
     - C(owned), for each resource found (its kind and name, such as C(target group customer-tg-one)), whether it
       carries the collection's ownership tags for this lab (C(cloudlab:managed-by), and C(cloudlab:lab) equal to
       O(application_name)).
+    - C(other_labs), for each resource found that the collection made for another lab (C(cloudlab:managed-by)
+      is the collection's, C(cloudlab:lab) names another lab), that lab; a lab's names are fixed, so two labs
+      in one account and region would share them, and C(plan_refusals) refuses the run.
     - C(unlisted_services), the services that owned resources name in their C(cloudlab:service) tag but that are
       not in O(services); every target group of the account is read for it, and so are the ECS services on the
       lab's cluster, the pipelines of the account and the deployment groups of O(application_name) that are named
@@ -350,6 +353,7 @@ ownership:
   type: dict
   sample:
     owned: {"target group customer-tg-one": true, "stack Infra-ECS-Cluster-microservices-serverlesscluster": false}
+    other_labs: {}
     unlisted_services: [employee]
     unlisted: {"employee": {"pipeline": "update-employee-microservice", "target_groups": ["employee-tg-one"]}}
 plan:
@@ -362,9 +366,9 @@ plan:
   sample: {"load_balancer": [], "ecs_services": ["create ECS service customer-microservice"], "image_push": null}
 plan_refusals:
   description:
-    - What a phase would refuse, found by the read before any phase writes (a target group whose port,
-      protocol, type or VPC cannot change to what the service asks), each the message of the module that
-      would refuse it; empty when nothing.
+    - What a phase would refuse, found by the read before any phase writes (resources another lab made, as
+      C(ownership.other_labs) names them, and a target group whose port, protocol, type or VPC cannot change
+      to what the service asks, in the words of the module that would refuse it); empty when nothing.
   returned: always
   type: list
   elements: str

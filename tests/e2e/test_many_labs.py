@@ -141,3 +141,38 @@ def test_a_bad_input_of_one_lab_stops_that_lab_before_any_change_and_the_other_c
     assert _recap(result) == [
         "Labs converged (1 of 2): lab1",
         "Labs stopped by a failure, nothing more done on them (their failed task is above): lab2"]
+
+
+def test_two_labs_in_one_account_and_region_are_both_refused_before_any_change(labs):
+    """lab2 pointed at lab1's cloud under a lab name of its own: each lab is refused in the plan for sharing the
+    account and region of the other, and lab2 also for the resources lab1 made there; destroy.yml of lab2 refuses
+    to delete them; nothing changes."""
+    lab1 = labs["clouds"]["lab1"]
+    before = snapshot(lab1)
+    groups_before = lab1.client("elbv2").describe_target_groups()["TargetGroups"]
+    localcloud_labs.write_inventory(labs["inventory"], {"lab1": lab1.endpoint, "lab2": lab1.endpoint}, LOCAL_VARS,
+                                    host_vars={"lab2": {"cloudlab_lab": "lab2"}})
+    try:
+        result = _run(labs, SITE, extra_vars=labs["extra"])
+        # destroy.yml of lab2 alone deletes nothing lab1's lab made.
+        destroyed = run_playbook(None, "playbooks/destroy.yml", extra_vars={"confirm": True}, args=("--limit", "lab2"),
+                                 inventory=labs["inventory"], env=labs["env"])
+    finally:
+        _write(labs)
+    assert destroyed.rc != 0 and destroyed.stats()["lab2"]["changed"] == 0
+    (message,) = _failures(destroyed, "lab2")
+    assert message.startswith("Refuse to delete what the collection made for another lab: ECR repository customer")
+    assert result.rc != 0
+    for name, other in (("lab1", "lab2"), ("lab2", "lab1")):
+        assert result.stats()[name]["failures"] == 1 and result.stats()[name]["changed"] == 0, result.stats()
+        (message,) = _failures(result, name)
+        assert message.startswith("Refuse what a later phase would refuse, before any change: ")
+        assert "The labs %s and %s of this inventory are the same account " % (name, other) in message, message
+        assert " at %s: " % lab1.endpoint in message
+    # lab2's read also found what the collection made there for lab1's lab (microservices).
+    (message,) = _failures(result, "lab2")
+    assert "ECR repository customer" in message and "cloudlab:lab=microservices" in message, message
+    assert "cloudlab_lab: microservices" in message
+    assert "cloudlab:lab=" not in _failures(result, "lab1")[0]
+    assert snapshot(lab1) == before
+    assert lab1.client("elbv2").describe_target_groups()["TargetGroups"] == groups_before

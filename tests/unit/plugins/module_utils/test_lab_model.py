@@ -250,6 +250,30 @@ def test_the_ownership_tags_and_who_owns_what():
     assert _lab.owned_services(tagged, "lab1", ["customer"]) == ["employee"]
 
 
+def test_what_another_lab_made_is_named_and_refused():
+    tagged = [("target group customer-tg-one", _lab.owner_tags("lab2", "customer")),
+              ("ECR repository customer", _lab.owner_tags("lab2", "customer")),
+              ("load balancer microservicesLB", _lab.owner_tags("lab3")),
+              ("ECS service customer-microservice", _lab.owner_tags("lab1", "customer")),
+              # Not the collection's, or no lab named: nobody else's.
+              ("security group microservices-sg", {"cloudlab:lab": "lab2"}),
+              ("pipeline update-customer-microservice", {"cloudlab:managed-by": "cloudlab.microservices"}),
+              ("bucket b", {})]
+    found = _lab.other_labs(tagged, "lab1")
+    assert found == {"target group customer-tg-one": "lab2", "ECR repository customer": "lab2",
+                     "load balancer microservicesLB": "lab3"}
+    assert _lab.other_labs(tagged, "lab2") == {"load balancer microservicesLB": "lab3",
+                                               "ECS service customer-microservice": "lab1"}
+    # The default lab is microservices, as owner_tags has it.
+    assert _lab.other_labs([("x", _lab.owner_tags(None))], None) == {}
+    assert _lab.other_labs_refusal({}, "lab1") is None
+    message = _lab.other_labs_refusal(found, "lab1")
+    assert message.startswith("ECR repository customer, target group customer-tg-one carry cloudlab:lab=lab2; "
+                              "load balancer microservicesLB carries cloudlab:lab=lab3: ")
+    assert "not for this lab (lab1)" in message and "nothing changed" in message
+    assert "cloudlab_aws_connection" in message and "cloudlab_lab: lab2" in message
+
+
 def test_the_filter_adds_the_ownership_tags():
     from ansible_collections.cloudlab.microservices.plugins.filter import lab as lab_filter
     assert lab_filter.lab_tags({"Project": "x"}, "lab1") == dict(_lab.owner_tags("lab1"), Project="x")

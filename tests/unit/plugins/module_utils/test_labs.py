@@ -8,6 +8,9 @@ import subprocess
 import pytest
 import yaml
 
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.cloudlab.microservices.plugins.filter import labs as labs_filter
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _labs
 from ansible_collections.cloudlab.microservices.plugins.module_utils import _summary
 
@@ -49,6 +52,36 @@ def test_the_recap_names_the_labs_a_failure_stopped():
     assert _summary.summary(_labs.recap(["a", "b"], ["a", "b"]), "labs", "fr") == ["Labs convergés (2 sur 2) : a, b"]
     with pytest.raises(_labs.LabsError, match="ansible_play_hosts"):
         _labs.recap("a", ["a"])
+
+
+def test_two_labs_in_one_account_and_region_are_each_refused():
+    read = {"account_id": "111122223333", "region": "us-east-1"}
+    aws = {"region": "us-east-1"}
+    assert _labs.place(read, aws) == ("AWS", "111122223333", "us-east-1")
+    assert _labs.place(read, {"endpoint_url": "http://127.0.0.1:4566"}) == (
+        "http://127.0.0.1:4566", "111122223333", "us-east-1")
+    # No read, or a failed one: that lab stopped on its own failure, it shares nothing.
+    assert _labs.place(None, aws) is None and _labs.place({"failed": True}, aws) is None
+    places = {"a": _labs.place(read, aws), "b": _labs.place(dict(read, region="us-west-2"), aws),
+              "c": _labs.place(read, aws), "d": None,
+              # The same account number behind another endpoint (each local cloud has it): another place.
+              "e": _labs.place(read, {"endpoint_url": "http://127.0.0.1:4567"})}
+    shared = _labs.sharing(places)
+    assert sorted(shared) == ["a", "c"]
+    assert shared["a"].startswith("The labs a and c of this inventory are the same account 111122223333 in "
+                                  "us-east-1: ")
+    assert shared["c"].startswith("The labs c and a ")
+    assert "cloudlab_aws_connection" in shared["a"] and "nothing changed" in shared["a"]
+    assert _labs.sharing({"a": places["a"], "b": places["b"]}) == {}
+    local = _labs.sharing({"x": places["e"], "y": places["e"]})
+    assert " in us-east-1 at http://127.0.0.1:4567: " in local["x"]
+    # The filter reads each host's read and connection from hostvars.
+    hostvars = {"a": {"__lab_read": read, "cloudlab_aws_connection": aws},
+                "c": {"__lab_read": read, "cloudlab_aws_connection": aws}, "d": {}}
+    assert sorted(labs_filter.labs_sharing(["a", "c", "d"], hostvars)) == ["a", "c"]
+    assert labs_filter.labs_sharing(["a", "d"], hostvars) == {}
+    with pytest.raises(AnsibleFilterError, match="labs_sharing: give the magic variable hostvars"):
+        labs_filter.labs_sharing(["zz"], hostvars)
 
 
 def test_the_filters_say_which_filter_failed():

@@ -163,6 +163,16 @@ def test_a_port_that_cannot_change_is_refused_with_the_modules_message():
     assert "set the service's port back" in message
 
 
+def test_what_another_lab_made_is_refused_before_any_change():
+    raw = converged()
+    lab = dict(LAB, ownership={"other_labs": {"target group customer-tg-one": "lab2"}})
+    (message,) = _plan.refusals(SERVICES, lab, raw, "microservices")
+    assert message.startswith("target group customer-tg-one carries cloudlab:lab=lab2: the collection made them for "
+                              "the lab lab2")
+    assert "not for this lab (microservices)" in message
+    assert _plan.refusals(SERVICES, dict(LAB, ownership={"other_labs": {}}), raw, "microservices") == []
+
+
 # --- Phase 5 ----------------------------------------------------------------------------------------------
 def test_codecommit_repo_converged_plans_nothing():
     assert plan_of("codecommit_repo", converged(), codecommit_repo=CC_INPUTS) == []
